@@ -1,0 +1,259 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SecureGossip.Transports;
+
+namespace SecureGossip;
+
+public sealed partial class GossipNode
+{
+    private readonly List<PeerLink> _peers = [];
+    private GossipSubscription[] _subscribers = [];
+
+    private int PeerCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _peers.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A new duplex stream for ONE neighbour, as the JS <c>createPeerStream()</c>: bytes written to it are what
+    /// the neighbour says, bytes read from it are what this node says to the neighbour. Pipe two of them
+    /// together (<c>a.CopyToAsync(b)</c> and <c>b.CopyToAsync(a)</c>) or to a socket. Disposing it ends the link.
+    /// </summary>
+    public Stream CreatePeerStream()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var options = new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false);
+        var toNode = new Pipe(options);
+        var fromNode = new Pipe(options);
+        _ = RunConnectionAsync(new DuplexPipeConnection(toNode.Reader, fromNode.Writer));
+        return new DuplexPipeStream(fromNode.Reader, toNode.Writer);
+    }
+
+    /// <summary>
+    /// Gossips with the neighbour at the other end of <paramref name="connection"/> until it closes, the token is
+    /// cancelled or the node is disposed. The node owns the connection from here on and disposes it at the end.
+    /// Errors of the link (a reset socket, garbage) end or skip as documented; they are never thrown from here.
+    /// </summary>
+    public async Task RunConnectionAsync(GossipConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token, cancellationToken, connection.Closed);
+        var link = new PeerLink(this, connection, linked);
+        lock (_gate)
+        {
+            _peers.Add(link);
+        }
+
+        Log.PeerConnected(_logger, connection);
+        Task writer = link.WriteLoopAsync();
+        try
+        {
+            await ReadLoopAsync(link, linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Log.PeerFailed(_logger, connection, e);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _peers.Remove(link);
+            }
+
+            // Let queued lines drain briefly, then close.
+            link.Outbox.Writer.TryComplete();
+            try
+            {
+                linked.CancelAfter(TimeSpan.FromSeconds(5));
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            await writer;
+            await connection.DisposeAsync();
+            Log.PeerDisconnected(_logger, connection);
+            link.Done.TrySetResult();
+        }
+    }
+
+    private async Task ReadLoopAsync(PeerLink link, CancellationToken cancellationToken)
+    {
+        PipeReader input = link.Connection.Input;
+        int maxLine = _options.MaxLineLength;
+        bool discarding = false;
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            try
+            {
+                while (buffer.PositionOf((byte)'\n') is SequencePosition newline)
+                {
+                    ReadOnlySequence<byte> line = buffer.Slice(0, newline);
+                    buffer = buffer.Slice(buffer.GetPosition(1, newline));
+                    if (discarding)
+                    {
+                        discarding = false; // the end of a line already counted as too long
+                        continue;
+                    }
+
+                    if (line.Length > maxLine)
+                    {
+                        DropTooLong(link, line.Length);
+                        continue;
+                    }
+
+                    await HandleLineAsync(line, cancellationToken);
+                }
+
+                if (!discarding && buffer.Length > maxLine)
+                {
+                    discarding = true;
+                    DropTooLong(link, buffer.Length);
+                }
+
+                if (discarding)
+                {
+                    buffer = buffer.Slice(buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    // Like the JS split stream, the unterminated tail is a line too.
+                    if (!discarding && buffer.Length > 0)
+                    {
+                        await HandleLineAsync(buffer, cancellationToken);
+                        buffer = buffer.Slice(buffer.End);
+                    }
+
+                    return;
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+
+    private void DropTooLong(PeerLink link, long length)
+    {
+        Interlocked.Increment(ref _counters.LinesReceived);
+        Interlocked.Increment(ref _counters.DroppedTooLong);
+        Log.LineTooLong(_logger, link.Connection, length, _options.MaxLineLength);
+    }
+
+    private sealed class PeerLink
+    {
+        private readonly GossipNode _node;
+        private readonly CancellationTokenSource _cancellation;
+        private long _queuedBytes;
+
+        public PeerLink(GossipNode node, GossipConnection connection, CancellationTokenSource cancellation)
+        {
+            _node = node;
+            Connection = connection;
+            _cancellation = cancellation;
+        }
+
+        public GossipConnection Connection { get; }
+
+        public Channel<byte[]> Outbox { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Completion => Done.Task;
+
+        public void Enqueue(List<byte[]> lines)
+        {
+            foreach (byte[] line in lines)
+            {
+                if (Interlocked.Add(ref _queuedBytes, line.Length + 1) > _node._options.MaxQueuedBytesPerPeer)
+                {
+                    Log.PeerTooSlow(_node._logger, Connection, _node._options.MaxQueuedBytesPerPeer);
+                    Outbox.Writer.TryComplete();
+                    try
+                    {
+                        _cancellation.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                    }
+
+                    return;
+                }
+
+                Outbox.Writer.TryWrite(line);
+            }
+        }
+
+        public async Task WriteLoopAsync()
+        {
+            await Task.Yield();
+            CancellationToken token;
+            try
+            {
+                token = _cancellation.Token;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            PipeWriter output = Connection.Output;
+            ChannelReader<byte[]> reader = Outbox.Reader;
+            try
+            {
+                while (await reader.WaitToReadAsync(token))
+                {
+                    while (reader.TryRead(out byte[]? line))
+                    {
+                        output.Write(line);
+                        output.Write("\n"u8);
+                        Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
+                        Interlocked.Increment(ref _node._counters.LinesSent);
+                    }
+
+                    FlushResult flushed = await output.FlushAsync(token);
+                    if (flushed.IsCompleted || flushed.IsCanceled)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                Log.PeerFailed(_node._logger, Connection, e);
+            }
+            finally
+            {
+                try
+                {
+                    // A dead write side ends the read side too.
+                    await _cancellation.CancelAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+    }
+}

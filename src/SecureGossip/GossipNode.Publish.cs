@@ -1,0 +1,127 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using SecureGossip.Protocol;
+
+namespace SecureGossip;
+
+public sealed partial class GossipNode
+{
+    /// <summary>
+    /// Signs <paramref name="payload"/> and queues it for the next round (the JS <c>publish(obj)</c>).
+    /// Any value that serializes to a JSON object works: a <see cref="System.Text.Json.Nodes.JsonObject"/>, a
+    /// <see cref="JsonElement"/>, a record or class, a dictionary.
+    /// </summary>
+    /// <returns>The message as receivers will see it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="payload"/> is null.</exception>
+    /// <exception cref="ArgumentException">The payload is not a JSON object, has a top-level <c>signature</c> or
+    /// <c>__proto__</c> field, nests too deep, or makes a line longer than <see cref="GossipNodeOptions.MaxLineLength"/>.</exception>
+    public GossipMessage Publish<T>(T payload, JsonSerializerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        byte[] json = payload is JsonElement { ValueKind: JsonValueKind.Undefined }
+            ? throw new ArgumentException("The payload is an undefined JsonElement; it must be a JSON object.", nameof(payload))
+            : JsonSerializer.SerializeToUtf8Bytes(payload, options);
+        return PublishJson(json);
+    }
+
+    /// <summary>Signs and queues a payload given as JSON text.</summary>
+    /// <exception cref="ArgumentException">The text is not a JSON object (see <see cref="Publish{T}"/>).</exception>
+    public GossipMessage PublishJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return PublishJson(Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Signs and queues a payload given as UTF-8 JSON.</summary>
+    /// <exception cref="ArgumentException">The bytes are not a JSON object (see <see cref="Publish{T}"/>).</exception>
+    public GossipMessage PublishJson(ReadOnlySpan<byte> utf8Json)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ValidatePayload(utf8Json);
+        int start = JsonText.SkipWhitespace(utf8Json, 0);
+
+        using var canonical = new ByteBuffer(utf8Json.Length * 2 + 64);
+        V8Json.Shared.Write(utf8Json, start, canonical, indented: true, asSignedPayload: true);
+        string signature = Keys.Sign(canonical.WrittenSpan);
+
+        canonical.Clear();
+        V8Json.Shared.Write(utf8Json, start, canonical, indented: false, asSignedPayload: true);
+        byte[] payload = canonical.ToArray();
+
+        // JSON.stringify({data: signObj(keys, payload), public, seq}): the signature is the data's last key.
+        using var line = new ByteBuffer(payload.Length + signature.Length + Keys.Public.Length + 64);
+        line.Write("{\"data\":"u8);
+        line.Write(payload.AsSpan(0, payload.Length - 1));
+        line.Write(payload.Length > 2 ? ",\"signature\":\""u8 : "\"signature\":\""u8);
+        line.Write(Encoding.ASCII.GetBytes(signature));
+        line.Write("\"},\"public\":\""u8);
+        line.Write(Encoding.ASCII.GetBytes(Keys.Public));
+        line.Write("\",\"seq\":"u8);
+        int prefix = line.Length;
+
+        long seq;
+        lock (_gate)
+        {
+            // The seq is taken and the line queued under one lock, so lines leave in seq order: a receiver
+            // drops any seq at or below one it has already accepted.
+            seq = _nextSeq;
+            Utf8Formatter.TryFormat(seq, line.GetSpan(20), out int written);
+            line.Advance(written);
+            line.Write((byte)'}');
+            if (line.Length > _options.MaxLineLength)
+            {
+                throw new ArgumentException($"The signed message is {line.Length} bytes; peers accept lines of at most {_options.MaxLineLength} bytes (GossipNodeOptions.MaxLineLength).", nameof(utf8Json));
+            }
+
+            _nextSeq++;
+            _store.Add(line.ToArray());
+        }
+
+        _ = prefix;
+        Interlocked.Increment(ref _counters.MessagesPublished);
+        return new GossipMessage(Keys.Public, seq, payload);
+    }
+
+    private void ValidatePayload(ReadOnlySpan<byte> json)
+    {
+        if (!Utf8.IsValid(json))
+        {
+            throw new ArgumentException("The payload is not valid UTF-8.", nameof(json));
+        }
+
+        // The envelope adds one level of nesting around the payload.
+        int maxDepth = _options.MaxJsonDepth - 1;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = maxDepth });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                string kind = reader.TokenType switch
+                {
+                    JsonTokenType.StartArray => "an array",
+                    JsonTokenType.String => "a string",
+                    JsonTokenType.Number => "a number",
+                    JsonTokenType.True or JsonTokenType.False => "a boolean",
+                    JsonTokenType.Null => "null",
+                    _ => "empty",
+                };
+                throw new ArgumentException($"The payload must be a JSON object; it is {kind}.", nameof(json));
+            }
+
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName &&
+                    (reader.ValueTextEquals("signature"u8) || reader.ValueTextEquals("__proto__"u8)))
+                {
+                    throw new ArgumentException($"The payload has a top-level \"{reader.GetString()}\" field, which secure-gossip receivers remove before verifying: the message could not be verified.", nameof(json));
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"The payload is not valid JSON (nesting is limited to {maxDepth} levels): {e.Message}", nameof(json), e);
+        }
+    }
+}

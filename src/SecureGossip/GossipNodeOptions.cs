@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+using SecureGossip.Crypto;
+
+namespace SecureGossip;
+
+/// <summary>Settings of a <see cref="GossipNode"/>. Every limit is on by default: a peer is a stranger.</summary>
+public sealed class GossipNodeOptions
+{
+    /// <summary>The default <see cref="Interval"/>: 100 ms, the JS package's default.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The node's identity. <see langword="null"/> (the default): a fresh key pair, as the JS package does.</summary>
+    public GossipKeys? Keys { get; set; }
+
+    /// <summary>
+    /// Time between gossip rounds (default 100 ms). <see cref="Timeout.InfiniteTimeSpan"/> runs no timer: call
+    /// <see cref="GossipNode.Gossip"/> yourself (the JS <c>interval: -1</c>).
+    /// </summary>
+    public TimeSpan Interval { get; set; } = DefaultInterval;
+
+    /// <summary>
+    /// The longest line accepted from a peer, in bytes without the newline (default 1 MiB). A longer line is
+    /// dropped and counted, and its bytes are discarded as they arrive, so an endless line costs no more memory
+    /// than this. The JS package has no limit; its own messages are a few hundred bytes.
+    /// </summary>
+    public int MaxLineLength { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The deepest nesting of objects and arrays accepted in a line, the envelope included (default 64, as
+    /// System.Text.Json). Deeper lines are dropped: canonicalizing them costs stack.
+    /// </summary>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>
+    /// The most bytes queued for one neighbour that is not reading (default 16 MiB). Past it the connection is
+    /// closed on purpose rather than letting a stalled peer grow the node's memory without bound.
+    /// </summary>
+    public long MaxQueuedBytesPerPeer { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Messages buffered for each subscriber of <see cref="GossipNode.Subscribe"/> (default 1024). When a
+    /// subscriber's buffer is full the node stops reading from its peers until there is room: accepted
+    /// messages are never dropped, a slow consumer slows the network link instead.
+    /// </summary>
+    public int SubscriberCapacity { get; set; } = 1024;
+
+    /// <summary>The clock for rounds (inject a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where the node logs; dropped lines are logged at Debug.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    internal void Validate()
+    {
+        if (Interval != Timeout.InfiniteTimeSpan && Interval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Interval), Interval, "The gossip interval must be positive, or Timeout.InfiniteTimeSpan for no timer.");
+        }
+
+        if (MaxLineLength < 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLineLength), MaxLineLength, "The line limit must be at least 256 bytes: a signed message alone is about 200.");
+        }
+
+        if (MaxJsonDepth is < 2 or > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxJsonDepth), MaxJsonDepth, "The depth limit must be between 2 (the envelope and its payload) and 1000.");
+        }
+
+        if (MaxQueuedBytesPerPeer < MaxLineLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxQueuedBytesPerPeer), MaxQueuedBytesPerPeer, "The per-peer queue must hold at least one line of MaxLineLength.");
+        }
+
+        if (SubscriberCapacity < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SubscriberCapacity), SubscriberCapacity, "Subscribers need room for at least one message.");
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}

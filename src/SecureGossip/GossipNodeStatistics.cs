@@ -1,0 +1,38 @@
+namespace SecureGossip;
+
+/// <summary>A snapshot of what a <see cref="GossipNode"/> has seen since it started.</summary>
+public readonly record struct GossipNodeStatistics
+{
+    /// <summary>Lines read from all peers.</summary>
+    public long LinesReceived { get; init; }
+
+    /// <summary>Messages accepted and delivered (new author/seq with a valid signature).</summary>
+    public long MessagesAccepted { get; init; }
+
+    /// <summary>Messages this node published.</summary>
+    public long MessagesPublished { get; init; }
+
+    /// <summary>Lines written to peers.</summary>
+    public long LinesSent { get; init; }
+
+    /// <summary>Lines dropped because they were not JSON, too deep, or not a message.</summary>
+    public long DroppedMalformed { get; init; }
+
+    /// <summary>Lines dropped because they exceeded the line limit.</summary>
+    public long DroppedTooLong { get; init; }
+
+    /// <summary>Lines dropped because the key or signature did not decode or verify.</summary>
+    public long DroppedBadSignature { get; init; }
+
+    /// <summary>Own messages that came back.</summary>
+    public long DroppedOwn { get; init; }
+
+    /// <summary>Messages whose seq was not above the author's highest (duplicates and replays).</summary>
+    public long DroppedOld { get; init; }
+
+    /// <summary>Signatures verified.</summary>
+    public long SignaturesVerified { get; init; }
+
+    /// <summary>Peers connected now.</summary>
+    public int ConnectedPeers { get; init; }
+}

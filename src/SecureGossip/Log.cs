@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+using SecureGossip.Protocol;
+using SecureGossip.Transports;
+
+namespace SecureGossip;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Peer {Connection} connected")]
+    public static partial void PeerConnected(ILogger logger, GossipConnection connection);
+
+    [LoggerMessage(2, LogLevel.Information, "Peer {Connection} disconnected")]
+    public static partial void PeerDisconnected(ILogger logger, GossipConnection connection);
+
+    [LoggerMessage(3, LogLevel.Debug, "Peer {Connection} failed")]
+    public static partial void PeerFailed(ILogger logger, GossipConnection connection, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Debug, "Dropped a {Length}-byte line from {Connection}: longer than the {Limit}-byte limit")]
+    public static partial void LineTooLong(ILogger logger, GossipConnection connection, long length, int limit);
+
+    [LoggerMessage(5, LogLevel.Debug, "Dropped a line: {Reason}")]
+    public static partial void LineDropped(ILogger logger, DropReason reason);
+
+    [LoggerMessage(6, LogLevel.Trace, "Accepted seq {Seq} from {Author}")]
+    public static partial void MessageAccepted(ILogger logger, string author, double seq);
+
+    [LoggerMessage(7, LogLevel.Warning, "A MessageReceived handler threw")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "Closing peer {Connection}: more than {Limit} bytes queued for it (it is not reading)")]
+    public static partial void PeerTooSlow(ILogger logger, GossipConnection connection, long limit);
+}

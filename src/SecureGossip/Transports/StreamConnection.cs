@@ -1,0 +1,41 @@
+using System.IO.Pipelines;
+using System.Net;
+
+namespace SecureGossip.Transports;
+
+/// <summary>
+/// A connection over any duplex <see cref="Stream"/>: a <see cref="System.Net.Sockets.NetworkStream"/>, a
+/// WebSocket stream, a named pipe, or the stream of a JS-style <c>createPeerStream()</c>.
+/// </summary>
+public sealed class StreamConnection : GossipConnection
+{
+    private readonly Stream _stream;
+    private readonly EndPoint? _remote;
+
+    /// <summary>Adapts <paramref name="stream"/>; the connection owns it and disposes it.</summary>
+    public StreamConnection(Stream stream, EndPoint? remoteEndPoint = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = stream;
+        _remote = remoteEndPoint;
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    /// <inheritdoc/>
+    public override PipeReader Input { get; }
+
+    /// <inheritdoc/>
+    public override PipeWriter Output { get; }
+
+    /// <inheritdoc/>
+    public override EndPoint? RemoteEndPoint => _remote;
+
+    /// <inheritdoc/>
+    protected override async ValueTask DisposeCoreAsync()
+    {
+        await Output.CompleteAsync();
+        await Input.CompleteAsync();
+        await _stream.DisposeAsync();
+    }
+}
