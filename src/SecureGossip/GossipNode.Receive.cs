@@ -20,7 +20,7 @@ public sealed partial class GossipNode
     private readonly Dictionary<string, double> _highestSeq = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NSec.Cryptography.PublicKey> _authorKeys = new(StringComparer.Ordinal);
 
-    private async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+    internal async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _counters.LinesReceived);
         Candidate? candidate;

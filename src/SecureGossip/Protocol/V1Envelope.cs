@@ -90,13 +90,15 @@ internal readonly struct V1Envelope
             return DropReason.BadKey;
         }
 
-        int signature = -1;
-        var dataMembers = new MemberEnumerator(line, data, keyBuffer);
-        while (dataMembers.MoveNext())
+        int signature = FindMember(line, data, "signature"u8, keyBuffer);
+        if (signature < 0)
         {
-            if (dataMembers.Key.SequenceEqual("signature"u8))
+            // ssb-keys reads obj.signature from its clone of data, whose prototype a "__proto__" member set:
+            // a signature there is inherited, and found.
+            int prototype = FindMember(line, data, "__proto__"u8, keyBuffer);
+            if (prototype >= 0 && line[prototype] == (byte)'{')
             {
-                signature = dataMembers.Value;
+                signature = FindMember(line, prototype, "signature"u8, keyBuffer);
             }
         }
 
@@ -117,6 +119,22 @@ internal readonly struct V1Envelope
             SignatureEscaped = signatureEscaped,
         };
         return DropReason.None;
+    }
+
+    /// <summary>The start of the value of the last member named <paramref name="name"/>, or -1.</summary>
+    private static int FindMember(ReadOnlySpan<byte> json, int objectStart, ReadOnlySpan<byte> name, Span<byte> keyBuffer)
+    {
+        int found = -1;
+        var members = new MemberEnumerator(json, objectStart, keyBuffer);
+        while (members.MoveNext())
+        {
+            if (members.Key.SequenceEqual(name))
+            {
+                found = members.Value;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Checks the JSON grammar as JSON.parse would, with a depth limit JSON.parse does not have.</summary>

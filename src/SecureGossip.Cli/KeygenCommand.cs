@@ -1,0 +1,43 @@
+using System.CommandLine;
+using SecureGossip.Crypto;
+
+namespace SecureGossip.Cli;
+
+internal static class KeygenCommand
+{
+    public static string DefaultKeysPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sgossip", "secret");
+
+    public static Command Create()
+    {
+        var keys = new Option<string>("--keys")
+        {
+            Description = "Where to write the ssb-keys secret file (never overwritten).",
+            DefaultValueFactory = _ => DefaultKeysPath,
+        };
+        var command = new Command("keygen", "Create an ed25519 key pair, write it as an ssb-keys secret file, print its public id.") { keys };
+        command.SetAction(parseResult =>
+        {
+            string path = parseResult.GetValue(keys)!;
+            if (File.Exists(path))
+            {
+                Console.Error.WriteLine($"error: {path} already exists; it is never overwritten.");
+                return 1;
+            }
+
+            using GossipKeys created = GossipKeys.Generate();
+            try
+            {
+                created.Save(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: cannot write {path}: {e.Message}");
+                return 1;
+            }
+
+            Console.Out.WriteLine(created.Id);
+            return 0;
+        });
+        return command;
+    }
+}

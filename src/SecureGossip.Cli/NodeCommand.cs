@@ -1,0 +1,197 @@
+using System.CommandLine;
+using System.Net;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SecureGossip.Crypto;
+using SecureGossip.Protocol;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Cli;
+
+/// <summary>
+/// <c>sgossip node</c>: publishes every JSON object read from stdin, prints every received message to stdout as
+/// one line <c>{"from":…,"seq":…,"data":…}</c>, logs to stderr only.
+/// </summary>
+internal static class NodeCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string[]>("--listen") { Description = "Accept peers on HOST:PORT (repeatable; port 0 picks a free port, logged on stderr).", Arity = ArgumentArity.ZeroOrMore };
+        var connect = new Option<string[]>("--connect") { Description = "Keep a link to the peer at HOST:PORT, reconnecting with backoff (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var keys = new Option<string?>("--keys") { Description = "ssb-keys secret file; created if missing. Without it a fresh key is used." };
+        var interval = new Option<int>("--interval") { Description = "Milliseconds between gossip rounds (the JS interval).", DefaultValueFactory = _ => 100 };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
+        var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
+        {
+            listen, connect, keys, interval, verbose,
+        };
+
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(interval) <= 0)
+            {
+                result.AddError("--interval must be a positive number of milliseconds.");
+            }
+
+            foreach (string text in (result.GetValue(listen) ?? []).Concat(result.GetValue(connect) ?? []))
+            {
+                if (!EndPointParser.TryParse(text, out _, out string? error))
+                {
+                    result.AddError(error!);
+                }
+            }
+        });
+
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            parseResult.GetValue(listen) ?? [],
+            parseResult.GetValue(connect) ?? [],
+            parseResult.GetValue(keys),
+            TimeSpan.FromMilliseconds(parseResult.GetValue(interval)),
+            parseResult.GetValue(verbose),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, CancellationToken cancellationToken)
+    {
+        using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            });
+            builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        ILogger logger = loggerFactory.CreateLogger("sgossip");
+
+        GossipKeys nodeKeys;
+        try
+        {
+            nodeKeys = keysPath is null ? GossipKeys.Generate() : GossipKeys.LoadOrCreate(keysPath);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: cannot use keys file {keysPath}: {e.Message}");
+            return 1;
+        }
+
+        using (nodeKeys)
+        {
+            await using var node = new GossipNode(new GossipNodeOptions { Keys = nodeKeys, Interval = interval, LoggerFactory = loggerFactory });
+            logger.LogInformation("Public key {Public}", nodeKeys.Public);
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using GossipSubscription subscription = node.Subscribe();
+            var tasks = new List<Task> { PrintAsync(subscription, stop.Token) };
+            var listeners = new List<TcpGossipListener>();
+            try
+            {
+                foreach (string text in listen)
+                {
+                    EndPointParser.TryParse(text, out EndPoint? endPoint, out _);
+                    IPEndPoint bind = await EndPointParser.ResolveForListenAsync(endPoint!, stop.Token);
+                    TcpGossipListener listener = TcpGossipListener.Start(bind);
+                    listeners.Add(listener);
+                    logger.LogInformation("Listening on {EndPoint}", listener.LocalEndPoint);
+                    tasks.Add(listener.ServeAsync(node, logger, stop.Token));
+                }
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: cannot listen: {e.Message}");
+                return 1;
+            }
+
+            foreach (string text in connect)
+            {
+                EndPointParser.TryParse(text, out EndPoint? endPoint, out _);
+                tasks.Add(TcpGossipClient.MaintainAsync(node, endPoint!, logger, cancellationToken: stop.Token));
+            }
+
+            // Stdin is read on its own thread: Console streams block, and EOF must not stop the node.
+            _ = Task.Run(() => PublishStdin(node), CancellationToken.None);
+
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            logger.LogInformation("Stopping");
+            await stop.CancelAsync();
+            foreach (TcpGossipListener listener in listeners)
+            {
+                await listener.DisposeAsync();
+            }
+
+            await node.DisposeAsync();
+            await Task.WhenAll(tasks);
+            return 0;
+        }
+    }
+
+    private static void PublishStdin(GossipNode node)
+    {
+        using var reader = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
+        int number = 0;
+        while (reader.ReadLine() is string line)
+        {
+            number++;
+            try
+            {
+                node.PublishJson(line);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: stdin line {number}: {e.Message.Split(" (Parameter", 2)[0]}");
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task PrintAsync(GossipSubscription subscription, CancellationToken cancellationToken)
+    {
+        await using Stream stdout = Console.OpenStandardOutput();
+        var line = new List<byte>(512);
+        try
+        {
+            await foreach (GossipMessage message in subscription.ReadAllAsync(cancellationToken))
+            {
+                byte[] bytes = FormatLine(message);
+                await stdout.WriteAsync(bytes, cancellationToken);
+                await stdout.FlushAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+            // stdout closed (a pipe reader went away): nothing left to print to.
+        }
+    }
+
+    /// <summary><c>{"from":"&lt;public&gt;","seq":n,"data":&lt;payload&gt;}</c> and a newline.</summary>
+    internal static byte[] FormatLine(GossipMessage message)
+    {
+        using var buffer = new MemoryStream(message.PayloadUtf8.Length + 128);
+        buffer.Write("{\"from\":\""u8);
+        buffer.Write(Encoding.UTF8.GetBytes(JsonEncodedText.Encode(message.Author, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value));
+        buffer.Write("\",\"seq\":"u8);
+        Span<byte> number = stackalloc byte[EcmaNumber.MaxLength];
+        buffer.Write(number[..EcmaNumber.Format(message.Sequence, number)]);
+        buffer.Write(",\"data\":"u8);
+        buffer.Write(message.PayloadUtf8.Span);
+        buffer.Write("}\n"u8);
+        return buffer.ToArray();
+    }
+}
