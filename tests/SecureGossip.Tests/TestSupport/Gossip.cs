@@ -1,0 +1,118 @@
+using SecureGossip.Crypto;
+using SecureGossip.Tests.Vectors;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Tests.TestSupport;
+
+/// <summary>Helpers shared by the node tests: linking nodes, awaiting messages with generous timeouts.</summary>
+internal static class Gossip
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>A fast round for end-to-end tests; they await signals, never the clock.</summary>
+    public static readonly TimeSpan FastInterval = TimeSpan.FromMilliseconds(5);
+
+    public static GossipNode Node(TimeSpan? interval = null, GossipKeys? keys = null) =>
+        new(new GossipNodeOptions { Interval = interval ?? FastInterval, Keys = keys });
+
+    /// <summary>The key pair the golden lines were addressed to (the receiving peer of vectors.json).</summary>
+    public static GossipKeys VectorKeys(int index) =>
+        GossipKeys.FromSeed(Convert.FromHexString(GoldenVectors.Section("keys").ElementAt(index).GetProperty("seedHex").GetString()!));
+
+    /// <summary>Links two nodes over an in-memory pair of pipes.</summary>
+    public static void Link(GossipNode a, GossipNode b)
+    {
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        _ = a.RunConnectionAsync(left);
+        _ = b.RunConnectionAsync(right);
+    }
+
+    /// <summary>The JS idiom <c>a.pipe(b).pipe(a)</c> over two peer streams.</summary>
+    public static void Pipe(Stream a, Stream b, int chunkSize = 0)
+    {
+        _ = CopyAsync(a, b, chunkSize);
+        _ = CopyAsync(b, a, chunkSize);
+    }
+
+    /// <summary>Collects a node's messages and lets a test await a count of them.</summary>
+    public static Inbox Watch(GossipNode node) => new(node);
+
+    private static async Task CopyAsync(Stream from, Stream to, int chunkSize)
+    {
+        byte[] buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                int read = await from.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                for (int offset = 0; offset < read; offset += chunkSize > 0 ? chunkSize : read)
+                {
+                    int length = chunkSize > 0 ? Math.Min(chunkSize, read - offset) : read;
+                    await to.WriteAsync(buffer.AsMemory(offset, length));
+                    await to.FlushAsync();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            await to.DisposeAsync();
+        }
+    }
+
+    internal sealed class Inbox
+    {
+        private readonly List<GossipMessage> _messages = [];
+        private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
+
+        public Inbox(GossipNode node)
+        {
+            node.MessageReceived += (_, message) =>
+            {
+                lock (_messages)
+                {
+                    _messages.Add(message);
+                    foreach (var waiter in _waiters.Where(w => _messages.Count >= w.Count))
+                    {
+                        waiter.Signal.TrySetResult();
+                    }
+                }
+            };
+        }
+
+        public IReadOnlyList<GossipMessage> Messages
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return [.. _messages];
+                }
+            }
+        }
+
+        public async Task<IReadOnlyList<GossipMessage>> WaitForAsync(int count)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_messages)
+            {
+                if (_messages.Count >= count)
+                {
+                    return [.. _messages];
+                }
+
+                _waiters.Add((count, signal));
+            }
+
+            await signal.Task.WaitAsync(Timeout);
+            return Messages;
+        }
+    }
+}
