@@ -200,13 +200,20 @@ public sealed partial class GossipNode
             Interlocked.Increment(ref _counters.MessagesAccepted);
             var message = new GossipMessage(candidate.Author, candidate.Seq, candidate.Payload);
             Log.MessageAccepted(_logger, candidate.Author, candidate.Seq);
-            try
+            if (MessageReceived is { } handlers)
             {
-                MessageReceived?.Invoke(this, message);
-            }
-            catch (Exception e)
-            {
-                Log.HandlerFailed(_logger, e);
+                // One by one, so that a throwing handler does not starve the ones after it.
+                foreach (EventHandler<GossipMessage> handler in handlers.GetInvocationList().Cast<EventHandler<GossipMessage>>())
+                {
+                    try
+                    {
+                        handler(this, message);
+                    }
+                    catch (Exception e)
+                    {
+                        Log.HandlerFailed(_logger, e);
+                    }
+                }
             }
 
             foreach (GossipSubscription subscriber in subscribers)

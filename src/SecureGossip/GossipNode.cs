@@ -55,6 +55,18 @@ public sealed partial class GossipNode : IAsyncDisposable
     /// <summary>Counters of what the node has received, accepted, dropped and sent.</summary>
     public GossipNodeStatistics Statistics => _counters.Snapshot(PeerCount);
 
+    /// <summary>Messages waiting for the next round.</summary>
+    internal int PendingLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Runs one gossip round now: every message queued since the last round is written to every neighbour.
     /// With no neighbour connected the messages stay queued for the next round.

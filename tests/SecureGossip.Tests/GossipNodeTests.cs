@@ -1,0 +1,386 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using SecureGossip.Tests.TestSupport;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Tests;
+
+public sealed class GossipNodeTests
+{
+    // The four tests of secure-gossip 0.3.1 (test/test.js), over CreatePeerStream as there.
+
+    [Fact]
+    public async Task Three_peers_in_a_line()
+    {
+        await using GossipNode peer1 = Gossip.Node(), peer2 = Gossip.Node(), peer3 = Gossip.Node();
+        Gossip.Pipe(peer1.CreatePeerStream(), peer2.CreatePeerStream());
+        Gossip.Pipe(peer3.CreatePeerStream(), peer2.CreatePeerStream());
+        var inbox1 = Gossip.Watch(peer1);
+        var inbox2 = Gossip.Watch(peer2);
+        var inbox3 = Gossip.Watch(peer3);
+
+        peer3.Publish(new { data = "hello warld" });
+
+        var got1 = await inbox1.WaitForAsync(1);
+        var got2 = await inbox2.WaitForAsync(1);
+        await SettleAsync(peer1, peer2, peer3);
+        Assert.Equal(peer3.Keys.Public, Assert.Single(inbox1.Messages).Author);
+        Assert.Equal(peer3.Keys.Public, Assert.Single(inbox2.Messages).Author);
+        Assert.Equal("{\"data\":\"hello warld\"}", got1[0].ToString());
+        Assert.Equal("hello warld", got2[0].Payload.GetProperty("data").GetString());
+        Assert.Empty(inbox3.Messages);
+        Assert.True(peer3.Statistics.DroppedOwn >= 1);
+    }
+
+    [Fact]
+    public async Task Four_peers_in_a_loop()
+    {
+        await using GossipNode peer1 = Gossip.Node(), peer2 = Gossip.Node(), peer3 = Gossip.Node(), peer4 = Gossip.Node();
+        Gossip.Pipe(peer1.CreatePeerStream(), peer2.CreatePeerStream());
+        Gossip.Pipe(peer1.CreatePeerStream(), peer4.CreatePeerStream());
+        Gossip.Pipe(peer2.CreatePeerStream(), peer3.CreatePeerStream());
+        Gossip.Pipe(peer3.CreatePeerStream(), peer4.CreatePeerStream());
+        var inbox1 = Gossip.Watch(peer1);
+        var inboxes = new[] { Gossip.Watch(peer2), Gossip.Watch(peer3), Gossip.Watch(peer4) };
+
+        var original = new JsonObject { ["foo"] = "hello warld" };
+        peer1.Publish(original);
+
+        foreach (var inbox in inboxes)
+        {
+            await inbox.WaitForAsync(1);
+        }
+
+        await SettleAsync(peer1, peer2, peer3, peer4);
+        foreach (var inbox in inboxes)
+        {
+            GossipMessage message = Assert.Single(inbox.Messages);
+            Assert.True(JsonNode.DeepEquals(original, JsonNode.Parse(message.ToString())));
+            Assert.Equal(peer1.Keys.Public, message.Author);
+        }
+
+        Assert.Empty(inbox1.Messages);
+    }
+
+    [Fact]
+    public async Task Two_peers_with_stream_breaks_every_5_bytes()
+    {
+        await using GossipNode peer1 = Gossip.Node(), peer2 = Gossip.Node();
+        Gossip.Pipe(peer1.CreatePeerStream(), peer2.CreatePeerStream(), chunkSize: 5);
+        var inbox1 = Gossip.Watch(peer1);
+        var inbox2 = Gossip.Watch(peer2);
+        var original = new { data = "gosh I really hope this packet arrives in one piece!" };
+
+        peer1.Publish(original);
+
+        GossipMessage message = Assert.Single(await inbox2.WaitForAsync(1));
+        Assert.Equal(original.data, message.Payload.GetProperty("data").GetString());
+        Assert.Equal(peer1.Keys.Public, message.Author);
+        await SettleAsync(peer1, peer2);
+        Assert.Empty(inbox1.Messages);
+    }
+
+    [Fact]
+    public async Task A_stream_ended_mid_way_leaves_both_peers_working()
+    {
+        await using GossipNode peer1 = Gossip.Node(), peer2 = Gossip.Node(), peer3 = Gossip.Node();
+        Stream p1 = peer1.CreatePeerStream();
+        Stream p2 = peer2.CreatePeerStream();
+        Gossip.Pipe(p1, p2);
+        var inbox2 = Gossip.Watch(peer2);
+        var ended = new TaskCompletionSource();
+        peer2.MessageReceived += (_, _) =>
+        {
+            p2.Dispose(); // p2.end()
+            ended.TrySetResult();
+        };
+
+        peer1.Publish(new { data = "bust" });
+        await ended.Task.WaitAsync(Gossip.Timeout);
+
+        // Both nodes go on: peer1 publishes again to a new neighbour.
+        Gossip.Pipe(peer1.CreatePeerStream(), peer3.CreatePeerStream());
+        var inbox3 = Gossip.Watch(peer3);
+        peer1.Publish(new { data = "still here" });
+        var got = await inbox3.WaitForAsync(1);
+        Assert.Contains(got, m => m.ToString() == "{\"data\":\"still here\"}");
+        Assert.Single(inbox2.Messages);
+    }
+
+    // Rounds and the store.
+
+    [Fact]
+    public async Task Rounds_follow_the_injected_clock()
+    {
+        var clock = new FakeTimeProvider();
+        await using var node = new GossipNode(new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(100), TimeProvider = clock });
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(left);
+
+        node.PublishJson("{\"n\":1}");
+        clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.Equal(1, node.PendingLines);
+        Assert.Equal(0, node.Statistics.LinesSent);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        string line = await ReadLineAsync(right.Input);
+        Assert.StartsWith("{\"data\":{\"n\":1,\"signature\":\"", line, StringComparison.Ordinal);
+        Assert.EndsWith($"\"public\":\"{node.Keys.Public}\",\"seq\":0}}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Messages_published_while_alone_are_sent_when_a_neighbour_connects()
+    {
+        var clock = new FakeTimeProvider();
+        await using var lonely = new GossipNode(new GossipNodeOptions { TimeProvider = clock });
+        await using GossipNode later = Gossip.Node();
+        lonely.PublishJson("{\"n\":1}");
+        lonely.PublishJson("{\"n\":2}");
+        clock.Advance(TimeSpan.FromSeconds(10)); // a hundred rounds with nobody to send to
+
+        var inbox = Gossip.Watch(later);
+        Gossip.Link(lonely, later);
+        Assert.Equal(2, lonely.PendingLines);
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+
+        var got = await inbox.WaitForAsync(2);
+        Assert.Equal(["{\"n\":1}", "{\"n\":2}"], got.Select(m => m.ToString()));
+        Assert.Equal([0d, 1d], got.Select(m => m.Sequence));
+    }
+
+    [Fact]
+    public async Task Manual_rounds_with_infinite_interval()
+    {
+        await using GossipNode a = Gossip.Node(Timeout.InfiniteTimeSpan), b = Gossip.Node(Timeout.InfiniteTimeSpan);
+        var inbox = Gossip.Watch(b);
+        Gossip.Link(a, b);
+
+        a.PublishJson("{\"manual\":true}");
+        a.Gossip();
+
+        Assert.Equal("{\"manual\":true}", (await inbox.WaitForAsync(1))[0].ToString());
+    }
+
+    [Fact]
+    public async Task Messages_are_readable_as_an_async_stream()
+    {
+        await using GossipNode a = Gossip.Node(), b = Gossip.Node();
+        await using GossipSubscription subscription = b.Subscribe();
+        Gossip.Link(a, b);
+        for (int i = 0; i < 5; i++)
+        {
+            a.Publish(new { i });
+        }
+
+        var seen = new List<int>();
+        using var timeout = new CancellationTokenSource(Gossip.Timeout);
+        await foreach (GossipMessage message in subscription.ReadAllAsync(timeout.Token))
+        {
+            seen.Add(message.Deserialize<JsonElement>().GetProperty("i").GetInt32());
+            if (seen.Count == 5)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal([0, 1, 2, 3, 4], seen);
+    }
+
+    // Publishing: anything that is not a JSON object is refused with a message that says so.
+
+    [Theory]
+    [InlineData("[1,2]", "it is an array")]
+    [InlineData("\"hi\"", "it is a string")]
+    [InlineData("42", "it is a number")]
+    [InlineData("null", "it is null")]
+    [InlineData("{\"a\":1,\"signature\":\"x\"}", "\"signature\"")]
+    [InlineData("{\"__proto__\":{}}", "\"__proto__\"")]
+    [InlineData("{\"a\":", "not valid JSON")]
+    public async Task Publishing_a_non_object_is_an_ArgumentException_that_says_why(string json, string expected)
+    {
+        await using GossipNode node = Gossip.Node(Timeout.InfiniteTimeSpan);
+        ArgumentException error = Assert.Throws<ArgumentException>(() => node.PublishJson(json));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, node.Statistics.MessagesPublished);
+    }
+
+    [Fact]
+    public async Task Publish_takes_objects_nodes_elements_and_rejects_too_deep_payloads()
+    {
+        await using GossipNode node = Gossip.Node(Timeout.InfiniteTimeSpan);
+        Assert.Equal("{\"a\":1}", node.Publish(new { a = 1 }).ToString());
+        Assert.Equal("{\"1\":2,\"b\":1}", node.Publish(JsonNode.Parse("{\"b\":1,\"1\":2}")).ToString());
+        Assert.Equal("{\"c\":[]}", node.Publish(JsonDocument.Parse("{\"c\":[]}").RootElement).ToString());
+        Assert.Throws<ArgumentException>(() => node.Publish(new[] { 1, 2 }));
+        Assert.Throws<ArgumentNullException>(() => node.Publish<object>(null!));
+        string deep = "{\"a\":" + string.Concat(Enumerable.Repeat("[", 70)) + string.Concat(Enumerable.Repeat("]", 70)) + "}";
+        Assert.Throws<ArgumentException>(() => node.PublishJson(deep));
+        Assert.Equal(3, node.Statistics.MessagesPublished);
+    }
+
+    // Bad input from the network: dropped, counted, and the link keeps working.
+
+    [Fact]
+    public async Task Garbage_truncated_huge_and_deep_lines_are_dropped_and_the_link_keeps_working()
+    {
+        await using GossipNode sender = Gossip.Node(Timeout.InfiniteTimeSpan);
+        await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, MaxLineLength = 4096 });
+        var inbox = Gossip.Watch(receiver);
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        _ = receiver.RunConnectionAsync(left);
+
+        string valid = SignedLine(sender, "{\"ok\":1}");
+        string[] bad =
+        [
+            "garbage",
+            valid[..(valid.Length / 2)],
+            "{\"data\":" + new string(' ', 5000) + "}",
+            new string('[', 200) + new string(']', 200),
+            "{\"data\":{\"signature\":1},\"public\":2,\"seq\":\"x\"}",
+            valid.Replace("\"ok\":1", "\"ok\":2", StringComparison.Ordinal),
+            "\uFEFF" + valid,
+            string.Empty,
+        ];
+        foreach (string line in bad)
+        {
+            await right.Output.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"));
+        }
+
+        await right.Output.WriteAsync(Encoding.UTF8.GetBytes(valid + "\n"));
+
+        Assert.Equal("{\"ok\":1}", (await inbox.WaitForAsync(1))[0].ToString());
+        GossipNodeStatistics stats = receiver.Statistics;
+        Assert.Equal(bad.Length + 1, stats.LinesReceived);
+        Assert.Equal(1, stats.DroppedTooLong);
+        Assert.Equal(1, stats.DroppedBadSignature);
+        Assert.Equal(bad.Length - 2, stats.DroppedMalformed);
+        Assert.Equal(1, stats.MessagesAccepted);
+    }
+
+    [Fact]
+    public async Task An_endless_line_is_discarded_as_it_arrives_and_the_next_line_still_counts()
+    {
+        await using GossipNode sender = Gossip.Node(Timeout.InfiniteTimeSpan);
+        await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, MaxLineLength = 64 * 1024 });
+        var inbox = Gossip.Watch(receiver);
+        var toReceiver = new Pipe(new PipeOptions(pauseWriterThreshold: 256 * 1024, resumeWriterThreshold: 128 * 1024));
+        var fromReceiver = new Pipe();
+        _ = receiver.RunConnectionAsync(new DuplexPipeConnection(toReceiver.Reader, fromReceiver.Writer));
+
+        // 32 MiB without a newline: with a 256 KiB pipe, writing it all proves the node keeps consuming
+        // (discarding) instead of buffering the line.
+        byte[] chunk = Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+        for (int i = 0; i < 512; i++)
+        {
+            await toReceiver.Writer.WriteAsync(chunk).AsTask().WaitAsync(Gossip.Timeout);
+        }
+
+        await toReceiver.Writer.WriteAsync(Encoding.UTF8.GetBytes("\n" + SignedLine(sender, "{\"after\":true}") + "\n"));
+
+        Assert.Equal("{\"after\":true}", (await inbox.WaitForAsync(1))[0].ToString());
+        Assert.Equal(1, receiver.Statistics.DroppedTooLong);
+    }
+
+    [Fact]
+    public async Task A_final_line_without_newline_is_read_when_the_stream_ends()
+    {
+        await using GossipNode sender = Gossip.Node(Timeout.InfiniteTimeSpan);
+        await using GossipNode receiver = Gossip.Node(Timeout.InfiniteTimeSpan);
+        var inbox = Gossip.Watch(receiver);
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        _ = receiver.RunConnectionAsync(left);
+
+        await right.Output.WriteAsync(Encoding.UTF8.GetBytes(SignedLine(sender, "{\"tail\":1}")));
+        await right.Output.CompleteAsync();
+
+        Assert.Equal("{\"tail\":1}", (await inbox.WaitForAsync(1))[0].ToString());
+    }
+
+    [Fact]
+    public async Task A_replayed_or_duplicate_line_is_dropped_before_its_signature_is_checked()
+    {
+        await using GossipNode sender = Gossip.Node(Timeout.InfiniteTimeSpan);
+        await using GossipNode receiver = Gossip.Node(Timeout.InfiniteTimeSpan);
+        byte[] line = Encoding.UTF8.GetBytes(SignedLine(sender, "{\"x\":1}"));
+
+        for (int i = 0; i < 4; i++)
+        {
+            await receiver.HandleLineAsync(new ReadOnlySequence<byte>(line), CancellationToken.None);
+        }
+
+        GossipNodeStatistics stats = receiver.Statistics;
+        Assert.Equal(1, stats.MessagesAccepted);
+        Assert.Equal(3, stats.DroppedOld);
+        Assert.Equal(1, stats.SignaturesVerified);
+    }
+
+    [Fact]
+    public async Task A_throwing_handler_does_not_stop_delivery()
+    {
+        await using GossipNode a = Gossip.Node(), b = Gossip.Node();
+        b.MessageReceived += (_, _) => throw new InvalidOperationException("handler bug");
+        var inbox = Gossip.Watch(b);
+        Gossip.Link(a, b);
+        a.PublishJson("{\"n\":1}");
+        a.PublishJson("{\"n\":2}");
+        Assert.Equal(2, (await inbox.WaitForAsync(2)).Count);
+    }
+
+    [Fact]
+    public void Options_out_of_range_are_refused_with_the_option_name()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new GossipNode(new GossipNodeOptions { Interval = TimeSpan.Zero }));
+        Assert.Equal("Interval", error.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GossipNode(new GossipNodeOptions { MaxLineLength = 10 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GossipNode(new GossipNodeOptions { MaxJsonDepth = 1 }));
+    }
+
+    /// <summary>A line exactly as <paramref name="node"/> would put it on the wire.</summary>
+    internal static string SignedLine(GossipNode node, string payload)
+    {
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(left);
+        node.PublishJson(payload);
+        node.Gossip();
+        string line = ReadLineAsync(right.Input).GetAwaiter().GetResult();
+        right.Output.Complete();
+        right.Input.Complete();
+        return line;
+    }
+
+    private static async Task<string> ReadLineAsync(PipeReader reader)
+    {
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync().AsTask().WaitAsync(Gossip.Timeout);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (buffer.PositionOf((byte)'\n') is SequencePosition newline)
+            {
+                string line = Encoding.UTF8.GetString(buffer.Slice(0, newline));
+                reader.AdvanceTo(buffer.GetPosition(1, newline));
+                return line;
+            }
+
+            Assert.False(result.IsCompleted, "the stream ended before a full line");
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the network is quiet, a condition and not a duration: no node has a line waiting for a round
+    /// and every line sent has been read, so any duplicate delivery would already have happened.
+    /// </summary>
+    private static async Task SettleAsync(params GossipNode[] nodes)
+    {
+        using var timeout = new CancellationTokenSource(Gossip.Timeout);
+        while (nodes.Any(n => n.PendingLines > 0) || nodes.Sum(n => n.Statistics.LinesSent) > nodes.Sum(n => n.Statistics.LinesReceived))
+        {
+            await Task.Yield();
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+}
