@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -44,13 +45,25 @@ internal static class NodeCommand
             }
         });
 
-        command.SetAction((parseResult, cancellationToken) => RunAsync(
-            parseResult.GetValue(listen) ?? [],
-            parseResult.GetValue(connect) ?? [],
-            parseResult.GetValue(keys),
-            TimeSpan.FromMilliseconds(parseResult.GetValue(interval)),
-            parseResult.GetValue(verbose),
-            cancellationToken));
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            return await RunAsync(
+                parseResult.GetValue(listen) ?? [],
+                parseResult.GetValue(connect) ?? [],
+                parseResult.GetValue(keys),
+                TimeSpan.FromMilliseconds(parseResult.GetValue(interval)),
+                parseResult.GetValue(verbose),
+                stop.Token);
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true; // stop cleanly ourselves instead of being terminated
+                stop.Cancel();
+            }
+        });
         return command;
     }
 

@@ -8,4 +8,6 @@ RootCommand root = new("sgossip: a secure-gossip node, wire-compatible with the 
     NodeCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+// SIGINT and SIGTERM are handled by the commands themselves (a clean stop, exit code 0), not by System.CommandLine,
+// which would report them as exit codes 130 and 143.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

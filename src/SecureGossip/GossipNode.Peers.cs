@@ -85,10 +85,50 @@ public sealed partial class GossipNode
             }
 
             await writer;
+            Requeue(link);
             await connection.DisposeAsync();
             Log.PeerDisconnected(_logger, connection);
             link.Done.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Lines a closed link never got to write go back to the store for the next round, so a link that drops
+    /// between a round and its write loses nothing it had not started sending. Receivers drop the copies
+    /// that other neighbours already delivered.
+    /// </summary>
+    private void Requeue(PeerLink link)
+    {
+        List<byte[]>? unsent = null;
+        while (link.Outbox.Reader.TryRead(out byte[]? line))
+        {
+            (unsent ??= []).Add(line);
+        }
+
+        if (unsent is not null && _disposed == 0)
+        {
+            lock (_gate)
+            {
+                _store.InsertRange(0, unsent);
+            }
+        }
+    }
+
+    /// <summary>Closes every current connection (the node keeps running and accepts new ones).</summary>
+    internal async Task DisconnectAllAsync()
+    {
+        PeerLink[] peers;
+        lock (_gate)
+        {
+            peers = [.. _peers];
+        }
+
+        foreach (PeerLink peer in peers)
+        {
+            peer.Close();
+        }
+
+        await Task.WhenAll(peers.Select(p => p.Completion));
     }
 
     private async Task ReadLoopAsync(PeerLink link, CancellationToken cancellationToken)
@@ -179,6 +219,17 @@ public sealed partial class GossipNode
 
         public Task Completion => Done.Task;
 
+        public void Close()
+        {
+            try
+            {
+                _cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
         public void Enqueue(List<byte[]> lines)
         {
             foreach (byte[] line in lines)
@@ -187,14 +238,7 @@ public sealed partial class GossipNode
                 {
                     Log.PeerTooSlow(_node._logger, Connection, _node._options.MaxQueuedBytesPerPeer);
                     Outbox.Writer.TryComplete();
-                    try
-                    {
-                        _cancellation.Cancel();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                    }
-
+                    Close();
                     return;
                 }
 

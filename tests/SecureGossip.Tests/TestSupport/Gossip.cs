@@ -34,6 +34,17 @@ internal static class Gossip
         _ = CopyAsync(b, a, chunkSize);
     }
 
+    /// <summary>Waits for a condition on node state (no clock involved), up to <see cref="Timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Yield();
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+
     /// <summary>Collects a node's messages and lets a test await a count of them.</summary>
     public static Inbox Watch(GossipNode node) => new(node);
 

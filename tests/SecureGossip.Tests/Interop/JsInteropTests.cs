@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.Json;
+using SecureGossip.Crypto;
+using SecureGossip.Tests.TestSupport;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Tests.Interop;
+
+/// <summary>The .NET node and the real secure-gossip 0.3.1 package under node, over loopback TCP.</summary>
+public sealed class JsInteropTests
+{
+    [Fact]
+    public async Task A_dotnet_node_and_a_JS_node_exchange_messages_both_ways()
+    {
+        await using JsNode js = await JsNode.StartAsync("--listen", "0", "--interval", "20");
+        await using GossipNode dotnet = Gossip.Node(TimeSpan.FromMilliseconds(20));
+        var inbox = Gossip.Watch(dotnet);
+        using var stop = new CancellationTokenSource();
+        Task link = TcpGossipClient.MaintainAsync(dotnet, new IPEndPoint(IPAddress.Loopback, js.Port), cancellationToken: stop.Token);
+        await js.WaitForStderrAsync("accepted ");
+
+        dotnet.Publish(new { hello = "from .NET", n = 1.5e300, list = new object[] { 1, "two" } });
+        var (from, data) = await js.ReceiveAsync();
+        Assert.Equal(dotnet.Keys.Public, from);
+        Assert.Equal("from .NET", data.GetProperty("hello").GetString());
+
+        await js.PublishAsync("{\"hello\":\"from JS\",\"é\":\"\\u2028\",\"10\":1,\"2\":2}");
+        GossipMessage message = (await inbox.WaitForAsync(1))[0];
+        Assert.Equal(js.Public, message.Author);
+        Assert.Equal("{\"2\":2,\"10\":1,\"hello\":\"from JS\",\"é\":\"\u2028\"}", message.ToString());
+
+        await stop.CancelAsync();
+        await link;
+    }
+
+    [Fact]
+    public async Task In_a_JS_dotnet_JS_line_the_dotnet_node_relays_both_ways()
+    {
+        await using GossipNode relay = Gossip.Node(TimeSpan.FromMilliseconds(20));
+        await using TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        using var stop = new CancellationTokenSource();
+        Task serving = listener.ServeAsync(relay, cancellationToken: stop.Token);
+        string target = $"127.0.0.1:{listener.LocalEndPoint.Port}";
+        await using JsNode left = await JsNode.StartAsync("--connect", target, "--interval", "20");
+        await using JsNode right = await JsNode.StartAsync("--connect", target, "--interval", "20");
+        await left.WaitForStderrAsync("connected ");
+        await right.WaitForStderrAsync("connected ");
+        await Gossip.WaitUntilAsync(() => relay.Statistics.ConnectedPeers == 2);
+        var inbox = Gossip.Watch(relay);
+
+        await left.PublishAsync("{\"from\":\"left\"}");
+        var (author, data) = await right.ReceiveAsync();
+        Assert.Equal(left.Public, author);
+        Assert.Equal("left", data.GetProperty("from").GetString());
+
+        await right.PublishAsync("{\"from\":\"right\"}");
+        (author, data) = await left.ReceiveAsync();
+        Assert.Equal(right.Public, author);
+        Assert.Equal("right", data.GetProperty("from").GetString());
+
+        relay.PublishJson("{\"from\":\"relay\"}");
+        Assert.Equal(relay.Keys.Public, (await left.ReceiveAsync()).From);
+        Assert.Equal(relay.Keys.Public, (await right.ReceiveAsync()).From);
+
+        var seen = await inbox.WaitForAsync(2);
+        Assert.Equal(new[] { left.Public, right.Public }.Order(), seen.Select(m => m.Author).Order());
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task A_key_file_written_by_dotnet_is_loaded_by_ssb_keys()
+    {
+        string directory = Directory.CreateTempSubdirectory("sgossip-interop-").FullName;
+        string path = Path.Combine(directory, "secret");
+        using GossipKeys keys = GossipKeys.LoadOrCreate(path);
+
+        await using JsNode js = await JsNode.StartAsync("--keys", path, "--interval", "20");
+        Assert.Equal(keys.Public, js.Public);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        Directory.Delete(directory, recursive: true);
+    }
+}
