@@ -57,7 +57,7 @@ internal static class DemoCommand
             return 1;
         }
 
-        output.WriteLine("done: peer1 and peer2 each received it once; peer3 never saw its own message");
+        output.WriteLine("done: peer1 and peer2 received it; peer3 dropped the copies of its own message that came back");
         return 0;
     }
 
