@@ -37,6 +37,13 @@ public sealed partial class GossipNode
         return new DuplexPipeStream(fromNode.Reader, toNode.Writer);
     }
 
+    /// <summary>Gossips over a bare duplex pipe (see the <see cref="GossipConnection"/> overload); the node completes both ends when done.</summary>
+    public Task RunConnectionAsync(IDuplexPipe pipe, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipe);
+        return RunConnectionAsync(pipe as GossipConnection ?? new DuplexPipeConnection(pipe.Input, pipe.Output), cancellationToken);
+    }
+
     /// <summary>
     /// Gossips with the neighbour at the other end of <paramref name="connection"/> until it closes, the token is
     /// cancelled or the node is disposed. The node owns the connection from here on and disposes it at the end.

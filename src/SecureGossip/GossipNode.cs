@@ -12,7 +12,7 @@ namespace SecureGossip;
 /// </summary>
 /// <remarks>
 /// <para>Neighbours are connections: <see cref="CreatePeerStream"/> (the JS API), or any
-/// <see cref="Transports.GossipConnection"/> given to <see cref="RunConnectionAsync"/> (TCP, in-memory, …).</para>
+/// <see cref="Transports.GossipConnection"/> given to <see cref="RunConnectionAsync(Transports.GossipConnection, CancellationToken)"/> (TCP, in-memory, …).</para>
 /// <para>Unlike the JS package, a round with no neighbour keeps its messages for the next round, so nothing
 /// published or received while alone is lost.</para>
 /// <para>Thread-safe. Dispose to close every connection.</para>
