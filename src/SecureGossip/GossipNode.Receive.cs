@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
-using System.Text.Unicode;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SecureGossip.Crypto;
@@ -9,232 +7,396 @@ using SecureGossip.Protocol;
 
 namespace SecureGossip;
 
+/// <summary>
+/// The receive path. Read loops check each line's envelope and seq in order (cheap), then hand new messages to
+/// the thread pool for signature verification, which is where the time goes (an ed25519 verify is ~40 µs, the
+/// rest of a line ~2 µs), so every core verifies. One commit loop per node then accepts the verified messages in
+/// the order their lines arrived, so an author's messages are still delivered in seq order.
+/// A copy of a message whose first copy is still being verified is not verified again: it waits in line behind
+/// it and is dropped when the first is accepted (it is verified only if the first turns out to be forged).
+/// </summary>
 public sealed partial class GossipNode
 {
-    private const int MaxCachedAuthors = 4096;
+    private static readonly int s_maxInFlight = 256 * Math.Max(2, Environment.ProcessorCount);
 
-    [ThreadStatic]
-    private static ByteBuffer? t_scratch;
+    private readonly Dictionary<string, AuthorState> _authors = new(StringComparer.Ordinal);
+    private readonly Channel<VerifyJob> _commits = Channel.CreateUnbounded<VerifyJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _inFlight = new(s_maxInFlight, s_maxInFlight);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<VerifyJob> _jobPool = new();
+    private Task _committer = Task.CompletedTask;
 
-    private readonly SemaphoreSlim _acceptGate = new(1, 1);
-    private readonly Dictionary<string, double> _highestSeq = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, NSec.Cryptography.PublicKey> _authorKeys = new(StringComparer.Ordinal);
-
+    /// <summary>Reads one line (without its newline) from a neighbour.</summary>
     internal async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _counters.LinesReceived);
-        Candidate? candidate;
-        if (line.IsSingleSegment)
+        await _inFlight.WaitAsync(cancellationToken);
+        bool queued = false;
+        try
         {
-            candidate = Check(line.FirstSpan);
+            queued = Prepare(line);
         }
-        else
+        finally
         {
-            byte[] rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
-            try
+            if (!queued)
             {
-                line.CopyTo(rented);
-                candidate = Check(rented.AsSpan(0, (int)line.Length));
+                _inFlight.Release();
             }
-            finally
+        }
+    }
+
+    /// <summary>Completes when every line handed in so far has been accepted or dropped.</summary>
+    internal Task WhenIdleAsync()
+    {
+        VerifyJob barrier = RentJob();
+        barrier.Barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task done = barrier.Barrier.Task;
+        lock (_gate)
+        {
+            if (!_commits.Writer.TryWrite(barrier))
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                return Task.CompletedTask;
             }
         }
 
-        if (candidate is not null)
-        {
-            await AcceptAsync(candidate, cancellationToken);
-        }
+        return done;
+    }
+
+    private void StartCommitter() => _committer = Task.Run(CommitLoopAsync);
+
+    private async Task StopCommitterAsync()
+    {
+        _commits.Writer.TryComplete();
+        await _committer;
     }
 
     /// <summary>
-    /// Everything the JS receiver checks before it accepts a line, in its order: JSON, own message, signature,
-    /// then seq (here also checked before the signature, to skip verifying copies already accepted).
+    /// Everything the JS receiver checks before it verifies, in its order: JSON, own message, then (earlier than
+    /// JS, to skip verifying copies) seq. Returns whether the line was queued for verification.
     /// </summary>
-    private Candidate? Check(ReadOnlySpan<byte> line)
+    private bool Prepare(ReadOnlySequence<byte> line)
     {
-        if (line.Length > 0 && line[^1] == (byte)'\r')
-        {
-            line = line[..^1]; // split(/\r?\n/)
-        }
-
-        byte[]? transcoded = null;
-        if (!Utf8.IsValid(line))
-        {
-            // The JS peer decodes the stream with a UTF-8 StringDecoder: invalid bytes become U+FFFD before
-            // JSON.parse, and that decoded line is what it verifies and forwards.
-            transcoded = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line));
-            line = transcoded;
-        }
-
-        DropReason reason = V1Envelope.TryParse(line, _options.MaxJsonDepth, out V1Envelope envelope);
-        if (reason != DropReason.None)
-        {
-            return Drop(reason);
-        }
-
-        string author = V1Envelope.DecodeString(line[envelope.Public], envelope.PublicEscaped);
-        if (author == Keys.Public)
-        {
-            return Drop(DropReason.Own);
-        }
-
-        if (!TryGetAuthorKey(author, out NSec.Cryptography.PublicKey? publicKey, out bool own))
-        {
-            return Drop(own ? DropReason.Own : DropReason.BadKey);
-        }
-
-        lock (_gate)
-        {
-            if (_highestSeq.TryGetValue(author, out double highest) && !(highest < envelope.Seq))
-            {
-                return Drop(DropReason.Old);
-            }
-        }
-
-        Span<byte> signature = stackalloc byte[65];
-        string signatureText = V1Envelope.DecodeString(line[envelope.Signature], envelope.SignatureEscaped);
-        if (SsbBase64.Decode(signatureText, signature) != 64)
-        {
-            return Drop(DropReason.BadKey);
-        }
-
-        ByteBuffer scratch = t_scratch ??= new ByteBuffer(4096);
-        scratch.Clear();
-        V8Json.Shared.Write(line, envelope.DataStart, scratch, indented: true, asSignedPayload: true);
-        Interlocked.Increment(ref _counters.SignaturesVerified);
-        if (!GossipKeys.Verify(publicKey!, scratch.WrittenSpan, signature[..64]))
-        {
-            return Drop(DropReason.BadSignature);
-        }
-
-        scratch.Clear();
-        V8Json.Shared.Write(line, envelope.DataStart, scratch, indented: false, asSignedPayload: true);
-        byte[] payload = scratch.ToArray();
-        if (scratch.Length > 64 * 1024)
-        {
-            t_scratch = null; // do not pin a large buffer to this thread
-            scratch.Dispose();
-        }
-
-        return new Candidate(author, envelope.Seq, payload, transcoded ?? line.ToArray());
-
-        Candidate? Drop(DropReason why)
-        {
-            switch (why)
-            {
-                case DropReason.Own:
-                    Interlocked.Increment(ref _counters.DroppedOwn);
-                    break;
-                case DropReason.Old:
-                    Interlocked.Increment(ref _counters.DroppedOld);
-                    break;
-                case DropReason.BadKey or DropReason.BadSignature:
-                    Interlocked.Increment(ref _counters.DroppedBadSignature);
-                    break;
-                default:
-                    Interlocked.Increment(ref _counters.DroppedMalformed);
-                    break;
-            }
-
-            Log.LineDropped(_logger, why);
-            return null;
-        }
-    }
-
-    private bool TryGetAuthorKey(string author, out NSec.Cryptography.PublicKey? key, out bool own)
-    {
-        own = false;
-        if (_authorKeys.TryGetValue(author, out key))
-        {
-            return true;
-        }
-
-        Span<byte> raw = stackalloc byte[33];
-        if (SsbBase64.Decode(author, raw) != 32)
-        {
-            return false;
-        }
-
-        if (raw[..32].SequenceEqual(Keys.PublicKey))
-        {
-            // Our key spelled differently (a sigil, URL-safe base64): still our own message.
-            own = true;
-            return false;
-        }
-
-        if (!GossipKeys.TryImportPublicKey(raw[..32], out key))
-        {
-            return false;
-        }
-
-        if (_authorKeys.Count >= MaxCachedAuthors)
-        {
-            _authorKeys.Clear();
-        }
-
-        _authorKeys[author] = key!;
-        return true;
-    }
-
-    private async ValueTask AcceptAsync(Candidate candidate, CancellationToken cancellationToken)
-    {
-        await _acceptGate.WaitAsync(cancellationToken);
+        VerifyJob job = RentJob();
+        bool queued = false;
         try
         {
-            GossipSubscription[] subscribers;
-            lock (_gate)
+            job.Load(line);
+            ReadOnlySpan<byte> text = job.Line;
+            DropReason reason = V1Envelope.TryParse(text, _options.MaxJsonDepth, out V1Envelope envelope);
+            if (reason != DropReason.None)
             {
-                if (_highestSeq.TryGetValue(candidate.Author, out double highest) && !(highest < candidate.Seq))
-                {
-                    Interlocked.Increment(ref _counters.DroppedOld);
-                    return;
-                }
-
-                _highestSeq[candidate.Author] = candidate.Seq;
-                _store.Add(candidate.Line);
-                subscribers = _subscribers;
+                return Drop(reason);
             }
 
-            Interlocked.Increment(ref _counters.MessagesAccepted);
-            var message = new GossipMessage(candidate.Author, candidate.Seq, candidate.Payload);
-            Log.MessageAccepted(_logger, candidate.Author, candidate.Seq);
-            if (MessageReceived is { } handlers)
+            ReadOnlySpan<byte> rawAuthor = text[envelope.Public];
+            char[]? rentedChars = null;
+            Span<char> author = rawAuthor.Length <= 256 ? stackalloc char[256] : (rentedChars = ArrayPool<char>.Shared.Rent(rawAuthor.Length));
+            try
             {
-                // One by one, so that a throwing handler does not starve the ones after it.
-                foreach (EventHandler<GossipMessage> handler in handlers.GetInvocationList().Cast<EventHandler<GossipMessage>>())
+                author = envelope.PublicEscaped
+                    ? V1Envelope.DecodeString(rawAuthor, escaped: true).AsSpan().CopyToSpan(author)
+                    : author[..Encoding.UTF8.GetChars(rawAuthor, author)];
+                if (author.SequenceEqual(Keys.Public))
                 {
-                    try
+                    return Drop(DropReason.Own);
+                }
+
+                bool signatureOk = envelope.SignatureEscaped
+                    ? SsbBase64.Decode(V1Envelope.DecodeString(text[envelope.Signature], escaped: true), job.Signature) == 64
+                    : SsbBase64.Decode(text[envelope.Signature], job.Signature) == 64;
+
+                AuthorState? state;
+                lock (_gate)
+                {
+                    _authors.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(author, out state);
+                }
+
+                if (state is null)
+                {
+                    reason = NewAuthor(author, out state);
+                    if (reason != DropReason.None)
                     {
-                        handler(this, message);
-                    }
-                    catch (Exception e)
-                    {
-                        Log.HandlerFailed(_logger, e);
+                        return Drop(reason);
                     }
                 }
-            }
 
-            foreach (GossipSubscription subscriber in subscribers)
-            {
-                if (!subscriber.Writer.TryWrite(message))
+                if (!signatureOk)
                 {
-                    try
+                    return Drop(DropReason.BadKey);
+                }
+
+                bool deferred;
+                lock (_gate)
+                {
+                    if (!_authors.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(author, out AuthorState? existing))
                     {
-                        await subscriber.Writer.WriteAsync(message, cancellationToken);
+                        _authors.Add(state!.Name, state);
                     }
-                    catch (ChannelClosedException)
+                    else
                     {
+                        state = existing;
                     }
+
+                    if (state!.HasAccepted && !(state.HighestAccepted < envelope.Seq))
+                    {
+                        return Drop(DropReason.Old);
+                    }
+
+                    deferred = state.Claims > 0 && !(state.HighestClaimed < envelope.Seq);
+                    if (!deferred)
+                    {
+                        state.HighestClaimed = envelope.Seq;
+                    }
+
+                    state.Claims++;
+                    job.Author = state;
+                    job.Seq = envelope.Seq;
+                    job.DataStart = envelope.DataStart;
+                    job.Deferred = deferred;
+                    queued = _commits.Writer.TryWrite(job);
+                }
+
+                if (queued && !deferred)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
+                }
+
+                return queued;
+            }
+            finally
+            {
+                if (rentedChars is not null)
+                {
+                    ArrayPool<char>.Shared.Return(rentedChars);
                 }
             }
         }
         finally
         {
-            _acceptGate.Release();
+            if (!queued)
+            {
+                ReturnJob(job);
+            }
         }
     }
 
-    private sealed record Candidate(string Author, double Seq, byte[] Payload, byte[] Line);
+    private DropReason NewAuthor(ReadOnlySpan<char> author, out AuthorState? state)
+    {
+        state = null;
+        Span<byte> raw = stackalloc byte[33];
+        if (SsbBase64.Decode(author, raw) != 32)
+        {
+            return DropReason.BadKey;
+        }
+
+        if (raw[..32].SequenceEqual(Keys.PublicKey))
+        {
+            return DropReason.Own; // our key spelled differently (a sigil, URL-safe base64): still our own message
+        }
+
+        if (!GossipKeys.TryImportPublicKey(raw[..32], out NSec.Cryptography.PublicKey? key))
+        {
+            return DropReason.BadKey;
+        }
+
+        state = new AuthorState(author.ToString(), key!);
+        return DropReason.None;
+    }
+
+    private bool Drop(DropReason why)
+    {
+        switch (why)
+        {
+            case DropReason.Own:
+                Interlocked.Increment(ref _counters.DroppedOwn);
+                break;
+            case DropReason.Old:
+                Interlocked.Increment(ref _counters.DroppedOld);
+                break;
+            case DropReason.BadKey or DropReason.BadSignature:
+                Interlocked.Increment(ref _counters.DroppedBadSignature);
+                break;
+            default:
+                Interlocked.Increment(ref _counters.DroppedMalformed);
+                break;
+        }
+
+        Log.LineDropped(_logger, why);
+        return false;
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        ChannelReader<VerifyJob> reader = _commits.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            while (reader.TryRead(out VerifyJob? job))
+            {
+                if (job.Barrier is { } barrier)
+                {
+                    barrier.TrySetResult();
+                    ReturnJob(job);
+                    continue;
+                }
+
+                try
+                {
+                    await CommitAsync(job);
+                }
+                finally
+                {
+                    ReturnJob(job);
+                    _inFlight.Release();
+                }
+            }
+        }
+    }
+
+    private async ValueTask CommitAsync(VerifyJob job)
+    {
+        AuthorState author = job.Author!;
+        bool valid;
+        if (!job.Deferred)
+        {
+            valid = await job.Completion;
+        }
+        else
+        {
+            bool old;
+            lock (_gate)
+            {
+                old = author.HasAccepted && !(author.HighestAccepted < job.Seq);
+            }
+
+            // The first copy was accepted: this one is a duplicate and needs no verification. Otherwise the
+            // first was forged or lower, and this copy gets its own check.
+            valid = !old && job.Verify(_counters);
+            if (old)
+            {
+                lock (_gate)
+                {
+                    author.Claims--;
+                }
+
+                Drop(DropReason.Old);
+                return;
+            }
+        }
+
+        GossipSubscription[] subscribers;
+        lock (_gate)
+        {
+            author.Claims--;
+            if (!valid)
+            {
+                if (author.Claims == 0 && !author.HasAccepted)
+                {
+                    _authors.Remove(author.Name); // a forger does not get to fill our memory with authors
+                }
+            }
+            else if (author.HasAccepted && !(author.HighestAccepted < job.Seq))
+            {
+                valid = false;
+                Interlocked.Increment(ref _counters.DroppedOld);
+            }
+            else
+            {
+                author.HasAccepted = true;
+                author.HighestAccepted = job.Seq;
+                _store.Add(job.StoredLine!);
+            }
+
+            subscribers = _subscribers;
+        }
+
+        if (!valid)
+        {
+            if (!job.Deferred || job.Verified)
+            {
+                Drop(DropReason.BadSignature);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _counters.MessagesAccepted);
+        var message = new GossipMessage(author.Name, job.Seq, job.Payload!);
+        Log.MessageAccepted(_logger, author.Name, job.Seq);
+        if (MessageReceived is { } handlers)
+        {
+            // One by one, so that a throwing handler does not starve the ones after it.
+            foreach (EventHandler<GossipMessage> handler in handlers.GetInvocationList().Cast<EventHandler<GossipMessage>>())
+            {
+                try
+                {
+                    handler(this, message);
+                }
+                catch (Exception e)
+                {
+                    Log.HandlerFailed(_logger, e);
+                }
+            }
+        }
+
+        foreach (GossipSubscription subscriber in subscribers)
+        {
+            if (!subscriber.Writer.TryWrite(message))
+            {
+                try
+                {
+                    // A full subscriber pauses the commit loop, and through the in-flight limit, the read loops.
+                    await subscriber.Writer.WriteAsync(message, _shutdown.Token);
+                }
+                catch (Exception e) when (e is ChannelClosedException or OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+
+    private VerifyJob RentJob()
+    {
+        VerifyJob job = _jobPool.TryDequeue(out VerifyJob? pooled) ? pooled : new VerifyJob();
+        job.Counters = _counters;
+        return job;
+    }
+
+    private void ReturnJob(VerifyJob job)
+    {
+        job.Reset();
+        if (_jobPool.Count < s_maxInFlight)
+        {
+            _jobPool.Enqueue(job);
+        }
+    }
+
+    /// <summary>What the node remembers of an author: its key, the highest seq accepted, copies in flight.</summary>
+    private sealed class AuthorState(string name, NSec.Cryptography.PublicKey key)
+    {
+        public string Name { get; } = name;
+
+        public NSec.Cryptography.PublicKey Key { get; } = key;
+
+        public bool HasAccepted { get; set; }
+
+        public double HighestAccepted { get; set; }
+
+        /// <summary>Lines of this author queued for commit; <see cref="HighestClaimed"/> is meaningful while above zero.</summary>
+        public int Claims { get; set; }
+
+        public double HighestClaimed { get; set; }
+    }
+}
+
+internal static class SpanExtensions
+{
+    public static Span<char> CopyToSpan(this ReadOnlySpan<char> source, Span<char> destination)
+    {
+        if (source.Length > destination.Length)
+        {
+            return source.ToArray();
+        }
+
+        source.CopyTo(destination);
+        return destination[..source.Length];
+    }
 }

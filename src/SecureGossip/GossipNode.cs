@@ -39,6 +39,7 @@ public sealed partial class GossipNode : IAsyncDisposable
         _ownsKeys = _options.Keys is null;
         Keys = _options.Keys ?? GossipKeys.Generate();
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GossipNode>();
+        StartCommitter();
         if (_options.Interval != Timeout.InfiniteTimeSpan)
         {
             _timer = _options.TimeProvider.CreateTimer(static state => ((GossipNode)state!).Gossip(), this, _options.Interval, _options.Interval);
@@ -145,6 +146,7 @@ public sealed partial class GossipNode : IAsyncDisposable
         }
 
         await Task.WhenAll(running);
+        await StopCommitterAsync();
         foreach (GossipSubscription subscription in _subscribers)
         {
             subscription.Complete();

@@ -310,6 +310,7 @@ public sealed class GossipNodeTests
         for (int i = 0; i < 4; i++)
         {
             await receiver.HandleLineAsync(new ReadOnlySequence<byte>(line), CancellationToken.None);
+            await receiver.WhenIdleAsync();
         }
 
         GossipNodeStatistics stats = receiver.Statistics;

@@ -50,6 +50,7 @@ public sealed class GossipNodeVectorTests
         node.MessageReceived += (_, m) => received.Add(m);
 
         await node.HandleLineAsync(new ReadOnlySequence<byte>(GoldenVectors.Bytes(vector, "line")), CancellationToken.None);
+        await node.WhenIdleAsync();
 
         bool jsAccepted = vector.GetProperty("accepted").GetBoolean();
         bool expected = jsAccepted && !s_dropped.ContainsKey(name);
@@ -83,6 +84,7 @@ public sealed class GossipNodeVectorTests
         {
             long before = node.Statistics.MessagesAccepted;
             await node.HandleLineAsync(new ReadOnlySequence<byte>(Convert.FromBase64String(line.GetString()!)), CancellationToken.None);
+            await node.WhenIdleAsync();
             verdicts.Add(node.Statistics.MessagesAccepted > before);
         }
 
@@ -101,6 +103,7 @@ public sealed class GossipNodeVectorTests
         {
             byte[] line = GoldenVectors.Bytes(vector, "line");
             await node.HandleLineAsync(new ReadOnlySequence<byte>(line), CancellationToken.None);
+            await node.WhenIdleAsync();
         }
 
         Assert.True(node.Statistics.MessagesAccepted > 0);

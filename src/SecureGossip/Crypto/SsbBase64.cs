@@ -58,6 +58,57 @@ internal static class SsbBase64
         return written;
     }
 
+    /// <summary>
+    /// The same decoding over the raw UTF-8 bytes of a JSON string that has no escapes. A byte of 0x80 or more
+    /// belongs to a non-ASCII character, which node skips like any other character outside the alphabet.
+    /// </summary>
+    public static int Decode(ReadOnlySpan<byte> utf8, Span<byte> destination)
+    {
+        if (utf8.Length > 0 && utf8[0] is (byte)'@' or (byte)'%' or (byte)'&')
+        {
+            utf8 = utf8[1..];
+        }
+
+        int dot = utf8.IndexOf((byte)'.');
+        if (dot >= 0)
+        {
+            utf8 = utf8[..dot];
+        }
+
+        int written = 0;
+        int accumulator = 0;
+        int bits = 0;
+        foreach (byte c in utf8)
+        {
+            if (c == (byte)'=')
+            {
+                break;
+            }
+
+            int value = c < 128 ? s_values[c] : -1;
+            if (value < 0)
+            {
+                continue;
+            }
+
+            accumulator = (accumulator << 6) | value;
+            bits += 6;
+            if (bits >= 8)
+            {
+                bits -= 8;
+                if (written == destination.Length)
+                {
+                    return -1;
+                }
+
+                destination[written++] = (byte)(accumulator >> bits);
+                accumulator &= (1 << bits) - 1;
+            }
+        }
+
+        return written;
+    }
+
     private static sbyte[] BuildTable()
     {
         var table = new sbyte[128];

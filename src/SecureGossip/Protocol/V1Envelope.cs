@@ -182,6 +182,11 @@ internal readonly struct V1Envelope
     private static bool HasEd25519Tag(ReadOnlySpan<byte> raw, bool escaped)
     {
         // ssb-keys' getTag: the text after the first '.', or the whole string when there is none.
+        if (!escaped)
+        {
+            return raw[(raw.IndexOf((byte)'.') + 1)..].SequenceEqual("ed25519"u8);
+        }
+
         string text = DecodeString(raw, escaped);
         int dot = text.IndexOf('.', StringComparison.Ordinal);
         return text.AsSpan(dot + 1).SequenceEqual("ed25519");
