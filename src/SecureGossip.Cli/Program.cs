@@ -6,6 +6,7 @@ RootCommand root = new("sgossip: a secure-gossip node, wire-compatible with the 
     DemoCommand.Create(),
     KeygenCommand.Create(),
     NodeCommand.Create(),
+    SimCommand.Create(),
 };
 
 // SIGINT and SIGTERM are handled by the commands themselves (a clean stop, exit code 0), not by System.CommandLine,

@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace SecureGossip.Simulation;
+
+/// <summary>
+/// The metrics of one simulated run. <see cref="WriteJson"/> writes them as the one JSON object
+/// <c>sgossip sim</c> prints (snake_case keys, times in virtual milliseconds).
+/// </summary>
+/// <remarks>
+/// "Live" nodes are those that have not failed by the end of the run; a live node is "reachable" for a message
+/// when it is connected to the message's publisher through live nodes. R(m) is the number of reachable live
+/// nodes of message m other than its publisher.
+/// </remarks>
+public sealed record SimulationResult
+{
+    /// <summary>Number of nodes (<c>nodes</c>).</summary>
+    public int Nodes { get; init; }
+
+    /// <summary>The topology spec (<c>topology</c>).</summary>
+    public required string Topology { get; init; }
+
+    /// <summary>The protocol's name (<c>protocol</c>).</summary>
+    public required string Protocol { get; init; }
+
+    /// <summary>Messages published (<c>messages</c>).</summary>
+    public int Messages { get; init; }
+
+    /// <summary>
+    /// Deliveries by live nodes other than the author ÷ ((live nodes − 1) × messages) (<c>delivered_ratio</c>);
+    /// unreachable live nodes count against it.
+    /// </summary>
+    public double? DeliveredRatio { get; init; }
+
+    /// <summary>Σ deliveries by reachable live nodes ÷ Σ R(m) (<c>delivered_reachable_ratio</c>).</summary>
+    public double? DeliveredReachableRatio { get; init; }
+
+    /// <summary>
+    /// Relative message redundancy (<c>rmr</c>): Σ over every frame sent (lost ones too) of its payload count
+    /// ÷ Σ R(m), minus 1. For equal R(m) this is the per-message mean of sends/(n−1) − 1 with n = R + 1;
+    /// 0 means each receiver got exactly one payload.
+    /// </summary>
+    public double? Rmr { get; init; }
+
+    /// <summary>
+    /// Last delivery hop (<c>ldh</c>): the largest hop count at which a reachable node first delivered a message,
+    /// averaged over messages.
+    /// </summary>
+    public double Ldh { get; init; }
+
+    /// <summary>
+    /// Time from publish until ⌈99 %⌉ of R(m) delivered, averaged over messages (<c>time_to_99_ms</c>);
+    /// <see langword="null"/> if some message never got there.
+    /// </summary>
+    public TimeSpan? TimeTo99 { get; init; }
+
+    /// <summary>Time from publish until all of R(m) delivered, averaged over messages (<c>time_to_100_ms</c>); <see langword="null"/> if some message never got there.</summary>
+    public TimeSpan? TimeTo100 { get; init; }
+
+    /// <summary>The slowest message's time to 100 % (<c>time_to_100_max_ms</c>).</summary>
+    public TimeSpan? TimeTo100Max { get; init; }
+
+    /// <summary>Signature verifications ÷ unique (message, node) deliveries (<c>verifies_per_unique</c>).</summary>
+    public double? VerifiesPerUnique { get; init; }
+
+    /// <summary>Real time the run took (<c>wall_ms</c>; varies between runs).</summary>
+    public TimeSpan WallTime { get; init; }
+
+    /// <summary>The process's peak working set (<c>peak_memory_mb</c>; varies between runs).</summary>
+    public long PeakMemoryBytes { get; init; }
+
+    /// <summary>
+    /// Managed memory the run held at its end (topology, node states, queue, metrics) ÷ nodes
+    /// (<c>memory_per_node_bytes</c>; varies slightly between runs).
+    /// </summary>
+    public long MemoryPerNodeBytes { get; init; }
+
+    /// <summary>The seed (<c>seed</c>).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Shortest frame latency (<c>latency_ms</c>[0]).</summary>
+    public TimeSpan MinLatency { get; init; }
+
+    /// <summary>Longest frame latency (<c>latency_ms</c>[1]).</summary>
+    public TimeSpan MaxLatency { get; init; }
+
+    /// <summary>Frame loss probability (<c>loss</c>).</summary>
+    public double Loss { get; init; }
+
+    /// <summary>Fraction of nodes that failed (<c>kill</c>).</summary>
+    public double KillFraction { get; init; }
+
+    /// <summary>When they failed (<c>kill_at_ms</c>).</summary>
+    public TimeSpan KillTime { get; init; }
+
+    /// <summary>Events processed (<c>events</c>).</summary>
+    public long Events { get; init; }
+
+    /// <summary>Mean hop distance between connected live nodes (<c>mean_shortest_path</c>; sampled above 2,000 live nodes).</summary>
+    public double? MeanShortestPath { get; init; }
+
+    /// <summary>Nodes alive at the end (<c>live_nodes</c>).</summary>
+    public int LiveNodes { get; init; }
+
+    /// <summary>Messages that reached all of R(m) (<c>messages_fully_delivered</c>).</summary>
+    public int MessagesFullyDelivered { get; init; }
+
+    /// <summary>Unique (message, node) deliveries, all nodes (<c>deliveries</c>).</summary>
+    public long Deliveries { get; init; }
+
+    /// <summary>Deliveries of a message a node had already delivered; a protocol bug if not 0 (<c>duplicate_deliveries</c>).</summary>
+    public long DuplicateDeliveries { get; init; }
+
+    /// <summary>Signature verifications (<c>verifies</c>).</summary>
+    public long Verifies { get; init; }
+
+    /// <summary>Frames sent, lost ones included (<c>frames_sent</c>).</summary>
+    public long FramesSent { get; init; }
+
+    /// <summary>Payloads in those frames (<c>payloads_sent</c>).</summary>
+    public long PayloadsSent { get; init; }
+
+    /// <summary>Bytes in those frames (<c>bytes_sent</c>).</summary>
+    public long BytesSent { get; init; }
+
+    /// <summary>Frames the links lost (<c>frames_lost</c>).</summary>
+    public long FramesLost { get; init; }
+
+    /// <summary>Most events waiting at once (<c>peak_queued_events</c>).</summary>
+    public int PeakQueuedEvents { get; init; }
+
+    /// <summary>Virtual time of the last event processed (<c>virtual_time_ms</c>).</summary>
+    public TimeSpan VirtualTime { get; init; }
+
+    /// <summary>
+    /// Why the run stopped (<c>stop_reason</c>): <c>delivered</c> (every message reached all of R(m), then the
+    /// quiet time passed), <c>quiet</c> (nothing sent or delivered for the quiet time), <c>max_time</c>, or
+    /// <c>queue_empty</c>.
+    /// </summary>
+    public required string StopReason { get; init; }
+
+    /// <summary>
+    /// The fraction of Σ R(m) delivered over virtual time (<c>delivery_curve</c>, as [ms, fraction] pairs): 101
+    /// evenly spaced points from the first publish to the last delivery.
+    /// </summary>
+    public IReadOnlyList<DeliveryPoint> DeliveryCurve { get; init; } = [];
+
+    /// <summary>The JSON object, on one line.</summary>
+    public string ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteJson(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Writes the metrics as one JSON object with the keys named in each property's documentation.</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteNumber("nodes", Nodes);
+        writer.WriteString("topology", Topology);
+        writer.WriteString("protocol", Protocol);
+        writer.WriteNumber("messages", Messages);
+        WriteNumber(writer, "delivered_ratio", DeliveredRatio);
+        WriteNumber(writer, "delivered_reachable_ratio", DeliveredReachableRatio);
+        WriteNumber(writer, "rmr", Rmr);
+        writer.WriteNumber("ldh", Ldh);
+        WriteNumber(writer, "time_to_99_ms", Milliseconds(TimeTo99));
+        WriteNumber(writer, "time_to_100_ms", Milliseconds(TimeTo100));
+        WriteNumber(writer, "verifies_per_unique", VerifiesPerUnique);
+        writer.WriteNumber("wall_ms", Math.Round(WallTime.TotalMilliseconds, 1));
+        writer.WriteNumber("peak_memory_mb", Math.Round(PeakMemoryBytes / (1024.0 * 1024.0), 1));
+        writer.WriteNumber("memory_per_node_bytes", MemoryPerNodeBytes);
+        writer.WriteNumber("seed", Seed);
+        writer.WriteStartArray("latency_ms");
+        writer.WriteNumberValue(Milliseconds(MinLatency));
+        writer.WriteNumberValue(Milliseconds(MaxLatency));
+        writer.WriteEndArray();
+        writer.WriteNumber("loss", Loss);
+        writer.WriteNumber("kill", KillFraction);
+        writer.WriteNumber("events", Events);
+        WriteNumber(writer, "mean_shortest_path", MeanShortestPath);
+        writer.WriteNumber("kill_at_ms", Milliseconds(KillTime));
+        writer.WriteNumber("live_nodes", LiveNodes);
+        writer.WriteNumber("messages_fully_delivered", MessagesFullyDelivered);
+        WriteNumber(writer, "time_to_100_max_ms", Milliseconds(TimeTo100Max));
+        writer.WriteNumber("deliveries", Deliveries);
+        writer.WriteNumber("duplicate_deliveries", DuplicateDeliveries);
+        writer.WriteNumber("verifies", Verifies);
+        writer.WriteNumber("frames_sent", FramesSent);
+        writer.WriteNumber("payloads_sent", PayloadsSent);
+        writer.WriteNumber("bytes_sent", BytesSent);
+        writer.WriteNumber("frames_lost", FramesLost);
+        writer.WriteNumber("peak_queued_events", PeakQueuedEvents);
+        writer.WriteNumber("virtual_time_ms", Milliseconds(VirtualTime));
+        writer.WriteString("stop_reason", StopReason);
+        writer.WriteStartArray("delivery_curve");
+        foreach (DeliveryPoint point in DeliveryCurve)
+        {
+            writer.WriteStartArray();
+            writer.WriteNumberValue(Milliseconds(point.Time));
+            writer.WriteNumberValue(Math.Round(point.Fraction, 6));
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static double Milliseconds(TimeSpan time) => time.Ticks / (double)TimeSpan.TicksPerMillisecond;
+
+    private static double? Milliseconds(TimeSpan? time) => time is { } t ? Milliseconds(t) : null;
+
+    private static void WriteNumber(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+}
