@@ -21,7 +21,7 @@ internal static class SimCommand
         var messages = new Option<int>("--messages") { Description = "Messages to publish, each by a random live node, one every 10 ms from t = 1 s.", Required = true };
         var latency = new Option<string>("--latency-ms") { Description = "Per-frame latency in ms: A-B (uniform in [A, B]) or one number (fixed). Links stay FIFO.", DefaultValueFactory = _ => "10-50" };
         var loss = new Option<double>("--loss") { Description = "Probability that a frame is lost, per frame, in [0, 1)." };
-        var kill = new Option<double>("--kill") { Description = "Fraction of the non-publishing nodes that fail (at time 0 unless --kill-at-ms), in [0, 1)." };
+        var kill = new Option<double>("--kill") { Description = "Fraction of the nodes that fail, floor(FRACTION x N), at time 0 unless --kill-at-ms; in [0, 1). Publishers are drawn from the survivors, so never fail." };
         var killAt = new Option<double>("--kill-at-ms") { Description = "Virtual time at which the --kill nodes fail; 0: dead from the start." };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice; the same seed gives the same JSON but for wall_ms and memory.", DefaultValueFactory = _ => 1 };
         var protocol = new Option<string>("--protocol") { Description = $"Protocol: {Protocols} (secure-gossip 0.3.1 flood).", DefaultValueFactory = _ => "v1" };

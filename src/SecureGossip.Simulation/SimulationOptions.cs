@@ -35,8 +35,10 @@ public sealed class SimulationOptions
     public double Loss { get; init; }
 
     /// <summary>
-    /// Fraction of nodes that fail (default 0): ⌊fraction × N⌋ nodes, drawn uniformly among the nodes that do
-    /// not publish, fail at <see cref="KillTime"/>. A failed node neither sends nor receives.
+    /// Fraction of nodes that fail (default 0): ⌊fraction × candidates⌋ nodes drawn uniformly from the candidates
+    /// (every node, or every node not listed in <see cref="Publishers"/>), failing at <see cref="KillTime"/>.
+    /// Random publishers are then drawn from the survivors, so a publisher never fails. A failed node neither
+    /// sends nor receives.
     /// </summary>
     public double KillFraction { get; init; }
 
