@@ -31,7 +31,8 @@ internal static class NodeCommand
 
         command.Validators.Add(result =>
         {
-            if (result.GetValue(interval) <= 0)
+            // In a validator an option left out reads as 0, not its default: check only what was given.
+            if (result.GetResult(interval) is { Implicit: false } && result.GetValue(interval) <= 0)
             {
                 result.AddError("--interval must be a positive number of milliseconds.");
             }

@@ -11,4 +11,10 @@ RootCommand root = new("sgossip: a secure-gossip node, wire-compatible with the 
 
 // SIGINT and SIGTERM are handled by the commands themselves (a clean stop, exit code 0), not by System.CommandLine,
 // which would report them as exit codes 130 and 143.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+ParseResult parsed = root.Parse(args);
+if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error)
+{
+    error.ShowHelp = false; // stdout carries data (messages, sim results); errors stay on stderr
+}
+
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

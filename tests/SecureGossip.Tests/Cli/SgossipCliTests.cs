@@ -42,6 +42,15 @@ public sealed partial class SgossipCliTests
     }
 
     [Fact]
+    public async Task Node_runs_with_every_option_at_its_default()
+    {
+        await using ChildProcess node = Sgossip("node", "--listen", "127.0.0.1:0");
+        await node.WaitForStderrAsync(l => ListeningPattern().IsMatch(l));
+        Assert.Equal(0, await node.TerminateAsync());
+        Assert.DoesNotContain("error", node.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Node_connect_retries_until_the_peer_is_up()
     {
         int port = FreePort();
@@ -114,6 +123,7 @@ public sealed partial class SgossipCliTests
         await using ChildProcess node = Sgossip("node", option, value);
         Assert.NotEqual(0, await node.WaitForExitAsync());
         Assert.Contains(expected, node.StandardError, StringComparison.Ordinal);
+        Assert.Null(await node.ReadLineOrEndAsync()); // nothing on stdout: it carries data only
     }
 
     private static int FreePort()

@@ -112,6 +112,12 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The next stdout line, or null once stdout has ended.</summary>
+    public async Task<string?> ReadLineOrEndAsync()
+    {
+        return await _stdout.Reader.WaitToReadAsync().AsTask().WaitAsync(Gossip.Timeout) && _stdout.Reader.TryRead(out string? line) ? line : null;
+    }
+
     public async Task WriteLineAsync(string line)
     {
         await _process.StandardInput.WriteLineAsync(line);
