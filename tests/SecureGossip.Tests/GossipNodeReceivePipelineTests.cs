@@ -13,7 +13,8 @@ public sealed class GossipNodeReceivePipelineTests
     {
         const int Messages = 300;
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        byte[] stream = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, Messages).Select(i => GossipNodeTests.SignedLine(author, $"{{\"i\":{i}}}") + "\n")));
+        string[] lines = GossipNodeTests.SignedLines(author, [.. Enumerable.Range(0, Messages).Select(i => $"{{\"i\":{i}}}")]);
+        byte[] stream = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
         await using GossipNode receiver = Gossip.Node(Timeout.InfiniteTimeSpan);
         var inbox = Gossip.Watch(receiver);
 
