@@ -1,1 +1,194 @@
-Console.WriteLine("harness");
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SecureGossip.Harness;
+
+// sgossip-bench: runs each scenario on the .NET implementation and on the real secure-gossip 0.3.1 under node,
+// in one run, and prints both figures and their ratio. See BENCHMARKS.md.
+//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S]
+bool quick = args.Contains("--quick");
+bool withJs = !args.Contains("--no-js");
+string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results");
+int seed = int.Parse(ArgValue("--seed") ?? "1", CultureInfo.InvariantCulture);
+string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all
+Directory.CreateDirectory(outDir);
+
+string? node = withJs ? JsRunner.NodeVersion() : null;
+if (withJs && node is null)
+{
+    Console.Error.WriteLine("error: node not found; install node and run `npm ci --prefix tests/interop`, or pass --no-js");
+    return 1;
+}
+
+var report = new StringBuilder();
+void Line(string text = "")
+{
+    Console.WriteLine(text);
+    report.AppendLine(text);
+}
+
+Line($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}");
+Line($"versions: .NET {Environment.Version}, SecureGossip {typeof(SecureGossip.GossipNode).Assembly.GetName().Version}, node {node ?? "-"}, secure-gossip 0.3.1, seed {seed}{(quick ? ", quick" : string.Empty)}");
+
+double perCore = Scenarios.VerifyRatePerCore(TimeSpan.FromSeconds(quick ? 1 : 3));
+double limit = perCore * Environment.ProcessorCount;
+Line($"physical limit: ed25519 verify {perCore:N0}/s on one core ({1e6 / perCore:F1} µs), {limit:N0}/s on {Environment.ProcessorCount} cores");
+Line();
+
+var results = new JsonObject
+{
+    ["cores"] = Environment.ProcessorCount,
+    ["dotnet"] = Environment.Version.ToString(),
+    ["node"] = node,
+    ["seed"] = seed,
+    ["verify_per_core_per_s"] = perCore,
+    ["verify_limit_per_s"] = limit,
+};
+
+// 1. Two peers in one process.
+if (only is "all" or "pair")
+{
+Line("## 2 peers in one process (interval 100 ms): A publishes N messages, B receives them");
+Line();
+Line("| messages | .NET msgs/s (end to end) | JS msgs/s (end to end) | ratio | .NET ingest msgs/s | JS ingest msgs/s | ratio | .NET ingest / limit |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|");
+var pairs = new JsonArray();
+foreach (int n in quick ? new[] { 1000 } : new[] { 1000, 10000 })
+{
+    JsonObject dn = await Scenarios.PairAsync(n, 100);
+    JsonObject? js = withJs ? await JsRunner.RunAsync("pair.js", "--messages", n.ToString(CultureInfo.InvariantCulture)) : null;
+    pairs.Add(dn);
+    if (js is not null)
+    {
+        pairs.Add(js);
+    }
+
+    double dnRate = Num(dn, "msgs_per_s");
+    double dnIngest = Num(dn, "ingest_msgs_per_s");
+    double? jsRate = js is null ? null : Num(js, "msgs_per_s");
+    double? jsIngest = js is null ? null : IngestRate(js, n);
+    Line($"| {n:N0} | {dnRate:N0} | {Fmt(jsRate)} | {Ratio(dnRate, jsRate)} | {dnIngest:N0} | {Fmt(jsIngest)} | {Ratio(dnIngest, jsIngest)} | {dnIngest / limit:P0} |");
+}
+
+results["pair"] = pairs;
+Line();
+}
+
+
+// 2. N peers in one process.
+if (only is "all" or "network")
+{
+Line("## N peers in one process (interval 100 ms): time until every peer has 1 message, then 100 messages from random publishers");
+Line();
+Line("| nodes | topology | impl | 1 msg: ms | 100 msgs: ms | ratio JS/.NET (100) | copies sent per delivery | duplicates received | verifies per delivery | MB sent |");
+Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+var networks = new JsonArray();
+var curves = new Dictionary<int, List<(string, JsonArray)>>();
+int[] sizes = quick ? [10, 50] : [10, 50, 200];
+string[] topologies = ["line", "ring", "random-regular:4"];
+foreach (int n in sizes)
+{
+    foreach (string topology in topologies)
+    {
+        var spec = NetworkSpec.Create(topology, n, seed, 100);
+        JsonObject dn = await Scenarios.NetworkAsync(spec);
+        dn["topology"] = topology;
+        networks.Add(dn);
+        JsonObject? js = null;
+        if (withJs)
+        {
+            string specPath = Path.Combine(outDir, $"spec-{n}-{topology.Replace(':', '-')}.json");
+            await File.WriteAllTextAsync(specPath, spec.ToJson().ToJsonString());
+            js = await JsRunner.RunAsync("network.js", "--spec", specPath, "--timeout-s", "300");
+            js["topology"] = topology;
+            networks.Add(js);
+            File.Delete(specPath);
+        }
+
+        JsonObject dnHundred = Phase(dn, "hundred");
+        JsonObject? jsHundred = js is null ? null : Phase(js, "hundred");
+        foreach ((string impl, JsonObject? result) in new[] { (".NET v1", dn), ("JS 0.3.1", js) })
+        {
+            if (result is null)
+            {
+                continue;
+            }
+
+            JsonObject one = Phase(result, "one");
+            JsonObject hundred = Phase(result, "hundred");
+            string ratio = impl == ".NET v1" && jsHundred is not null ? Ratio(Num(jsHundred, "elapsed_ms"), Num(dnHundred, "elapsed_ms")) : string.Empty;
+            Line($"| {n} | {topology} | {impl} | {Num(one, "elapsed_ms"):N0} | {Num(hundred, "elapsed_ms"):N0} | {ratio} | {Num(hundred, "copies_per_delivery"):F2} | {Num(hundred, "duplicates"):N0} | {Opt(hundred, "verifies_per_delivery")} | {Num(hundred, "bytes_sent") / 1e6:F1} |");
+            if (!curves.TryGetValue(n, out var list))
+            {
+                curves[n] = list = [];
+            }
+
+            list.Add(($"{impl} {topology}", hundred["delivery_curve"]!.AsArray()));
+        }
+    }
+}
+
+results["network"] = networks;
+Line();
+foreach ((int n, var series) in curves)
+{
+    string png = Path.Combine(outDir, $"delivery-{n}-nodes.png");
+    Plots.DeliveryCurves(png, $"{n} peers, 100 messages from random publishers: deliveries over time", series);
+    Line($"plot: {Path.GetRelativePath(JsRunner.RepoRoot, png)}");
+}
+
+Line();
+}
+
+
+// 3. Two processes over loopback TCP.
+if (only is "all" or "tcp")
+{
+Line("## 2 processes over loopback TCP (sgossip node / js-node.js, interval 100 ms)");
+Line();
+Line("| impl | burst msgs/s | ingest / limit | latency p50 ms | latency p99 ms |");
+Line("|---|---:|---:|---:|---:|");
+var tcps = new JsonArray();
+int burst = quick ? 2000 : 10000;
+foreach (string impl in withJs ? new[] { "dotnet", "js" } : ["dotnet"])
+{
+    JsonObject tcp = await TcpScenario.RunAsync(impl, burst, pacedCount: quick ? 200 : 1000, pacedRate: 200);
+    tcps.Add(tcp);
+    Line($"| {(impl == "js" ? "JS 0.3.1" : ".NET v1")} | {Num(tcp, "msgs_per_s"):N0} | {Num(tcp, "msgs_per_s") / limit:P0} | {Opt(tcp, "latency_p50_ms")} | {Opt(tcp, "latency_p99_ms")} |");
+}
+
+if (tcps.Count == 2)
+{
+    Line($"| ratio .NET/JS | {Ratio(Num(tcps[0]!.AsObject(), "msgs_per_s"), Num(tcps[1]!.AsObject(), "msgs_per_s"))} | | | |");
+}
+
+results["tcp"] = tcps;
+}
+
+await File.WriteAllTextAsync(Path.Combine(outDir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+await File.WriteAllTextAsync(Path.Combine(outDir, "report.md"), report.ToString());
+Console.WriteLine();
+Console.WriteLine($"results: {Path.GetRelativePath(JsRunner.RepoRoot, Path.Combine(outDir, "results.json"))}, report.md beside it");
+return 0;
+
+string? ArgValue(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static double Num(JsonObject o, string key) => o[key] is JsonNode v ? double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture) : double.NaN;
+
+static string Opt(JsonObject o, string key) => o[key] is JsonNode ? Num(o, key).ToString("F2", CultureInfo.InvariantCulture) : "-";
+
+static string Fmt(double? v) => v is double d ? d.ToString("N0", CultureInfo.InvariantCulture) : "-";
+
+static string Ratio(double a, double? b) => b is double d && d > 0 ? (a / d).ToString("F2", CultureInfo.InvariantCulture) + "×" : "-";
+
+static JsonObject Phase(JsonObject result, string name) =>
+    result["phases"]!.AsArray().Select(p => p!.AsObject()).First(p => p["name"]!.GetValue<string>() == name);
+
+static double? IngestRate(JsonObject js, int n) =>
+    js["drain_ms"] is JsonNode drain && drain.GetValue<double>() > 0 ? (n - 1) / (drain.GetValue<double>() / 1000) : null;

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace SecureGossip.Harness;
+
+/// <summary>
+/// Two node processes over loopback TCP, each implementation with its own command-line node (sgossip node,
+/// tests/interop/js-node.js): lines written to the sender's stdin, timed as they come out of the receiver's stdout.
+/// </summary>
+internal static partial class TcpScenario
+{
+    public static async Task<JsonObject> RunAsync(string impl, int burst, int pacedCount, int pacedRate)
+    {
+        await using Peer receiver = Peer.Start(impl, listen: true, port: 0);
+        int port = await receiver.WaitForPortAsync();
+        await using Peer sender = Peer.Start(impl, listen: false, port: port);
+        await sender.WaitForConnectedAsync();
+
+        // Burst: throughput.
+        var burstResult = await MeasureAsync(sender, receiver, burst, rate: 0, tag: "b");
+
+        // Paced: latency at a rate the link keeps up with.
+        var paced = await MeasureAsync(sender, receiver, pacedCount, pacedRate, tag: "p");
+        double[] latencies = [.. paced.Latencies.Order()];
+        return new JsonObject
+        {
+            ["impl"] = impl,
+            ["scenario"] = "tcp",
+            ["burst_messages"] = burst,
+            ["burst_received"] = burstResult.Received,
+            ["burst_ms"] = burstResult.ElapsedMs,
+            ["msgs_per_s"] = burstResult.Received / (burstResult.ElapsedMs / 1000),
+            ["paced_messages"] = pacedCount,
+            ["paced_rate"] = pacedRate,
+            ["latency_p50_ms"] = Percentile(latencies, 0.50),
+            ["latency_p99_ms"] = Percentile(latencies, 0.99),
+        };
+    }
+
+    private static async Task<(int Received, double ElapsedMs, List<double> Latencies)> MeasureAsync(Peer sender, Peer receiver, int count, int rate, string tag)
+    {
+        var latencies = new List<double>(count);
+        int received = 0;
+        long start = Stopwatch.GetTimestamp();
+        long last = start;
+        Task reading = Task.Run(async () =>
+        {
+            while (received < count && await receiver.ReadLineAsync(TimeSpan.FromSeconds(30)) is string line)
+            {
+                double now = NowMs();
+                using JsonDocument doc = JsonDocument.Parse(line);
+                JsonElement data = doc.RootElement.GetProperty("data");
+                if (data.GetProperty("tag").GetString() != tag)
+                {
+                    continue;
+                }
+
+                latencies.Add(now - data.GetProperty("t").GetDouble());
+                received++;
+                last = Stopwatch.GetTimestamp();
+            }
+        });
+
+        var pace = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            if (rate > 0)
+            {
+                double due = i * 1000.0 / rate;
+                double wait = due - pace.Elapsed.TotalMilliseconds;
+                if (wait > 1)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait));
+                }
+            }
+
+            await sender.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{{\"tag\":\"{tag}\",\"i\":{i},\"t\":{NowMs():F3}}}"));
+        }
+
+        await sender.FlushAsync();
+        await reading;
+        return (received, Stopwatch.GetElapsedTime(start, last).TotalMilliseconds, latencies);
+    }
+
+    private static double NowMs() => DateTime.UtcNow.Subtract(DateTime.UnixEpoch).TotalMilliseconds;
+
+    private static double? Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? null : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private sealed partial class Peer : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private Peer(Process process) => _process = process;
+
+        public static Peer Start(string impl, bool listen, int port)
+        {
+            ProcessStartInfo info;
+            if (impl == "js")
+            {
+                info = new ProcessStartInfo("node") { WorkingDirectory = JsRunner.RepoRoot };
+                info.ArgumentList.Add(Path.Combine(JsRunner.RepoRoot, "tests", "interop", "js-node.js"));
+                info.ArgumentList.Add(listen ? "--listen" : "--connect");
+                info.ArgumentList.Add(listen ? "0" : $"127.0.0.1:{port}");
+            }
+            else
+            {
+                info = new ProcessStartInfo("dotnet");
+                info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sgossip.dll"));
+                info.ArgumentList.Add("node");
+                info.ArgumentList.Add(listen ? "--listen" : "--connect");
+                info.ArgumentList.Add(listen ? "127.0.0.1:0" : $"127.0.0.1:{port}");
+            }
+
+            info.RedirectStandardInput = true;
+            info.RedirectStandardOutput = true;
+            info.RedirectStandardError = true;
+            var peer = new Peer(Process.Start(info)!);
+            peer._process.ErrorDataReceived += (_, e) => peer.OnStderr(e.Data);
+            peer._process.BeginErrorReadLine();
+            return peer;
+        }
+
+        public Task<int> WaitForPortAsync() => _port.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        public Task WaitForConnectedAsync() => _connected.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        public async Task<string?> ReadLineAsync(TimeSpan timeout) =>
+            await _process.StandardOutput.ReadLineAsync().WaitAsync(timeout);
+
+        public Task WriteLineAsync(string line) => _process.StandardInput.WriteLineAsync(line);
+
+        public Task FlushAsync() => _process.StandardInput.FlushAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+
+        private void OnStderr(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            Match port = PortPattern().Match(line);
+            if (port.Success)
+            {
+                _port.TrySetResult(int.Parse(port.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+
+            if (line.StartsWith("connected ", StringComparison.Ordinal) || line.Contains("Connected to", StringComparison.Ordinal))
+            {
+                _connected.TrySetResult();
+            }
+        }
+
+        [GeneratedRegex(@"(?:^listening |Listening on 127\.0\.0\.1:)(\d+)")]
+        private static partial Regex PortPattern();
+    }
+}
