@@ -278,6 +278,7 @@ public sealed partial class GossipNode
                         output.Write("\n"u8);
                         Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
                         Interlocked.Increment(ref _node._counters.LinesSent);
+                        Interlocked.Add(ref _node._counters.BytesSent, line.Length + 1);
                     }
 
                     FlushResult flushed = await output.FlushAsync(token);

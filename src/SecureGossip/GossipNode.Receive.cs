@@ -21,7 +21,10 @@ public sealed partial class GossipNode
 
     private readonly Dictionary<string, AuthorState> _authors = new(StringComparer.Ordinal);
     private readonly Channel<VerifyJob> _commits = Channel.CreateUnbounded<VerifyJob>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SemaphoreSlim _inFlight = new(s_maxInFlight, s_maxInFlight);
+    private readonly Lock _windowLock = new();
+    private int _inFlight;
+    private int _windowWaiting;
+    private TaskCompletionSource? _windowOpen;
     private readonly System.Collections.Concurrent.ConcurrentQueue<VerifyJob> _jobPool = new();
     private Task _committer = Task.CompletedTask;
 
@@ -29,7 +32,12 @@ public sealed partial class GossipNode
     internal async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _counters.LinesReceived);
-        await _inFlight.WaitAsync(cancellationToken);
+        if (Volatile.Read(ref _inFlight) >= s_maxInFlight)
+        {
+            await WaitForWindowAsync(cancellationToken);
+        }
+
+        Interlocked.Increment(ref _inFlight);
         bool queued = false;
         try
         {
@@ -39,7 +47,42 @@ public sealed partial class GossipNode
         {
             if (!queued)
             {
-                _inFlight.Release();
+                ReleaseSlot();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the lines in flight have drained to half the window. Resuming at half rather than at the first
+    /// free slot lets a read loop handle a batch per wake-up instead of one line per context switch.
+    /// </summary>
+    private Task WaitForWindowAsync(CancellationToken cancellationToken)
+    {
+        Task open;
+        lock (_windowLock)
+        {
+            Interlocked.Exchange(ref _windowWaiting, 1);
+            if (Volatile.Read(ref _inFlight) <= s_maxInFlight / 2)
+            {
+                return Task.CompletedTask;
+            }
+
+            _windowOpen ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            open = _windowOpen.Task;
+        }
+
+        return open.WaitAsync(cancellationToken);
+    }
+
+    private void ReleaseSlot()
+    {
+        if (Interlocked.Decrement(ref _inFlight) <= s_maxInFlight / 2 && Volatile.Read(ref _windowWaiting) != 0)
+        {
+            lock (_windowLock)
+            {
+                _windowWaiting = 0;
+                _windowOpen?.TrySetResult();
+                _windowOpen = null;
             }
         }
     }
@@ -157,7 +200,7 @@ public sealed partial class GossipNode
 
                 if (queued && !deferred)
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
+                    VerifierPool.Enqueue(job);
                 }
 
                 return queued;
@@ -245,7 +288,7 @@ public sealed partial class GossipNode
                 finally
                 {
                     ReturnJob(job);
-                    _inFlight.Release();
+                    ReleaseSlot();
                 }
             }
         }

@@ -173,6 +173,7 @@ public sealed partial class GossipNode : IAsyncDisposable
         public long MessagesAccepted;
         public long MessagesPublished;
         public long LinesSent;
+        public long BytesSent;
         public long DroppedMalformed;
         public long DroppedTooLong;
         public long DroppedBadSignature;
@@ -186,6 +187,7 @@ public sealed partial class GossipNode : IAsyncDisposable
             MessagesAccepted = Volatile.Read(ref MessagesAccepted),
             MessagesPublished = Volatile.Read(ref MessagesPublished),
             LinesSent = Volatile.Read(ref LinesSent),
+            BytesSent = Volatile.Read(ref BytesSent),
             DroppedMalformed = Volatile.Read(ref DroppedMalformed),
             DroppedTooLong = Volatile.Read(ref DroppedTooLong),
             DroppedBadSignature = Volatile.Read(ref DroppedBadSignature),

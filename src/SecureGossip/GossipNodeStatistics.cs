@@ -15,6 +15,9 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Lines written to peers.</summary>
     public long LinesSent { get; init; }
 
+    /// <summary>Bytes written to peers (lines and their newlines).</summary>
+    public long BytesSent { get; init; }
+
     /// <summary>Lines dropped because they were not JSON, too deep, or not a message.</summary>
     public long DroppedMalformed { get; init; }
 
