@@ -54,19 +54,34 @@ var results = new JsonObject
 // 1. Two peers in one process.
 if (only is "all" or "pair")
 {
-Line("## 2 peers in one process (interval 100 ms): A publishes N messages, B receives them");
+Line("## 2 peers in one process (interval 100 ms): A publishes N messages, B receives them (best of 3 runs)");
 Line();
 Line("| messages | .NET msgs/s (end to end) | JS msgs/s (end to end) | ratio | .NET ingest msgs/s | JS ingest msgs/s | ratio | .NET ingest / limit |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|");
 var pairs = new JsonArray();
 foreach (int n in quick ? new[] { 1000 } : new[] { 1000, 10000 })
 {
-    JsonObject dn = await Scenarios.PairAsync(n, 100);
-    JsonObject? js = withJs ? await JsRunner.RunAsync("pair.js", "--messages", n.ToString(CultureInfo.InvariantCulture)) : null;
-    pairs.Add(dn);
-    if (js is not null)
+    // Best of three runs each (by ingest rate): the machine is shared and noisy.
+    JsonObject dn = null!;
+    JsonObject? js = null;
+    for (int run = 0; run < 3; run++)
     {
-        pairs.Add(js);
+        JsonObject d = await Scenarios.PairAsync(n, 100);
+        pairs.Add(d);
+        if (run == 0 || Num(d, "ingest_msgs_per_s") > Num(dn, "ingest_msgs_per_s"))
+        {
+            dn = d;
+        }
+
+        if (withJs)
+        {
+            JsonObject j = await JsRunner.RunAsync("pair.js", "--messages", n.ToString(CultureInfo.InvariantCulture));
+            pairs.Add(j);
+            if (js is null || IngestRate(j, n) > IngestRate(js, n))
+            {
+                js = j;
+            }
+        }
     }
 
     double dnRate = Num(dn, "msgs_per_s");
@@ -166,6 +181,35 @@ foreach (string impl in withJs ? new[] { "dotnet", "js" } : ["dotnet"])
 if (tcps.Count == 2)
 {
     Line($"| ratio .NET/JS | {Ratio(Num(tcps[0]!.AsObject(), "msgs_per_s"), Num(tcps[1]!.AsObject(), "msgs_per_s"))} | | | |");
+}
+
+Line();
+Line("TCP ingest: lines signed beforehand, written into one listening node process as fast as the socket takes them (no sender competing for the cores), after 5,000 warm-up lines:");
+Line();
+Line("| impl | messages | runs | median msgs/s | best msgs/s | best / limit | best / all-core rate |");
+Line("|---|---:|---:|---:|---:|---:|---:|");
+byte[][] warmupLines = Scenarios.SignedLines(5000);
+byte[][] signedLines = Scenarios.SignedLines(burst);
+const int IngestRuns = 3; // this machine is shared and noisy: report the median and the best of a few runs
+var bestIngest = new Dictionary<string, double>();
+foreach (string impl in withJs ? new[] { "dotnet", "js" } : ["dotnet"])
+{
+    var rates = new List<double>();
+    for (int run = 0; run < IngestRuns; run++)
+    {
+        JsonObject ingest = await TcpScenario.IngestAsync(impl, warmupLines, signedLines);
+        tcps.Add(ingest);
+        rates.Add(Num(ingest, "msgs_per_s"));
+    }
+
+    rates.Sort();
+    bestIngest[impl] = rates[^1];
+    Line($"| {(impl == "js" ? "JS 0.3.1" : ".NET v1")} | {burst:N0} | {IngestRuns} | {rates[IngestRuns / 2]:N0} | {rates[^1]:N0} | {rates[^1] / limit:P0} | {rates[^1] / allCores:P0} |");
+}
+
+if (bestIngest.Count == 2)
+{
+    Line($"| ratio .NET/JS (best) | | | | {Ratio(bestIngest["dotnet"], bestIngest["js"])} | | |");
 }
 
 results["tcp"] = tcps;

@@ -40,6 +40,42 @@ internal static partial class TcpScenario
         };
     }
 
+    /// <summary>
+    /// TCP ingest (steady state, after a warm-up): lines signed beforehand are written as fast as the socket takes them into a listening node
+    /// process, which verifies them and prints each; the rate is counted on its stdout (lines only, not parsed), so
+    /// no sender competes with the receiver for the cores.
+    /// </summary>
+    public static async Task<JsonObject> IngestAsync(string impl, byte[][] warmup, byte[][] lines)
+    {
+        await using Peer receiver = Peer.Start(impl, listen: true, port: 0);
+        int port = await receiver.WaitForPortAsync();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+        await receiver.WaitForAcceptedAsync();
+
+        // Warm-up from another author, so both runtimes' JITs reach steady state before the measured lines.
+        Task<(long First, long Last, int Count)> warming = receiver.CountStdoutLinesAsync(warmup.Length, TimeSpan.FromSeconds(60));
+        await socket.SendAsync((byte[])[.. warmup.SelectMany(l => l.Append((byte)'\n'))]);
+        await warming;
+
+        byte[] payload = [.. lines.SelectMany(l => l.Append((byte)'\n'))];
+        Task<(long First, long Last, int Count)> counting = receiver.CountStdoutLinesAsync(lines.Length, TimeSpan.FromSeconds(60));
+        long start = Stopwatch.GetTimestamp();
+        await socket.SendAsync(payload);
+        (long first, long last, int count) = await counting;
+        double ingestMs = Stopwatch.GetElapsedTime(first, last).TotalMilliseconds;
+        return new JsonObject
+        {
+            ["impl"] = impl,
+            ["scenario"] = "tcp-ingest",
+            ["messages"] = lines.Length,
+            ["received"] = count,
+            ["elapsed_ms"] = Stopwatch.GetElapsedTime(start, last).TotalMilliseconds,
+            ["ingest_ms"] = ingestMs,
+            ["msgs_per_s"] = (count - 1) / (ingestMs / 1000),
+        };
+    }
+
     private static async Task<(int Received, double ElapsedMs, List<double> Latencies)> MeasureAsync(Peer sender, Peer receiver, int count, int rate, string tag)
     {
         var latencies = new List<double>(count);
@@ -95,6 +131,7 @@ internal static partial class TcpScenario
         private readonly Process _process;
         private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         private Peer(Process process) => _process = process;
 
@@ -130,6 +167,46 @@ internal static partial class TcpScenario
 
         public Task WaitForConnectedAsync() => _connected.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
+        public Task WaitForAcceptedAsync() => _accepted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        /// <summary>Counts newline-terminated lines on stdout until <paramref name="expected"/>; returns the first and last arrival.</summary>
+        public async Task<(long First, long Last, int Count)> CountStdoutLinesAsync(int expected, TimeSpan timeout)
+        {
+            Stream stdout = _process.StandardOutput.BaseStream;
+            byte[] buffer = new byte[1 << 16];
+            long first = 0, last = 0;
+            int count = 0;
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                while (count < expected)
+                {
+                    int read = await stdout.ReadAsync(buffer, cancel.Token);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    int lines = buffer.AsSpan(0, read).Count((byte)'\n');
+                    if (lines > 0)
+                    {
+                        last = Stopwatch.GetTimestamp();
+                        if (count == 0)
+                        {
+                            first = last;
+                        }
+
+                        count += lines;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return (first, last, count);
+        }
+
         public async Task<string?> ReadLineAsync(TimeSpan timeout) =>
             await _process.StandardOutput.ReadLineAsync().WaitAsync(timeout);
 
@@ -164,6 +241,11 @@ internal static partial class TcpScenario
             if (line.StartsWith("connected ", StringComparison.Ordinal) || line.Contains("Connected to", StringComparison.Ordinal))
             {
                 _connected.TrySetResult();
+            }
+
+            if (line.StartsWith("accepted ", StringComparison.Ordinal) || line.Contains("connected", StringComparison.Ordinal))
+            {
+                _accepted.TrySetResult();
             }
         }
 
