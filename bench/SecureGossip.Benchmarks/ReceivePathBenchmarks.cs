@@ -61,15 +61,6 @@ public class ReceivePathBenchmarks
         return _buffer.Length;
     }
 
-    [Benchmark(Description = "whole check of one new line (parse, verify, payload)")]
-    public async Task<long> AcceptOneLine()
-    {
-        await using var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
-        await node.HandleLineAsync(new ReadOnlySequence<byte>(_line), CancellationToken.None);
-        await node.WhenIdleAsync();
-        return node.Statistics.MessagesAccepted;
-    }
-
     [GlobalCleanup]
     public void Cleanup()
     {

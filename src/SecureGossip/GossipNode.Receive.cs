@@ -294,6 +294,9 @@ public sealed partial class GossipNode
         }
     }
 
+    // Pooled: it suspends on nearly every message (waiting for its verification), and a fresh state machine
+    // box per message would be the receive path's largest allocation.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CommitAsync(VerifyJob job)
     {
         AuthorState author = job.Author!;
