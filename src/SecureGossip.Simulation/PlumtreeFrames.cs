@@ -1,0 +1,82 @@
+namespace SecureGossip.Simulation;
+
+/// <summary>Why a <see cref="PlumtreeMessage"/> was sent (the <c>k</c> field of a v2 <c>msg</c> frame).</summary>
+public enum PlumtreeSendKind : byte
+{
+    /// <summary>Eager push along a tree.</summary>
+    Eager,
+
+    /// <summary>Answer to a graft.</summary>
+    Graft,
+
+    /// <summary>Anti-entropy.</summary>
+    Sync,
+}
+
+/// <summary>A v2 <c>msg</c> frame: one message's v1 line with its hop count (docs/PROTOCOL.md §4.2).</summary>
+/// <param name="Message">The message.</param>
+/// <param name="PayloadBytes">The payload's size.</param>
+/// <param name="Kind">Why it was sent.</param>
+/// <param name="Hops">Links crossed on arrival (the author sends 1).</param>
+/// <param name="AuthorTree">Pushed along a per-author tree (the <c>t</c> flag).</param>
+public sealed record PlumtreeMessage(MessageId Message, int PayloadBytes, PlumtreeSendKind Kind, int Hops, bool AuthorTree) : IGossipFrame
+{
+    /// <summary>A v1 line (≈ 200 bytes of envelope) plus the frame's own fields.</summary>
+    public int SizeBytes => PayloadBytes + 240;
+
+    /// <inheritdoc/>
+    public int PayloadCount => 1;
+}
+
+/// <summary>A v2 <c>ihave</c> frame: lazy announcements, each with the hop count the receiver would get.</summary>
+public sealed record PlumtreeIHave(MessageId[] Ids, int[] Hops) : IGossipFrame
+{
+    /// <inheritdoc/>
+    public int SizeBytes => 24 + (Ids.Length * 52);
+
+    /// <inheritdoc/>
+    public int PayloadCount => 0;
+}
+
+/// <summary>A v2 <c>graft</c>: repair (<paramref name="Id"/> set) or optimisation (only <paramref name="Author"/>).</summary>
+public sealed record PlumtreeGraft(MessageId? Id, int Author) : IGossipFrame
+{
+    /// <inheritdoc/>
+    public int SizeBytes => 80;
+
+    /// <inheritdoc/>
+    public int PayloadCount => 0;
+}
+
+/// <summary>A v2 <c>prune</c>: stop pushing <paramref name="Author"/>'s messages to me.</summary>
+public sealed record PlumtreePrune(int Author, bool Optimisation) : IGossipFrame
+{
+    /// <inheritdoc/>
+    public int SizeBytes => 80;
+
+    /// <inheritdoc/>
+    public int PayloadCount => 0;
+}
+
+/// <summary>One author's part of a frontier: every seq below <paramref name="Floor"/> and the listed ones above it are seen.</summary>
+public sealed record PlumtreeFrontierEntry(int Author, long Floor, long[] Above);
+
+/// <summary>A v2 <c>sync</c> frame: a full frontier (on link up) or a delta (authors changed lately).</summary>
+public sealed record PlumtreeSync(bool Full, PlumtreeFrontierEntry[] Entries) : IGossipFrame
+{
+    /// <inheritdoc/>
+    public int SizeBytes => 32 + Entries.Sum(e => 64 + (e.Above.Length * 10));
+
+    /// <inheritdoc/>
+    public int PayloadCount => 0;
+}
+
+/// <summary>A v2 <c>want</c> frame: explicit request for messages a delta showed the sender has.</summary>
+public sealed record PlumtreeWant(MessageId[] Ids) : IGossipFrame
+{
+    /// <inheritdoc/>
+    public int SizeBytes => 24 + (Ids.Length * 52);
+
+    /// <inheritdoc/>
+    public int PayloadCount => 0;
+}

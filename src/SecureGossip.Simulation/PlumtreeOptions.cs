@@ -1,0 +1,35 @@
+namespace SecureGossip.Simulation;
+
+/// <summary>The timers and limits of protocol v2 (docs/PROTOCOL.md §14); defaults are the deployment defaults.</summary>
+public sealed record PlumtreeOptions
+{
+    /// <summary>Lazy announcements are batched and sent this often (10 ms).</summary>
+    public TimeSpan IHaveInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Wait after the first announcement of a missing message before grafting (250 ms).</summary>
+    public TimeSpan GraftTimeout1 { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Wait between grafts to further announcers (100 ms, doubling per round up to <see cref="GraftTimeoutMax"/>).</summary>
+    public TimeSpan GraftTimeout2 { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between grafts (1.6 s).</summary>
+    public TimeSpan GraftTimeoutMax { get; init; } = TimeSpan.FromMilliseconds(1600);
+
+    /// <summary>A missing message is given up (left to anti-entropy) after this long (30 s).</summary>
+    public TimeSpan MissingTtl { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Delta frontiers are sent this often, jittered ±10 % (1 s).</summary>
+    public TimeSpan SyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An author stays in deltas for this many sync intervals after a change (3).</summary>
+    public int SyncWindows { get; init; } = 3;
+
+    /// <summary>Messages accepted more recently than this are not pushed or requested because of a delta (1 s).</summary>
+    public TimeSpan SyncGrace { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Per-author trees (true), or plain Plumtree with one shared tree (false).</summary>
+    public bool AuthorTrees { get; init; } = true;
+
+    /// <summary>Hop improvement an announcement must offer before the tree is changed (1 per author, 7 shared).</summary>
+    public int OptimisationThreshold => AuthorTrees ? 1 : 7;
+}

@@ -1,0 +1,619 @@
+namespace SecureGossip.Simulation;
+
+/// <summary>
+/// Protocol v2's dissemination and anti-entropy core (docs/PROTOCOL.md §7–§9), as an IO-free state machine:
+/// Plumtree's eager push along a spanning tree and lazy announcements elsewhere (Leitão, Pereira, Rodrigues,
+/// "Epidemic Broadcast Trees", SRDS 2007), per-author trees optimised by hop count, grafts for missing messages,
+/// prunes on duplicates, and EBT-style frontiers exchanged on link up and as deltas, so late joiners and healed
+/// partitions get exactly what they lack.
+/// </summary>
+/// <remarks>
+/// Messages are deduplicated by their signed (author, seq) before verification, so each is verified once per node.
+/// Forwarding happens when a message is accepted, never on a round. One instance per node; calls never overlap.
+/// </remarks>
+public sealed class PlumtreeProtocol : IGossipProtocol
+{
+    private const long IHaveTimer = 1;
+    private const long SyncTimer = 2;
+    private const long FirstTaskTimer = 16;
+    private const int MaxWantAttempts = 10;
+
+    private readonly PlumtreeOptions _options;
+    private readonly Dictionary<int, int> _slotOf = [];
+    private readonly List<int> _neighbourOf = [];
+    private readonly List<bool> _up = [];
+    private readonly List<List<(MessageId Id, int Hops)>> _lazy = [];
+    private readonly LinkSet _shared = new();
+    private readonly Dictionary<int, LinkSet> _trees = [];
+    private readonly Dictionary<int, SeenSeqs> _seen = [];
+    private readonly Dictionary<MessageId, Retained> _retained = [];
+    private readonly Dictionary<int, List<MessageId>> _retainedByAuthor = [];
+    private readonly Dictionary<MessageId, Missing> _missing = [];
+    private readonly Dictionary<long, MessageId> _graftTimers = [];
+    private readonly Dictionary<long, (int Slot, MessageId[] Ids, int Attempt)> _wantTimers = [];
+    private readonly Dictionary<int, TimeSpan> _changed = [];
+    private long _nextTimer = FirstTaskTimer;
+    private bool _ihaveScheduled;
+
+    /// <summary>Creates one node's state.</summary>
+    public PlumtreeProtocol(PlumtreeOptions? options = null)
+    {
+        _options = options ?? new PlumtreeOptions();
+    }
+
+    /// <summary>A factory for <see cref="SimulationOptions.Protocol"/>.</summary>
+    public static Func<int, IGossipProtocol> Factory(PlumtreeOptions? options = null) => _ => new PlumtreeProtocol(options);
+
+    /// <inheritdoc/>
+    public void Start(IGossipContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.SetTimer(Jitter(context, _options.SyncInterval), SyncTimer);
+    }
+
+    /// <inheritdoc/>
+    public void NeighbourUp(IGossipContext context, int neighbour)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        int slot = SlotOf(neighbour);
+        _up[slot] = true;
+        _shared.Add(slot); // Plumtree: a new neighbour starts eager
+        context.Send(neighbour, new PlumtreeSync(Full: true, Frontier(onlyChanged: false, context.Now)));
+    }
+
+    /// <inheritdoc/>
+    public void NeighbourDown(IGossipContext context, int neighbour)
+    {
+        if (!_slotOf.TryGetValue(neighbour, out int slot))
+        {
+            return;
+        }
+
+        _up[slot] = false;
+        _shared.Remove(slot);
+        foreach (LinkSet tree in _trees.Values)
+        {
+            tree.Remove(slot);
+        }
+
+        foreach (Retained retained in _retained.Values)
+        {
+            retained.Have.Remove(slot);
+        }
+
+        foreach (Missing missing in _missing.Values)
+        {
+            missing.Announcers.RemoveAll(a => a.Slot == slot);
+        }
+
+        _lazy[slot].Clear();
+    }
+
+    /// <inheritdoc/>
+    public void Publish(IGossipContext context, MessageId message, int payloadBytes)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Accept(context, new PlumtreeMessage(message, payloadBytes, PlumtreeSendKind.Eager, 0, false), fromSlot: -1, own: true);
+    }
+
+    /// <inheritdoc/>
+    public void FrameReceived(IGossipContext context, int fromNeighbour, IGossipFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        int slot = SlotOf(fromNeighbour);
+        switch (frame)
+        {
+            case PlumtreeMessage message:
+                OnMessage(context, slot, message);
+                break;
+            case PlumtreeIHave ihave:
+                for (int i = 0; i < ihave.Ids.Length; i++)
+                {
+                    OnIHave(context, slot, ihave.Ids[i], ihave.Hops[i]);
+                }
+
+                break;
+            case PlumtreeGraft graft:
+                OnGraft(context, slot, graft);
+                break;
+            case PlumtreePrune prune:
+                TreeFor(prune.Author, create: prune.Optimisation).Remove(slot);
+                break;
+            case PlumtreeSync sync:
+                OnSync(context, slot, sync);
+                break;
+            case PlumtreeWant want:
+                foreach (MessageId id in want.Ids)
+                {
+                    SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                }
+
+                break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Timer(IGossipContext context, long timerId)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (timerId == IHaveTimer)
+        {
+            FlushIHaves(context);
+        }
+        else if (timerId == SyncTimer)
+        {
+            SendDeltas(context);
+            context.SetTimer(Jitter(context, _options.SyncInterval), SyncTimer);
+        }
+        else if (_graftTimers.Remove(timerId, out MessageId missing))
+        {
+            OnGraftTimer(context, missing);
+        }
+        else if (_wantTimers.Remove(timerId, out var want))
+        {
+            // Ask the peer whose frontier showed it has them; ask again (a lost want or answer) until they
+            // arrive, a bounded number of times.
+            MessageId[] still = [.. want.Ids.Where(id => !IsSeen(id))];
+            if (still.Length > 0 && _up[want.Slot] && want.Attempt < MaxWantAttempts)
+            {
+                context.Send(_neighbourOf[want.Slot], new PlumtreeWant(still));
+                long next = _nextTimer++;
+                _wantTimers[next] = (want.Slot, still, want.Attempt + 1);
+                context.SetTimer(_options.SyncGrace, next);
+            }
+        }
+    }
+
+    private void OnMessage(IGossipContext context, int slot, PlumtreeMessage message)
+    {
+        MessageId id = message.Message;
+        if (id.Author == context.Self || IsSeen(id))
+        {
+            // A duplicate: never verified. On tree traffic the sender is pruned (the paper's rule).
+            if (_retained.TryGetValue(id, out Retained? known))
+            {
+                known.Have.Add(slot);
+            }
+
+            if (message.Kind is PlumtreeSendKind.Eager or PlumtreeSendKind.Graft)
+            {
+                TreeFor(id.Author, create: message.AuthorTree).Remove(slot);
+                context.Send(_neighbourOf[slot], new PlumtreePrune(id.Author, Optimisation: false));
+            }
+
+            return;
+        }
+
+        context.CountVerify();
+        Accept(context, message, slot, own: false);
+    }
+
+    private void Accept(IGossipContext context, PlumtreeMessage message, int fromSlot, bool own)
+    {
+        MessageId id = message.Message;
+        Seen(id.Author).Add(id.Sequence);
+        _changed[id.Author] = context.Now;
+        var retained = new Retained(message.PayloadBytes, message.Hops, fromSlot, message.Kind, context.Now);
+        if (fromSlot >= 0)
+        {
+            retained.Have.Add(fromSlot);
+        }
+
+        _retained[id] = retained;
+        if (!_retainedByAuthor.TryGetValue(id.Author, out List<MessageId>? byAuthor))
+        {
+            _retainedByAuthor[id.Author] = byAuthor = [];
+        }
+
+        byAuthor.Add(id);
+        if (!own)
+        {
+            context.Deliver(id, message.Hops);
+        }
+
+        // Tree bookkeeping (§7 step 8): on the shared tree the sender of a pushed or grafted copy becomes eager.
+        if (fromSlot >= 0 && !_trees.ContainsKey(id.Author) &&
+            (message.Kind == PlumtreeSendKind.Graft || (message.Kind == PlumtreeSendKind.Eager && !message.AuthorTree)))
+        {
+            _shared.Add(fromSlot);
+        }
+
+        Forward(context, id, retained, fromSlot);
+
+        if (_missing.Remove(id, out Missing? missing))
+        {
+            foreach ((int slot, int hops) in missing.Announcers.OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
+            {
+                retained.Have.Add(slot);
+                Optimise(context, id, retained, slot, hops);
+            }
+        }
+    }
+
+    private void Forward(IGossipContext context, MessageId id, Retained retained, int fromSlot)
+    {
+        bool authorTree = _trees.TryGetValue(id.Author, out LinkSet? tree);
+        LinkSet eager = tree ?? _shared;
+        var push = new PlumtreeMessage(id, retained.PayloadBytes, PlumtreeSendKind.Eager, retained.Hops + 1, authorTree);
+        for (int slot = 0; slot < _up.Count; slot++)
+        {
+            if (!_up[slot] || slot == fromSlot || retained.Have.Contains(slot))
+            {
+                continue;
+            }
+
+            if (eager.Contains(slot))
+            {
+                context.Send(_neighbourOf[slot], push);
+            }
+            else
+            {
+                _lazy[slot].Add((id, retained.Hops + 1));
+                if (!_ihaveScheduled)
+                {
+                    _ihaveScheduled = true;
+                    context.SetTimer(_options.IHaveInterval, IHaveTimer);
+                }
+            }
+        }
+    }
+
+    private void FlushIHaves(IGossipContext context)
+    {
+        _ihaveScheduled = false;
+        for (int slot = 0; slot < _lazy.Count; slot++)
+        {
+            List<(MessageId Id, int Hops)> queue = _lazy[slot];
+            if (queue.Count == 0)
+            {
+                continue;
+            }
+
+            // An entry whose link has meanwhile shown it has the message is dropped.
+            var entries = queue.Where(e => !(_retained.TryGetValue(e.Id, out Retained? r) && r.Have.Contains(slot))).ToArray();
+            queue.Clear();
+            for (int start = 0; start < entries.Length; start += 512)
+            {
+                var chunk = entries.AsSpan(start, Math.Min(512, entries.Length - start)).ToArray();
+                context.Send(_neighbourOf[slot], new PlumtreeIHave([.. chunk.Select(e => e.Id)], [.. chunk.Select(e => e.Hops)]));
+            }
+        }
+    }
+
+    private void OnIHave(IGossipContext context, int slot, MessageId id, int hops)
+    {
+        if (_retained.TryGetValue(id, out Retained? retained))
+        {
+            retained.Have.Add(slot);
+            Optimise(context, id, retained, slot, hops);
+            return;
+        }
+
+        if (id.Author == context.Self || IsSeen(id))
+        {
+            return;
+        }
+
+        if (!_missing.TryGetValue(id, out Missing? missing))
+        {
+            _missing[id] = missing = new Missing(context.Now);
+            long timer = _nextTimer++;
+            _graftTimers[timer] = id;
+            context.SetTimer(_options.GraftTimeout1, timer);
+        }
+
+        if (missing.Announcers.Count < 4 && !missing.Announcers.Exists(a => a.Slot == slot))
+        {
+            missing.Announcers.Add((slot, hops));
+        }
+    }
+
+    private void OnGraftTimer(IGossipContext context, MessageId id)
+    {
+        if (!_missing.TryGetValue(id, out Missing? missing) || IsSeen(id))
+        {
+            _missing.Remove(id);
+            return;
+        }
+
+        if (missing.Announcers.Count == 0 || context.Now - missing.Since > _options.MissingTtl)
+        {
+            _missing.Remove(id); // anti-entropy covers what remains
+            return;
+        }
+
+        if (missing.Announcers.TrueForAll(a => missing.Tried.Contains(a.Slot)))
+        {
+            missing.Tried.Clear();
+            missing.Round++;
+        }
+
+        (int slot, _) = missing.Announcers
+            .Where(a => !missing.Tried.Contains(a.Slot))
+            .OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops)
+            .First();
+        missing.Tried.Add(slot);
+        context.Send(_neighbourOf[slot], new PlumtreeGraft(id, id.Author));
+        TimeSpan wait = _options.GraftTimeout2 * Math.Pow(2, missing.Round);
+        long timer = _nextTimer++;
+        _graftTimers[timer] = id;
+        context.SetTimer(wait < _options.GraftTimeoutMax ? wait : _options.GraftTimeoutMax, timer);
+    }
+
+    private void OnGraft(IGossipContext context, int slot, PlumtreeGraft graft)
+    {
+        if (graft.Id is MessageId id)
+        {
+            if (_retained.ContainsKey(id))
+            {
+                TreeFor(id.Author, create: false).Add(slot);
+                SendRetained(context, slot, id, PlumtreeSendKind.Graft);
+            }
+
+            return;
+        }
+
+        TreeFor(graft.Author, create: true).Add(slot);
+    }
+
+    /// <summary>
+    /// §8.6: an announcement that offers a shorter path than the eager copy had moves this node under the announcer
+    /// in the author's tree (graft it, prune the old parent). Strict improvement only, so trees converge to
+    /// breadth-first trees from each author and never oscillate.
+    /// </summary>
+    private void Optimise(IGossipContext context, MessageId id, Retained retained, int announcer, int hops)
+    {
+        int parent = retained.ArrivalSlot;
+        if (retained.Kind != PlumtreeSendKind.Eager || parent < 0 || parent == announcer || hops < 1 ||
+            retained.Hops - hops < _options.OptimisationThreshold || retained.Switched || !_up[announcer])
+        {
+            return;
+        }
+
+        retained.Switched = true;
+        LinkSet tree = _options.AuthorTrees ? TreeFor(id.Author, create: true) : _shared;
+        tree.Remove(announcer);
+        tree.Remove(parent);
+        context.Send(_neighbourOf[announcer], new PlumtreeGraft(null, id.Author));
+        if (_up[parent])
+        {
+            context.Send(_neighbourOf[parent], new PlumtreePrune(id.Author, Optimisation: _options.AuthorTrees));
+        }
+    }
+
+    private void SendRetained(IGossipContext context, int slot, MessageId id, PlumtreeSendKind kind)
+    {
+        if (_retained.TryGetValue(id, out Retained? retained) && _up[slot])
+        {
+            context.Send(_neighbourOf[slot], new PlumtreeMessage(id, retained.PayloadBytes, kind, retained.Hops + 1, _trees.ContainsKey(id.Author)));
+        }
+    }
+
+    private void SendDeltas(IGossipContext context)
+    {
+        TimeSpan window = _options.SyncInterval * _options.SyncWindows;
+        foreach (int author in _changed.Where(c => context.Now - c.Value > window).Select(c => c.Key).ToList())
+        {
+            _changed.Remove(author);
+        }
+
+        if (_changed.Count == 0)
+        {
+            return;
+        }
+
+        var delta = new PlumtreeSync(Full: false, Frontier(onlyChanged: true, context.Now));
+        for (int slot = 0; slot < _up.Count; slot++)
+        {
+            if (_up[slot])
+            {
+                context.Send(_neighbourOf[slot], delta);
+            }
+        }
+    }
+
+    /// <summary>§9.3: send what the peer lacks; after a delta, ask (after the grace) for what we lack.</summary>
+    private void OnSync(IGossipContext context, int slot, PlumtreeSync sync)
+    {
+        var mentioned = new HashSet<int>();
+        var wanted = new List<MessageId>();
+        foreach (PlumtreeFrontierEntry entry in sync.Entries)
+        {
+            mentioned.Add(entry.Author);
+            var peerAbove = new HashSet<long>(entry.Above);
+            if (_retainedByAuthor.TryGetValue(entry.Author, out List<MessageId>? mine))
+            {
+                foreach (MessageId id in mine)
+                {
+                    bool peerHas = id.Sequence < entry.Floor || peerAbove.Contains(id.Sequence);
+                    Retained retained = _retained[id];
+                    if (!peerHas && !retained.Have.Contains(slot) && (sync.Full || context.Now - retained.AcceptedAt >= _options.SyncGrace))
+                    {
+                        SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                    }
+                }
+            }
+
+            if (!sync.Full && entry.Author != context.Self)
+            {
+                SeenSeqs seen = Seen(entry.Author);
+                foreach (long seq in entry.Above)
+                {
+                    var id = new MessageId(entry.Author, seq);
+                    if (!seen.Contains(seq) && !_missing.ContainsKey(id))
+                    {
+                        wanted.Add(id);
+                    }
+                }
+
+                for (long seq = seen.Floor; seq < entry.Floor; seq++)
+                {
+                    if (!seen.Contains(seq))
+                    {
+                        wanted.Add(new MessageId(entry.Author, seq));
+                    }
+                }
+            }
+        }
+
+        if (sync.Full)
+        {
+            // Authors the peer did not mention: it has none of their messages.
+            foreach ((int author, List<MessageId> ids) in _retainedByAuthor)
+            {
+                if (!mentioned.Contains(author))
+                {
+                    foreach (MessageId id in ids)
+                    {
+                        SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                    }
+                }
+            }
+        }
+
+        if (wanted.Count > 0)
+        {
+            long timer = _nextTimer++;
+            _wantTimers[timer] = (slot, [.. wanted], 0);
+            context.SetTimer(_options.SyncGrace, timer);
+        }
+    }
+
+    private PlumtreeFrontierEntry[] Frontier(bool onlyChanged, TimeSpan now)
+    {
+        IEnumerable<int> authors = onlyChanged ? _changed.Keys : _seen.Keys;
+        return [.. authors.Select(a => _seen[a].ToEntry(a))];
+    }
+
+    private bool IsSeen(MessageId id) => _seen.TryGetValue(id.Author, out SeenSeqs? seen) && seen.Contains(id.Sequence);
+
+    private SeenSeqs Seen(int author)
+    {
+        if (!_seen.TryGetValue(author, out SeenSeqs? seen))
+        {
+            _seen[author] = seen = new SeenSeqs();
+        }
+
+        return seen;
+    }
+
+    /// <summary>G(a): the author's own tree if it has one (or <paramref name="create"/> asks for one, copied from S), else S.</summary>
+    private LinkSet TreeFor(int author, bool create)
+    {
+        if (!_options.AuthorTrees)
+        {
+            return _shared;
+        }
+
+        if (_trees.TryGetValue(author, out LinkSet? tree))
+        {
+            return tree;
+        }
+
+        if (!create)
+        {
+            return _shared;
+        }
+
+        _trees[author] = tree = _shared.Clone();
+        return tree;
+    }
+
+    private int SlotOf(int neighbour)
+    {
+        if (!_slotOf.TryGetValue(neighbour, out int slot))
+        {
+            slot = _neighbourOf.Count;
+            _slotOf[neighbour] = slot;
+            _neighbourOf.Add(neighbour);
+            _up.Add(false);
+            _lazy.Add([]);
+        }
+
+        return slot;
+    }
+
+    private static TimeSpan Jitter(IGossipContext context, TimeSpan interval) => interval * (0.9 + (0.2 * context.Random.NextDouble()));
+
+    private sealed class Retained(int payloadBytes, int hops, int arrivalSlot, PlumtreeSendKind kind, TimeSpan acceptedAt)
+    {
+        public int PayloadBytes { get; } = payloadBytes;
+
+        public int Hops { get; } = hops;
+
+        public int ArrivalSlot { get; } = arrivalSlot;
+
+        public PlumtreeSendKind Kind { get; } = kind;
+
+        public TimeSpan AcceptedAt { get; } = acceptedAt;
+
+        public bool Switched { get; set; }
+
+        public LinkSet Have { get; } = new();
+    }
+
+    private sealed class Missing(TimeSpan since)
+    {
+        public TimeSpan Since { get; } = since;
+
+        public List<(int Slot, int Hops)> Announcers { get; } = [];
+
+        public HashSet<int> Tried { get; } = [];
+
+        public int Round { get; set; }
+    }
+
+    /// <summary>The seqs seen of one author: every seq below <see cref="Floor"/>, and those in the set above it.</summary>
+    private sealed class SeenSeqs
+    {
+        private readonly HashSet<long> _above = [];
+
+        public long Floor { get; private set; }
+
+        public bool Contains(long seq) => seq < Floor || _above.Contains(seq);
+
+        public void Add(long seq)
+        {
+            if (seq < Floor)
+            {
+                return;
+            }
+
+            _above.Add(seq);
+            while (_above.Remove(Floor))
+            {
+                Floor++;
+            }
+        }
+
+        public PlumtreeFrontierEntry ToEntry(int author) => new(author, Floor, [.. _above.Order()]);
+    }
+
+    /// <summary>A set of link slots as a growable bit set (most nodes need one word).</summary>
+    private sealed class LinkSet
+    {
+        private ulong[] _bits = new ulong[1];
+
+        public bool Contains(int slot) => slot >> 6 < _bits.Length && (_bits[slot >> 6] & (1UL << slot)) != 0;
+
+        public void Add(int slot)
+        {
+            if (slot >> 6 >= _bits.Length)
+            {
+                Array.Resize(ref _bits, (slot >> 6) + 1);
+            }
+
+            _bits[slot >> 6] |= 1UL << slot;
+        }
+
+        public void Remove(int slot)
+        {
+            if (slot >> 6 < _bits.Length)
+            {
+                _bits[slot >> 6] &= ~(1UL << slot);
+            }
+        }
+
+        public LinkSet Clone() => new() { _bits = (ulong[])_bits.Clone() };
+    }
+}
