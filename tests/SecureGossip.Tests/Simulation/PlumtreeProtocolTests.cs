@@ -1,0 +1,160 @@
+using SecureGossip.Simulation;
+
+namespace SecureGossip.Tests.Simulation;
+
+/// <summary>The v2 core's rules, one event at a time, against a recording context (no simulator).</summary>
+public sealed class PlumtreeProtocolTests
+{
+    private static readonly MessageId A0 = new(Author: 9, Sequence: 0);
+    private static readonly MessageId A1 = new(Author: 9, Sequence: 1);
+
+    [Fact]
+    public void A_copy_of_an_accepted_message_is_neither_verified_nor_delivered_again_and_its_sender_is_pruned()
+    {
+        var (node, context) = Node(neighbours: [1, 2, 3]);
+        node.FrameReceived(context, 1, Push(A0, hops: 1));
+        node.FrameReceived(context, 2, Push(A0, hops: 2));
+        node.FrameReceived(context, 2, Push(A0, hops: 2) with { Kind = PlumtreeSendKind.Sync });
+
+        Assert.Equal(1, context.Verifies);
+        Assert.Equal([A0], context.Delivered);
+        Assert.Single(context.SentTo(2).OfType<PlumtreePrune>()); // the eager duplicate prunes; the sync copy does not
+    }
+
+    [Fact]
+    public void Messages_arriving_out_of_order_are_all_delivered()
+    {
+        var (node, context) = Node(neighbours: [1]);
+        node.FrameReceived(context, 1, Push(A1, hops: 1));
+        node.FrameReceived(context, 1, Push(A0, hops: 1));
+        Assert.Equal([A1, A0], context.Delivered);
+    }
+
+    [Fact]
+    public void An_accepted_message_is_pushed_at_once_to_eager_links_and_announced_to_lazy_ones()
+    {
+        var (node, context) = Node(neighbours: [1, 2, 3]);
+        node.FrameReceived(context, 2, Push(new MessageId(7, 0), hops: 1));
+        node.FrameReceived(context, 3, Push(new MessageId(7, 0), hops: 1)); // duplicate: 3 leaves the shared tree
+        context.Sent.Clear();
+
+        node.FrameReceived(context, 1, Push(A0, hops: 4));
+
+        PlumtreeMessage pushed = Assert.Single(context.SentTo(2).OfType<PlumtreeMessage>());
+        Assert.Equal(5, pushed.Hops);
+        Assert.Empty(context.SentTo(1)); // never back to the sender
+        Assert.Empty(context.SentTo(3).OfType<PlumtreeMessage>());
+        context.FireTimers(node);
+        PlumtreeIHave ihave = Assert.Single(context.SentTo(3).OfType<PlumtreeIHave>());
+        Assert.Equal([A0], ihave.Ids);
+        Assert.Equal([5], ihave.Hops);
+    }
+
+    [Fact]
+    public void A_missing_message_is_grafted_from_its_announcer_after_the_timeout()
+    {
+        var (node, context) = Node(neighbours: [1, 2]);
+        node.FrameReceived(context, 2, new PlumtreeIHave([A0], [3]));
+        Assert.Empty(context.SentTo(2).OfType<PlumtreeGraft>());
+
+        context.FireTimers(node);
+
+        PlumtreeGraft graft = Assert.Single(context.SentTo(2).OfType<PlumtreeGraft>());
+        Assert.Equal(A0, graft.Id);
+    }
+
+    [Fact]
+    public void A_shorter_announced_path_moves_the_node_under_the_announcer_for_that_author()
+    {
+        var (node, context) = Node(neighbours: [1, 2]);
+        node.FrameReceived(context, 1, Push(A0, hops: 5));
+        node.FrameReceived(context, 2, new PlumtreeIHave([A0], [2]));
+
+        Assert.Contains(context.SentTo(2), f => f is PlumtreeGraft { Id: null, Author: 9 });
+        Assert.Contains(context.SentTo(1), f => f is PlumtreePrune { Author: 9, Optimisation: true });
+    }
+
+    [Fact]
+    public void A_new_link_gets_exactly_the_retained_messages_its_frontier_lacks()
+    {
+        var (node, context) = Node(neighbours: [1]);
+        node.FrameReceived(context, 1, Push(A0, hops: 1));
+        node.FrameReceived(context, 1, Push(A1, hops: 1));
+        node.FrameReceived(context, 1, Push(new MessageId(4, 0), hops: 1));
+        context.Neighbours.Add(2);
+        node.NeighbourUp(context, 2);
+        Assert.IsType<PlumtreeSync>(Assert.Single(context.SentTo(2)));
+        context.Sent.Clear();
+
+        // The new neighbour has author 9's seq 0 and nothing of author 4.
+        node.FrameReceived(context, 2, new PlumtreeSync(Full: true, [new PlumtreeFrontierEntry(9, 1, [])]));
+
+        Assert.Equal(
+            new HashSet<MessageId> { A1, new MessageId(4, 0) },
+            context.SentTo(2).OfType<PlumtreeMessage>().Select(m => m.Message).ToHashSet());
+        Assert.Equal(2, context.SentTo(2).Count());
+        Assert.All(context.SentTo(2).OfType<PlumtreeMessage>(), m => Assert.Equal(PlumtreeSendKind.Sync, m.Kind));
+    }
+
+    private static PlumtreeMessage Push(MessageId id, int hops) => new(id, 100, PlumtreeSendKind.Eager, hops, AuthorTree: false);
+
+    private static (PlumtreeProtocol Node, RecordingContext Context) Node(int[] neighbours)
+    {
+        var context = new RecordingContext { Neighbours = [.. neighbours] };
+        var node = new PlumtreeProtocol();
+        node.Start(context);
+        foreach (int n in neighbours)
+        {
+            node.NeighbourUp(context, n);
+        }
+
+        context.Sent.Clear();
+        context.Timers.RemoveAll(t => t.Id == 2); // the periodic sync is not under test here
+        return (node, context);
+    }
+
+    private sealed class RecordingContext : IGossipContext
+    {
+        public HashSet<int> Neighbours { get; init; } = [];
+
+        public List<(int To, IGossipFrame Frame)> Sent { get; } = [];
+
+        public List<(TimeSpan Due, long Id)> Timers { get; } = [];
+
+        public List<MessageId> Delivered { get; } = [];
+
+        public int Verifies { get; private set; }
+
+        public int Self => 0;
+
+        public TimeSpan Now { get; private set; } = TimeSpan.FromSeconds(10);
+
+        public Random Random { get; } = new(1);
+
+        public IEnumerable<IGossipFrame> SentTo(int neighbour) => Sent.Where(s => s.To == neighbour).Select(s => s.Frame);
+
+        public void Send(int neighbour, IGossipFrame frame)
+        {
+            Assert.Contains(neighbour, Neighbours);
+            Sent.Add((neighbour, frame));
+        }
+
+        public void SetTimer(TimeSpan delay, long timerId) => Timers.Add((Now + delay, timerId));
+
+        public void Deliver(MessageId message, int hops) => Delivered.Add(message);
+
+        public void CountVerify() => Verifies++;
+
+        /// <summary>Advances the clock through every timer set so far, in order (virtual time; nothing sleeps).</summary>
+        public void FireTimers(PlumtreeProtocol node)
+        {
+            var due = Timers.OrderBy(t => t.Due).ToList();
+            Timers.Clear();
+            foreach ((TimeSpan at, long id) in due)
+            {
+                Now = at > Now ? at : Now;
+                node.Timer(this, id);
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using SecureGossip.Simulation;
+
+namespace SecureGossip.Tests.Simulation;
+
+/// <summary>Protocol v2's core in the simulator against the targets of docs/PROTOCOL.md §15, seeded.</summary>
+public sealed class PlumtreeSimulationTests
+{
+    [Theory]
+    [InlineData("random-regular:4", 200)]
+    [InlineData("scale-free:2", 200)]
+    public void In_steady_state_each_message_crosses_each_node_about_once_along_breadth_first_trees(string spec, int nodes)
+    {
+        Topology topology = Topology.Create(spec, nodes, seed: 1);
+        int[] publishers = [.. Enumerable.Range(0, 10).Select(i => (i * 7919) % nodes)];
+        var recorder = new MessageRecorder();
+        SimulationResult result = Simulator.Run(new SimulationOptions
+        {
+            Topology = topology,
+            Messages = 1000,
+            Publishers = publishers,
+            ProtocolName = "v2",
+            Protocol = recorder.Wrap(PlumtreeProtocol.Factory()),
+            QuietTime = TimeSpan.FromSeconds(5),
+        });
+
+        Assert.Equal(1.0, result.DeliveredRatio);
+        Assert.Equal(1.0, result.VerifiesPerUnique);
+        Assert.Equal(0, result.DuplicateDeliveries);
+
+        // After the first 100 messages (trees formed for every publisher):
+        MessageId[] steady = [.. recorder.Published.Skip(100)];
+        double rmr = (double)steady.Sum(recorder.PayloadSends) / steady.Sum(recorder.Deliveries) - 1;
+        double ldh = steady.Average(recorder.LastDeliveryHop);
+        double eccentricity = publishers.Average(p => Eccentricity(topology, p));
+        Assert.InRange(rmr, 0, 0.1);
+        Assert.InRange(ldh, 1, 1.1 * eccentricity);
+    }
+
+    [Theory]
+    [InlineData("random-regular:4")]
+    [InlineData("scale-free:2")]
+    public void With_a_fifth_of_the_nodes_dead_and_a_tenth_of_the_frames_lost_every_reachable_node_gets_every_message(string spec)
+    {
+        SimulationResult result = Simulator.Run(new SimulationOptions
+        {
+            Topology = Topology.Create(spec, 1000, seed: 1),
+            Messages = 100,
+            Loss = 0.1,
+            KillFraction = 0.2,
+            ProtocolName = "v2",
+            Protocol = PlumtreeProtocol.Factory(),
+            QuietTime = TimeSpan.FromSeconds(5),
+        });
+
+        Assert.Equal(1.0, result.DeliveredReachableRatio);
+        Assert.True(result.DeliveredRatio < 1.0, "some nodes are cut off by the dead ones; they are not counted as reachable");
+        Assert.Equal(1.0, result.VerifiesPerUnique);
+        Assert.Equal(0, result.DuplicateDeliveries);
+    }
+
+    [Fact]
+    public void V2_sends_a_small_fraction_of_the_payloads_v1_floods()
+    {
+        Topology topology = Topology.Create("random-regular:4", 200, seed: 3);
+        SimulationResult v1 = Simulator.Run(new SimulationOptions { Topology = topology, Messages = 200, Publishers = [0, 50, 100] });
+        SimulationResult v2 = Simulator.Run(new SimulationOptions
+        {
+            Topology = topology,
+            Messages = 200,
+            Publishers = [0, 50, 100],
+            ProtocolName = "v2",
+            Protocol = PlumtreeProtocol.Factory(),
+        });
+
+        Assert.Equal(1.0, v2.DeliveredRatio);
+        Assert.True(v1.Rmr > 2.5, $"v1 floods every link (rmr {v1.Rmr})");
+        Assert.True(v2.Rmr < v1.Rmr / 10, $"v2 pushes along trees (rmr {v2.Rmr}, warm-up included, against v1's {v1.Rmr})");
+        Assert.True(v2.TimeTo100 < v1.TimeTo100, "v2 forwards on accept, v1 waits for rounds");
+    }
+
+    private static int Eccentricity(Topology topology, int source)
+    {
+        var distance = new Dictionary<int, int> { [source] = 0 };
+        var queue = new Queue<int>([source]);
+        while (queue.TryDequeue(out int v))
+        {
+            foreach (int w in topology.Neighbours(v))
+            {
+                if (distance.TryAdd(w, distance[v] + 1))
+                {
+                    queue.Enqueue(w);
+                }
+            }
+        }
+
+        return distance.Values.Max();
+    }
+}
