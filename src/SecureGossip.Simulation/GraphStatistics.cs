@@ -98,4 +98,79 @@ internal static class GraphStatistics
 
         return pairs == 0 ? null : (double)total / pairs;
     }
+
+    /// <summary>
+    /// A breadth-first search from <paramref name="source"/> over live nodes: its eccentricity (largest distance
+    /// to a node it reaches; 0 if it reaches none), the sum of those distances, and how many nodes it reaches
+    /// (itself excluded). <paramref name="distance"/> and <paramref name="queue"/> are scratch arrays of N slots.
+    /// </summary>
+    public static (int Eccentricity, long DistanceSum, int Reached) FromSource(Topology topology, bool[] alive, int source, int[] distance, int[] queue)
+    {
+        Array.Fill(distance, -1);
+        int head = 0, tail = 0, eccentricity = 0;
+        long sum = 0;
+        distance[source] = 0;
+        queue[tail++] = source;
+        while (head < tail)
+        {
+            int v = queue[head++];
+            foreach (int next in topology.Neighbours(v))
+            {
+                if (alive[next] && distance[next] < 0)
+                {
+                    int d = distance[v] + 1;
+                    distance[next] = d;
+                    sum += d;
+                    eccentricity = Math.Max(eccentricity, d);
+                    queue[tail++] = next;
+                }
+            }
+        }
+
+        return (eccentricity, sum, tail - 1);
+    }
+
+    /// <summary>
+    /// One side of a partition: ⌊N/2⌋ nodes taken in breadth-first order over the whole topology (dead nodes
+    /// included) from <paramref name="start"/>, neighbours in adjacency order; if that component is exhausted
+    /// first, the search continues from the lowest-numbered node not yet taken.
+    /// </summary>
+    public static bool[] GrowHalf(Topology topology, int start)
+    {
+        int n = topology.NodeCount;
+        int want = n / 2;
+        var side = new bool[n];
+        var queue = new int[n];
+        int head = 0, tail = 0, taken = 0, nextStart = 0;
+        side[start] = true;
+        queue[tail++] = start;
+        taken++;
+        while (taken < want)
+        {
+            if (head == tail)
+            {
+                while (side[nextStart])
+                {
+                    nextStart++;
+                }
+
+                side[nextStart] = true;
+                queue[tail++] = nextStart;
+                taken++;
+                continue;
+            }
+
+            foreach (int next in topology.Neighbours(queue[head++]))
+            {
+                if (taken < want && !side[next])
+                {
+                    side[next] = true;
+                    queue[tail++] = next;
+                    taken++;
+                }
+            }
+        }
+
+        return side;
+    }
 }

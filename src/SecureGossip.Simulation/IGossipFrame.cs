@@ -15,7 +15,8 @@ public interface IGossipFrame
 
     /// <summary>
     /// How many message payloads the frame carries (0 for pure control traffic such as an IHAVE or a digest);
-    /// relative message redundancy counts these.
+    /// relative message redundancy counts these. A frame that carries one message's payload should also implement
+    /// <see cref="IGossipPayloadFrame"/>, so the payloads are charged to that message.
     /// </summary>
     int PayloadCount { get; }
 }

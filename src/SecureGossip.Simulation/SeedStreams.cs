@@ -10,6 +10,8 @@ internal static class SeedStreams
     public const int Links = 2;
     public const int Protocol = 3;
     public const int Sampling = 4;
+    public const int Partition = 5;
+    public const int Setup = 6;
 
     /// <summary>SplitMix64 of (seed, stream).</summary>
     public static int Derive(int seed, int stream)

@@ -10,6 +10,8 @@ internal enum EventKind : byte
     Frame,
     Timer,
     Kill,
+    Partition,
+    Heal,
 }
 
 /// <summary>
@@ -21,7 +23,7 @@ internal struct SimEvent
     public long Time;
     public long Order;
     public IGossipFrame? Frame;
-    public long TimerId;
+    public long TimerId; // for a frame: the epoch of its link when it was sent (a cut in between loses it)
     public int Node;
     public int Other; // the sending neighbour, the neighbour that went up or down, or the message index
     public EventKind Kind;

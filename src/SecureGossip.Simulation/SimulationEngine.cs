@@ -7,7 +7,10 @@ namespace SecureGossip.Simulation;
 /// One run: the nodes' protocol states, the links and the event queue on a virtual clock, and the context each
 /// protocol call acts through (one object, re-aimed at the current node before each call).
 /// </summary>
-/// <remarks>Per node it keeps one protocol object and a few array slots; per directed link, one <see cref="long"/>.</remarks>
+/// <remarks>
+/// Per node it keeps one protocol object and a few array slots; per directed link, one <see cref="long"/>; per
+/// message, a few counters and a bit per node.
+/// </remarks>
 internal sealed class SimulationEngine : IGossipContext
 {
     private readonly SimulationOptions _options;
@@ -34,8 +37,14 @@ internal sealed class SimulationEngine : IGossipContext
     private readonly int[] _lastHop;
     private readonly long[] _timeTo99;
     private readonly long[] _timeTo100;
+    private readonly long[] _payloadSends;
+    private readonly long[] _hopSum;
     private readonly ulong[][] _delivered;
     private readonly List<long> _deliveryTimes = [];
+
+    private readonly bool[]? _side; // the partition's side of each node (null: no partition)
+    private readonly long _partitionTime = -1;
+    private readonly long _healTime = -1;
 
     private int _self;
     private long _now;
@@ -47,6 +56,9 @@ internal sealed class SimulationEngine : IGossipContext
     private long _verifies;
     private long _deliveries;
     private long _duplicateDeliveries;
+    private long _payloadsUnattributed;
+    private bool _cut; // the links between the two sides are down
+    private bool _partitioned; // the partition has happened (frames sent before it and arriving after are lost)
     private int _published;
     private int _complete;
     private long _completeAt = -1;
@@ -79,14 +91,18 @@ internal sealed class SimulationEngine : IGossipContext
         _lastHop = new int[_messages];
         _timeTo99 = new long[_messages];
         _timeTo100 = new long[_messages];
+        _payloadSends = new long[_messages];
+        _hopSum = new long[_messages];
         _delivered = new ulong[_messages][];
         Array.Fill(_publishedAt, -1);
         Array.Fill(_timeTo99, -1);
         Array.Fill(_timeTo100, -1);
+        IReadOnlyList<int>? fixedPublishers = options.Publishers
+            ?? (options.PublisherCount is { } k ? ChoosePublishers(k, scenario) : null);
         var nextSequence = new Dictionary<int, long>();
         for (int m = 0; m < _messages; m++)
         {
-            int author = options.Publishers is { } publishers ? publishers[m % publishers.Count] : RandomSurvivor(scenario);
+            int author = fixedPublishers is { } publishers ? publishers[m % publishers.Count] : RandomSurvivor(scenario);
             long sequence = nextSequence.GetValueOrDefault(author);
             nextSequence[author] = sequence + 1;
             _publisher[m] = author;
@@ -96,12 +112,46 @@ internal sealed class SimulationEngine : IGossipContext
             _delivered[m] = new ulong[(_n + 63) / 64];
         }
 
+        if (options.PartitionTime is { } partitionTime)
+        {
+            _partitionTime = partitionTime.Ticks;
+            _healTime = options.HealTime!.Value.Ticks;
+            if (options.PartitionSide is { } side)
+            {
+                _side = new bool[_n];
+                foreach (int v in side)
+                {
+                    _side[v] = true;
+                }
+            }
+            else
+            {
+                var random = new Random(SeedStreams.Derive(options.Seed, SeedStreams.Partition));
+                _side = GraphStatistics.GrowHalf(_topology, random.Next(_n));
+            }
+
+            _cut = _partitioned = _partitionTime == 0; // apart from the start
+        }
+
         _nodes = new IGossipProtocol?[_n];
+        Func<ProtocolSetup, IGossipProtocol>? registered = options.Protocol is null ? ProtocolRegistry.Factory(options.ProtocolName) : null;
+        var setupRandom = new Random(SeedStreams.Derive(options.Seed, SeedStreams.Setup));
         for (int v = 0; v < _n; v++)
         {
             if (_alive[v])
             {
-                _nodes[v] = options.Protocol(v) ?? throw new InvalidOperationException($"The protocol factory returned null for node {v}.");
+                IGossipProtocol? node = options.Protocol is { } factory
+                    ? factory(v)
+                    : registered!(new ProtocolSetup
+                    {
+                        Node = v,
+                        NodeCount = _n,
+                        Topology = _topology,
+                        Seed = options.Seed,
+                        Interval = options.ProtocolInterval,
+                        Random = setupRandom,
+                    });
+                _nodes[v] = node ?? throw new InvalidOperationException($"The protocol factory returned null for node {v}.");
             }
         }
     }
@@ -126,7 +176,7 @@ internal sealed class SimulationEngine : IGossipContext
                 break;
             }
 
-            if (_published == _messages)
+            if (_published == _messages && (_healTime < 0 || time > _healTime))
             {
                 if (_complete == _messages && time > _completeAt + quiet)
                 {
@@ -158,9 +208,21 @@ internal sealed class SimulationEngine : IGossipContext
         }
 
         _framesSent++;
-        _payloadsSent += frame.PayloadCount;
+        int payloads = frame.PayloadCount;
+        _payloadsSent += payloads;
+        if (payloads != 0)
+        {
+            Attribute(frame, payloads);
+        }
+
         _bytesSent += frame.SizeBytes;
         _lastActivity = _now;
+        if (_cut && _side![_self] != _side[neighbour])
+        {
+            _framesLost++; // the link is down
+            return;
+        }
+
         if (_options.Loss > 0 && _linkRandom.NextDouble() < _options.Loss)
         {
             _framesLost++;
@@ -168,9 +230,13 @@ internal sealed class SimulationEngine : IGossipContext
         }
 
         long arrival = _now + _minLatency + (_latencySpan > 0 ? (long)(_linkRandom.NextDouble() * _latencySpan) : 0);
-        arrival = Math.Max(arrival, _linkBusyUntil[link]); // FIFO link: no overtaking
-        _linkBusyUntil[link] = arrival;
-        _queue.Enqueue(new SimEvent { Time = arrival, Kind = EventKind.Frame, Node = neighbour, Other = _self, Frame = frame });
+        if (!_options.Reorder)
+        {
+            arrival = Math.Max(arrival, _linkBusyUntil[link]); // FIFO link: no overtaking
+            _linkBusyUntil[link] = arrival;
+        }
+
+        _queue.Enqueue(new SimEvent { Time = arrival, Kind = EventKind.Frame, Node = neighbour, Other = _self, Frame = frame, TimerId = _now });
     }
 
     public void SetTimer(TimeSpan delay, long timerId)
@@ -205,6 +271,7 @@ internal sealed class SimulationEngine : IGossipContext
         }
 
         _lastHop[m] = Math.Max(_lastHop[m], hops);
+        _hopSum[m] += hops;
         _deliveryTimes.Add(_now);
         int reached = ++_reached[m];
         if (reached == Threshold99(_reachable[m]))
@@ -249,6 +316,40 @@ internal sealed class SimulationEngine : IGossipContext
             lastHops += _lastHop[m];
         }
 
+        MessageMetrics[] perMessage = PerMessage();
+        double? meanShortestPath = GraphStatistics.MeanShortestPath(_topology, _aliveAtEnd, SeedStreams.Derive(_options.Seed, SeedStreams.Sampling));
+
+        // Steady state: the messages after the warm-up. Each mean is over the messages where it is defined.
+        int warmup = _options.WarmupMessages;
+        long steadySends = 0, steadyReachable = 0, steadyLastHops = 0, eccentricities = 0;
+        double distances = 0, hops = 0;
+        int withDistance = 0, withHop = 0;
+        for (int m = warmup; m < _messages; m++)
+        {
+            MessageMetrics message = perMessage[m];
+            steadySends += message.PayloadsSent;
+            steadyReachable += message.Reachable;
+            steadyLastHops += message.LastHop;
+            eccentricities += message.PublisherEccentricity;
+            if (message.PublisherMeanDistance is { } distance)
+            {
+                distances += distance;
+                withDistance++;
+            }
+
+            if (message.MeanHop is { } hop)
+            {
+                hops += hop;
+                withHop++;
+            }
+        }
+
+        int steady = _messages - warmup;
+        double ldhSteady = (double)steadyLastHops / steady;
+        double meanEccentricity = (double)eccentricities / steady;
+        double? meanDistance = withDistance > 0 ? distances / withDistance : null;
+        double? meanHop = withHop > 0 ? hops / withHop : null;
+
         return new SimulationResult
         {
             Nodes = _n,
@@ -273,7 +374,7 @@ internal sealed class SimulationEngine : IGossipContext
             KillFraction = _options.KilledNodes is null ? _options.KillFraction : (double)(_n - liveCount) / _n,
             KillTime = _options.KillTime,
             Events = _events,
-            MeanShortestPath = GraphStatistics.MeanShortestPath(_topology, _aliveAtEnd, SeedStreams.Derive(_options.Seed, SeedStreams.Sampling)),
+            MeanShortestPath = meanShortestPath,
             LiveNodes = liveCount,
             MessagesFullyDelivered = _complete,
             Deliveries = _deliveries,
@@ -287,7 +388,63 @@ internal sealed class SimulationEngine : IGossipContext
             VirtualTime = TimeSpan.FromTicks(_now),
             StopReason = _stopReason,
             DeliveryCurve = Curve(reachable),
+            Reorder = _options.Reorder,
+            PartitionTime = _options.PartitionTime,
+            HealTime = _options.HealTime,
+            Warmup = warmup,
+            DistinctPublishers = _publisher.Distinct().Count(),
+            PayloadsUnattributed = _payloadsUnattributed,
+            RmrSteady = _payloadsUnattributed == 0 && steadyReachable > 0 ? ((double)steadySends / steadyReachable) - 1 : null,
+            LdhSteady = ldhSteady,
+            TimeTo100Steady = Mean(_timeTo100[warmup..]),
+            MeanPublisherEccentricity = meanEccentricity,
+            MeanPublisherDistance = meanDistance,
+            MeanDeliveryHop = meanHop,
+            LdhOverEccentricity = meanEccentricity > 0 ? ldhSteady / meanEccentricity : null,
+            MeanHopOverDistance = meanHop is { } h && meanDistance is { } d && d > 0 ? h / d : null,
+            LdhOverMeanShortestPath = meanShortestPath is { } path && path > 0 ? ldhSteady / path : null,
+            PerMessage = perMessage,
         };
+    }
+
+    /// <summary>
+    /// Each message's counters, with its publisher's eccentricity and mean distance in the live graph at the end
+    /// (one breadth-first search per distinct publisher).
+    /// </summary>
+    private MessageMetrics[] PerMessage()
+    {
+        var perMessage = new MessageMetrics[_messages];
+        var bySource = new Dictionary<int, (int Eccentricity, double? MeanDistance)>();
+        var distance = new int[_n];
+        var queue = new int[_n];
+        for (int m = 0; m < _messages; m++)
+        {
+            int author = _publisher[m];
+            if (!bySource.TryGetValue(author, out var stats))
+            {
+                (int eccentricity, long sum, int count) = GraphStatistics.FromSource(_topology, _aliveAtEnd, author, distance, queue);
+                Debug.Assert(count == _reachable[m], "R(m) is the publisher's component less the publisher");
+                stats = (eccentricity, count > 0 ? (double)sum / count : null);
+                bySource.Add(author, stats);
+            }
+
+            perMessage[m] = new MessageMetrics
+            {
+                Message = _ids[m],
+                PublishedAt = _publishedAt[m] >= 0 ? TimeSpan.FromTicks(_publishedAt[m]) : null,
+                Reachable = _reachable[m],
+                Reached = _reached[m],
+                PayloadsSent = _payloadSends[m],
+                LastHop = _lastHop[m],
+                MeanHop = _reached[m] > 0 ? (double)_hopSum[m] / _reached[m] : null,
+                PublisherEccentricity = stats.Eccentricity,
+                PublisherMeanDistance = stats.MeanDistance,
+                TimeTo99 = _timeTo99[m] >= 0 ? TimeSpan.FromTicks(_timeTo99[m]) : null,
+                TimeTo100 = _timeTo100[m] >= 0 ? TimeSpan.FromTicks(_timeTo100[m]) : null,
+            };
+        }
+
+        return perMessage;
     }
 
     /// <summary>⌈0.99 × reachable⌉: how many receivers make 99 %.</summary>
@@ -326,6 +483,66 @@ internal sealed class SimulationEngine : IGossipContext
         return alive;
     }
 
+    /// <summary>K distinct survivors, uniformly (a partial shuffle of the survivors with the scenario stream).</summary>
+    private int[] ChoosePublishers(int k, Random scenario)
+    {
+        int[] live = [.. Enumerable.Range(0, _n).Where(v => _aliveAtEnd[v])];
+        if (k > live.Length)
+        {
+            throw new ArgumentException($"{k} publishers asked for, but only {live.Length} nodes survive.", nameof(SimulationOptions.PublisherCount));
+        }
+
+        for (int i = 0; i < k; i++)
+        {
+            int j = scenario.Next(i, live.Length);
+            (live[i], live[j]) = (live[j], live[i]);
+        }
+
+        return live[..k];
+    }
+
+    /// <summary>Charges a frame's payloads to its message, when the frame says which one it carries.</summary>
+    private void Attribute(IGossipFrame frame, int payloads)
+    {
+        MessageId? message = frame switch
+        {
+            IGossipPayloadFrame payload => payload.Message,
+            V1Line line => line.Message, // a v1 line carries exactly one message
+            _ => null,
+        };
+        if (message is { } id && _messageIndex.TryGetValue(id, out int m))
+        {
+            _payloadSends[m] += payloads;
+        }
+        else
+        {
+            _payloadsUnattributed += payloads;
+        }
+    }
+
+    /// <summary>Whether the link between <paramref name="a"/> and <paramref name="b"/> is cut now.</summary>
+    private bool IsCut(int a, int b) => _cut && _side![a] != _side[b];
+
+    /// <summary>Tells both ends of every link across the partition between live nodes that it went down or up.</summary>
+    private void ChangeCutLinks(EventKind kind)
+    {
+        for (int v = 0; v < _n; v++)
+        {
+            if (!_alive[v])
+            {
+                continue;
+            }
+
+            foreach (int u in _topology.Neighbours(v))
+            {
+                if (_alive[u] && _side![u] != _side[v])
+                {
+                    _queue.Enqueue(new SimEvent { Time = _now, Kind = kind, Node = v, Other = u });
+                }
+            }
+        }
+    }
+
     private int RandomSurvivor(Random scenario)
     {
         int v;
@@ -356,11 +573,21 @@ internal sealed class SimulationEngine : IGossipContext
 
             foreach (int u in _topology.Neighbours(v))
             {
-                if (_alive[u])
+                if (_alive[u] && !IsCut(v, u))
                 {
                     _queue.Enqueue(new SimEvent { Time = 0, Kind = EventKind.NeighbourUp, Node = v, Other = u });
                 }
             }
+        }
+
+        if (_partitionTime > 0)
+        {
+            _queue.Enqueue(new SimEvent { Time = _partitionTime, Kind = EventKind.Partition });
+        }
+
+        if (_healTime >= 0)
+        {
+            _queue.Enqueue(new SimEvent { Time = _healTime, Kind = EventKind.Heal });
         }
 
         if (_options.KillTime > TimeSpan.Zero)
@@ -384,13 +611,22 @@ internal sealed class SimulationEngine : IGossipContext
     private void Dispatch(in SimEvent item)
     {
         int v = item.Node;
+        if (item.Kind is EventKind.Partition or EventKind.Heal)
+        {
+            _cut = item.Kind == EventKind.Partition;
+            _partitioned |= _cut;
+            _lastActivity = _now;
+            ChangeCutLinks(item.Kind == EventKind.Partition ? EventKind.NeighbourDown : EventKind.NeighbourUp);
+            return;
+        }
+
         if (item.Kind == EventKind.Kill)
         {
             _alive[v] = false;
             _nodes[v] = null; // a failed node's state is gone
             foreach (int u in _topology.Neighbours(v))
             {
-                if (_alive[u])
+                if (_alive[u] && !IsCut(u, v)) // a cut link is down already
                 {
                     _queue.Enqueue(new SimEvent { Time = _now, Kind = EventKind.NeighbourDown, Node = u, Other = v });
                 }
@@ -418,6 +654,12 @@ internal sealed class SimulationEngine : IGossipContext
                 node.NeighbourDown(this, item.Other);
                 break;
             case EventKind.Frame:
+                if (_partitioned && item.TimerId < _partitionTime && _side![v] != _side[item.Other])
+                {
+                    _framesLost++; // in flight across the cut when it happened: the connection is gone
+                    break;
+                }
+
                 node.FrameReceived(this, item.Other, item.Frame!);
                 break;
             case EventKind.Timer:

@@ -15,11 +15,23 @@ public sealed class SimulationOptions
     /// <summary>The seed of every random choice: timer phases, latencies, losses, failures, publishers (default 1).</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>The protocol's name in the report (default <c>v1</c>).</summary>
+    /// <summary>
+    /// The protocol's name in the report (default <c>v1</c>); when <see cref="Protocol"/> is not set, also the
+    /// <see cref="ProtocolRegistry"/> entry that makes each node's state.
+    /// </summary>
     public string ProtocolName { get; init; } = "v1";
 
-    /// <summary>Makes the protocol state of node <c>i</c> (default: <see cref="V1FloodProtocol"/> with 100 ms rounds).</summary>
-    public Func<int, IGossipProtocol> Protocol { get; init; } = V1FloodProtocol.Factory(V1FloodProtocol.DefaultInterval);
+    /// <summary>
+    /// Makes the protocol state of node <c>i</c> (default <see langword="null"/>: the registered protocol named
+    /// <see cref="ProtocolName"/>, so <see cref="V1FloodProtocol"/> with 100 ms rounds unless told otherwise).
+    /// </summary>
+    public Func<int, IGossipProtocol>? Protocol { get; init; }
+
+    /// <summary>
+    /// The round or tick interval handed to a registered protocol as <see cref="ProtocolSetup.Interval"/> (default
+    /// <see langword="null"/>: the protocol's own default, 100 ms for <c>v1</c>). Ignored when <see cref="Protocol"/> is set.
+    /// </summary>
+    public TimeSpan? ProtocolInterval { get; init; }
 
     /// <summary>Shortest one-way latency of a frame (default 10 ms).</summary>
     public TimeSpan MinLatency { get; init; } = TimeSpan.FromMilliseconds(10);
@@ -27,9 +39,16 @@ public sealed class SimulationOptions
     /// <summary>
     /// Longest one-way latency of a frame (default 50 ms). Each frame's latency is uniform in
     /// [<see cref="MinLatency"/>, <see cref="MaxLatency"/>], but links are FIFO like the TCP streams they stand
-    /// for: a frame never overtakes an earlier one on the same link (it arrives no earlier than that one).
+    /// for: a frame never overtakes an earlier one on the same link (it arrives no earlier than that one), unless
+    /// <see cref="Reorder"/>.
     /// </summary>
     public TimeSpan MaxLatency { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Non-FIFO links (default <see langword="false"/>): each frame's latency is drawn independently and it
+    /// arrives at send time + latency, so a later frame may overtake an earlier one on the same link.
+    /// </summary>
+    public bool Reorder { get; init; }
 
     /// <summary>Probability that a frame is lost, independently per frame (default 0).</summary>
     public double Loss { get; init; }
@@ -55,6 +74,43 @@ public sealed class SimulationOptions
     /// <summary>Exactly who publishes: message i comes from <c>Publishers[i % Count]</c> (default: a uniformly random node that does not fail, per message).</summary>
     public IReadOnlyList<int>? Publishers { get; init; }
 
+    /// <summary>
+    /// K fixed publishers (default <see langword="null"/>: a random survivor per message): K distinct nodes drawn
+    /// uniformly from the nodes that do not fail, after the failures are drawn; message i comes from the
+    /// (i mod K)-th of them. Not together with <see cref="Publishers"/>; more than the survivors is an error.
+    /// </summary>
+    public int? PublisherCount { get; init; }
+
+    /// <summary>
+    /// The first W messages (default 0) are a warm-up: they are published, delivered and counted in every
+    /// overall metric, but left out of the steady-state ones (<see cref="SimulationResult.RmrSteady"/>,
+    /// <see cref="SimulationResult.LdhSteady"/>, <see cref="SimulationResult.TimeTo100Steady"/> and the distance
+    /// metrics). Must be less than <see cref="Messages"/>.
+    /// </summary>
+    public int WarmupMessages { get; init; }
+
+    /// <summary>
+    /// When the network splits in two (default <see langword="null"/>: never): every link between the two sides
+    /// goes down, both ends get <see cref="IGossipProtocol.NeighbourDown"/> at that instant, frames in flight on
+    /// those links are lost and frames sent over them are lost until <see cref="HealTime"/>. 0 means the sides
+    /// start apart (those links first come up at the heal). Requires <see cref="HealTime"/>.
+    /// </summary>
+    public TimeSpan? PartitionTime { get; init; }
+
+    /// <summary>
+    /// When the cut links come back (required with <see cref="PartitionTime"/>, and later than it): both ends of
+    /// each cut link between live nodes get <see cref="IGossipProtocol.NeighbourUp"/>. The run does not stop
+    /// before the heal, and reachability (R(m), <c>delivered_reachable_ratio</c>) is that of the healed graph.
+    /// </summary>
+    public TimeSpan? HealTime { get; init; }
+
+    /// <summary>
+    /// One side of the partition (default <see langword="null"/>: the first ⌊N/2⌋ nodes reached by a
+    /// breadth-first search of the whole topology from a node drawn with the seed, so each side is mostly one
+    /// contiguous region and the cut is small); the other side is every other node.
+    /// </summary>
+    public IReadOnlyList<int>? PartitionSide { get; init; }
+
     /// <summary>Payload bytes of each message (default 100; a v1 line adds about 200 bytes of envelope).</summary>
     public int PayloadBytes { get; init; } = 100;
 
@@ -77,8 +133,16 @@ public sealed class SimulationOptions
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Topology);
-        ArgumentNullException.ThrowIfNull(Protocol);
         ArgumentNullException.ThrowIfNull(ProtocolName);
+        if (Protocol is null && !ProtocolRegistry.IsRegistered(ProtocolName))
+        {
+            throw new ArgumentException(ProtocolRegistry.UnknownProtocolMessage(ProtocolName), nameof(ProtocolName));
+        }
+
+        if (ProtocolInterval is { } interval)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(ProtocolInterval));
+        }
         int n = Topology.NodeCount;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Messages);
         ArgumentOutOfRangeException.ThrowIfNegative(PayloadBytes);
@@ -121,6 +185,54 @@ public sealed class SimulationOptions
         if (KilledNodes is not null && KilledNodes.Distinct().Count() >= n)
         {
             throw new ArgumentException("At least one node must stay alive.", nameof(KilledNodes));
+        }
+
+        if (PublisherCount is { } k)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k, nameof(PublisherCount));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(k, n, nameof(PublisherCount));
+            if (Publishers is not null)
+            {
+                throw new ArgumentException("Give either Publishers or PublisherCount, not both.", nameof(PublisherCount));
+            }
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(WarmupMessages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(WarmupMessages, Messages, nameof(WarmupMessages));
+        ValidatePartition(n);
+    }
+
+    private void ValidatePartition(int n)
+    {
+        if (PartitionTime is null)
+        {
+            if (HealTime is not null || PartitionSide is not null)
+            {
+                throw new ArgumentException("HealTime and PartitionSide need a PartitionTime.", nameof(PartitionTime));
+            }
+
+            return;
+        }
+
+        if (HealTime is not { } heal)
+        {
+            throw new ArgumentException("A partition needs a HealTime.", nameof(HealTime));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(PartitionTime.Value, TimeSpan.Zero, nameof(PartitionTime));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(heal, PartitionTime.Value, nameof(HealTime));
+        if (PartitionSide is { } side)
+        {
+            foreach (int node in side)
+            {
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)node, (uint)n, nameof(PartitionSide));
+            }
+
+            int distinct = side.Distinct().Count();
+            if (distinct == 0 || distinct == n)
+            {
+                throw new ArgumentException("PartitionSide must name at least one node and not all of them.", nameof(PartitionSide));
+            }
         }
     }
 }

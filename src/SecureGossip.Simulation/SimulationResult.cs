@@ -146,6 +146,71 @@ public sealed record SimulationResult
     /// </summary>
     public IReadOnlyList<DeliveryPoint> DeliveryCurve { get; init; } = [];
 
+    /// <summary>Whether links were non-FIFO (<c>reorder</c>).</summary>
+    public bool Reorder { get; init; }
+
+    /// <summary>When the network split in two (<c>partition_at_ms</c>; <see langword="null"/>: never).</summary>
+    public TimeSpan? PartitionTime { get; init; }
+
+    /// <summary>When it healed (<c>heal_at_ms</c>).</summary>
+    public TimeSpan? HealTime { get; init; }
+
+    /// <summary>Warm-up messages left out of the steady-state metrics (<c>warmup</c>).</summary>
+    public int Warmup { get; init; }
+
+    /// <summary>Distinct authors of the messages (<c>distinct_publishers</c>).</summary>
+    public int DistinctPublishers { get; init; }
+
+    /// <summary>
+    /// Payloads sent in frames that name no published message (<c>payloads_unattributed</c>): frames with a
+    /// <see cref="IGossipFrame.PayloadCount"/> that are not <see cref="IGossipPayloadFrame"/>s; 0 for <c>v1</c>.
+    /// </summary>
+    public long PayloadsUnattributed { get; init; }
+
+    /// <summary>
+    /// <c>rmr</c> over the post-warm-up messages (<c>rmr_steady</c>): Σ payload sends of those messages ÷ Σ R(m)
+    /// over them, minus 1 (the payloads of every frame charged to its <see cref="IGossipPayloadFrame.Message"/>,
+    /// lost ones, grafts and anti-entropy included). Equal to <see cref="Rmr"/> without warm-up;
+    /// <see langword="null"/> when <see cref="PayloadsUnattributed"/> &gt; 0 or Σ R(m) is 0.
+    /// </summary>
+    public double? RmrSteady { get; init; }
+
+    /// <summary><c>ldh</c> over the post-warm-up messages (<c>ldh_steady</c>).</summary>
+    public double LdhSteady { get; init; }
+
+    /// <summary><c>time_to_100_ms</c> over the post-warm-up messages (<c>time_to_100_steady_ms</c>).</summary>
+    public TimeSpan? TimeTo100Steady { get; init; }
+
+    /// <summary>
+    /// Per post-warm-up message, its publisher's eccentricity in the live graph at the end (the largest hop distance
+    /// to a node it can reach; 0 if none), averaged (<c>mean_publisher_eccentricity</c>): the floor of <c>ldh</c>.
+    /// </summary>
+    public double MeanPublisherEccentricity { get; init; }
+
+    /// <summary>
+    /// Per post-warm-up message with R(m) &gt; 0, its publisher's mean hop distance to the nodes it can reach,
+    /// averaged (<c>mean_publisher_distance</c>): the floor of <see cref="MeanDeliveryHop"/>.
+    /// </summary>
+    public double? MeanPublisherDistance { get; init; }
+
+    /// <summary>
+    /// Per post-warm-up message delivered to at least one reachable node, the mean hop count of its first
+    /// deliveries to reachable nodes, averaged (<c>mean_delivery_hop</c>).
+    /// </summary>
+    public double? MeanDeliveryHop { get; init; }
+
+    /// <summary><see cref="LdhSteady"/> ÷ <see cref="MeanPublisherEccentricity"/> (<c>ldh_over_eccentricity</c>; 1 is breadth-first).</summary>
+    public double? LdhOverEccentricity { get; init; }
+
+    /// <summary><see cref="MeanDeliveryHop"/> ÷ <see cref="MeanPublisherDistance"/> (<c>mean_hop_over_distance</c>; 1 is shortest paths).</summary>
+    public double? MeanHopOverDistance { get; init; }
+
+    /// <summary><see cref="LdhSteady"/> ÷ <see cref="MeanShortestPath"/> (<c>ldh_over_mean_shortest_path</c>).</summary>
+    public double? LdhOverMeanShortestPath { get; init; }
+
+    /// <summary>Each message's own metrics, in publishing order (not in the JSON).</summary>
+    public IReadOnlyList<MessageMetrics> PerMessage { get; init; } = [];
+
     /// <summary>The JSON object, on one line.</summary>
     public string ToJson()
     {
@@ -200,6 +265,21 @@ public sealed record SimulationResult
         writer.WriteNumber("peak_queued_events", PeakQueuedEvents);
         writer.WriteNumber("virtual_time_ms", Milliseconds(VirtualTime));
         writer.WriteString("stop_reason", StopReason);
+        writer.WriteBoolean("reorder", Reorder);
+        WriteNumber(writer, "partition_at_ms", Milliseconds(PartitionTime));
+        WriteNumber(writer, "heal_at_ms", Milliseconds(HealTime));
+        writer.WriteNumber("warmup", Warmup);
+        writer.WriteNumber("distinct_publishers", DistinctPublishers);
+        writer.WriteNumber("payloads_unattributed", PayloadsUnattributed);
+        WriteNumber(writer, "rmr_steady", RmrSteady);
+        writer.WriteNumber("ldh_steady", LdhSteady);
+        WriteNumber(writer, "time_to_100_steady_ms", Milliseconds(TimeTo100Steady));
+        writer.WriteNumber("mean_publisher_eccentricity", MeanPublisherEccentricity);
+        WriteNumber(writer, "mean_publisher_distance", MeanPublisherDistance);
+        WriteNumber(writer, "mean_delivery_hop", MeanDeliveryHop);
+        WriteNumber(writer, "ldh_over_eccentricity", LdhOverEccentricity);
+        WriteNumber(writer, "mean_hop_over_distance", MeanHopOverDistance);
+        WriteNumber(writer, "ldh_over_mean_shortest_path", LdhOverMeanShortestPath);
         writer.WriteStartArray("delivery_curve");
         foreach (DeliveryPoint point in DeliveryCurve)
         {
@@ -228,4 +308,44 @@ public sealed record SimulationResult
             writer.WriteNull(name);
         }
     }
+}
+
+/// <summary>One message's metrics (<see cref="SimulationResult.PerMessage"/>).</summary>
+public sealed record MessageMetrics
+{
+    /// <summary>The message; <see cref="MessageId.Author"/> is its publisher.</summary>
+    public MessageId Message { get; init; }
+
+    /// <summary>When it was published; <see langword="null"/> if the run stopped first.</summary>
+    public TimeSpan? PublishedAt { get; init; }
+
+    /// <summary>R(m): live nodes at the end connected to the publisher, the publisher excluded.</summary>
+    public int Reachable { get; init; }
+
+    /// <summary>How many of them delivered it.</summary>
+    public int Reached { get; init; }
+
+    /// <summary>Payloads of this message sent (frames implementing <see cref="IGossipPayloadFrame"/>, lost ones included).</summary>
+    public long PayloadsSent { get; init; }
+
+    /// <summary>This message's relative message redundancy, <see cref="PayloadsSent"/> ÷ R(m) − 1 (<see langword="null"/> when R(m) = 0).</summary>
+    public double? Rmr => Reachable > 0 ? ((double)PayloadsSent / Reachable) - 1 : null;
+
+    /// <summary>The largest hop count of a first delivery to a reachable node (0 if none).</summary>
+    public int LastHop { get; init; }
+
+    /// <summary>The mean hop count of its first deliveries to reachable nodes (<see langword="null"/> if none).</summary>
+    public double? MeanHop { get; init; }
+
+    /// <summary>The publisher's eccentricity in the live graph at the end.</summary>
+    public int PublisherEccentricity { get; init; }
+
+    /// <summary>The publisher's mean distance to the R(m) nodes (<see langword="null"/> when R(m) = 0).</summary>
+    public double? PublisherMeanDistance { get; init; }
+
+    /// <summary>Time from publish to ⌈99 %⌉ of R(m) (<see langword="null"/> if never).</summary>
+    public TimeSpan? TimeTo99 { get; init; }
+
+    /// <summary>Time from publish to all of R(m) (<see langword="null"/> if never).</summary>
+    public TimeSpan? TimeTo100 { get; init; }
 }
