@@ -19,7 +19,7 @@ public enum PlumtreeSendKind : byte
 /// <param name="Kind">Why it was sent.</param>
 /// <param name="Hops">Links crossed on arrival (the author sends 1).</param>
 /// <param name="AuthorTree">Pushed along a per-author tree (the <c>t</c> flag).</param>
-public sealed record PlumtreeMessage(MessageId Message, int PayloadBytes, PlumtreeSendKind Kind, int Hops, bool AuthorTree) : IGossipFrame
+public sealed record PlumtreeMessage(MessageId Message, int PayloadBytes, PlumtreeSendKind Kind, int Hops, bool AuthorTree) : IGossipPayloadFrame
 {
     /// <summary>A v1 line (≈ 200 bytes of envelope) plus the frame's own fields.</summary>
     public int SizeBytes => PayloadBytes + 240;

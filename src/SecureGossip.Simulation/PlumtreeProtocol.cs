@@ -32,6 +32,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private readonly Dictionary<long, MessageId> _graftTimers = [];
     private readonly Dictionary<long, (int Slot, MessageId[] Ids, int Attempt)> _wantTimers = [];
     private readonly Dictionary<int, TimeSpan> _changed = [];
+    private readonly Dictionary<int, (int Last, int Previous)> _firstFrom = [];
     private long _nextTimer = FirstTaskTimer;
     private bool _ihaveScheduled;
 
@@ -175,9 +176,21 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                 known.Have.Add(slot);
             }
 
-            if (message.Kind is PlumtreeSendKind.Eager or PlumtreeSendKind.Graft)
+            // A link that brought the first copy of one of this author's last two messages is a parent that lost
+            // one race: several messages are in flight at once, and pruning it could leave this node with no
+            // parent at all (the other was pruned a message ago), to be repaired only by a graft.
+            bool recentParent = _firstFrom.TryGetValue(id.Author, out var first) && (first.Last == slot || first.Previous == slot);
+            if (message.Kind is PlumtreeSendKind.Eager or PlumtreeSendKind.Graft && !recentParent)
             {
-                TreeFor(id.Author, create: message.AuthorTree).Remove(slot);
+                // The prune tells the sender to stop pushing this author to us. On the shared tree the paper also
+                // drops the link from our own eager set (the tree is undirected). A per-author tree is directed:
+                // the sender may be our child for this author, and dropping it would cut its only parent.
+                LinkSet tree = TreeFor(id.Author, create: message.AuthorTree);
+                if (!ReferenceEquals(tree, _trees.GetValueOrDefault(id.Author)))
+                {
+                    tree.Remove(slot);
+                }
+
                 context.Send(_neighbourOf[slot], new PlumtreePrune(id.Author, Optimisation: false));
             }
 
@@ -209,6 +222,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         if (!own)
         {
             context.Deliver(id, message.Hops);
+            _firstFrom[id.Author] = (fromSlot, _firstFrom.TryGetValue(id.Author, out var first) ? first.Last : -1);
         }
 
         // Tree bookkeeping (§7 step 8): on the shared tree the sender of a pushed or grafted copy becomes eager.
@@ -615,5 +629,15 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         public LinkSet Clone() => new() { _bits = (ulong[])_bits.Clone() };
+    }
+}
+
+/// <summary>Registers protocol v2 with the simulator (<c>sgossip sim --protocol v2</c>).</summary>
+public static partial class ProtocolRegistry
+{
+    static partial void RegisterBuiltIns()
+    {
+        Register("v2", _ => new PlumtreeProtocol(), "protocol v2 (docs/PROTOCOL.md): Plumtree with per-author trees, grafts, prunes and frontier anti-entropy");
+        Register("v2-shared", _ => new PlumtreeProtocol(new PlumtreeOptions { AuthorTrees = false }), "protocol v2 with one shared tree (plain Plumtree), for comparison");
     }
 }

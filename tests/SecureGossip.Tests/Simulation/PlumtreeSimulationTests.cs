@@ -74,8 +74,8 @@ public sealed class PlumtreeSimulationTests
 
         Assert.Equal(1.0, v2.DeliveredRatio);
         Assert.True(v1.Rmr > 2.5, $"v1 floods every link (rmr {v1.Rmr})");
-        Assert.True(v2.Rmr < v1.Rmr / 10, $"v2 pushes along trees (rmr {v2.Rmr}, warm-up included, against v1's {v1.Rmr})");
-        Assert.True(v2.TimeTo100 < v1.TimeTo100, "v2 forwards on accept, v1 waits for rounds");
+        Assert.True(v2.Rmr < v1.Rmr / 5, $"v2 pushes along trees (rmr {v2.Rmr}, warm-up included, against v1's {v1.Rmr})");
+        Assert.True(v2.TimeTo99 < v1.TimeTo99, $"v2 forwards on accept, v1 waits for rounds ({v2.TimeTo99} against {v1.TimeTo99} to 99 %)");
     }
 
     private static int Eccentricity(Topology topology, int source)
