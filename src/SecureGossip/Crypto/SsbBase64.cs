@@ -11,14 +11,23 @@ internal static class SsbBase64
     private static readonly sbyte[] s_values = BuildTable();
 
     /// <summary>Decodes <paramref name="text"/> into <paramref name="destination"/>; returns the decoded length, or -1 if it does not fit.</summary>
-    public static int Decode(ReadOnlySpan<char> text, Span<byte> destination)
+    public static int Decode(ReadOnlySpan<char> text, Span<byte> destination) => DecodeCore(text, destination);
+
+    /// <summary>
+    /// The same decoding over the raw UTF-8 bytes of a JSON string that has no escapes. A byte of 0x80 or more
+    /// belongs to a non-ASCII character, which node skips like any other character outside the alphabet.
+    /// </summary>
+    public static int Decode(ReadOnlySpan<byte> utf8, Span<byte> destination) => DecodeCore(utf8, destination);
+
+    private static int DecodeCore<T>(ReadOnlySpan<T> text, Span<byte> destination)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
     {
-        if (text.Length > 0 && text[0] is '@' or '%' or '&')
+        if (text.Length > 0 && int.CreateTruncating(text[0]) is '@' or '%' or '&')
         {
             text = text[1..];
         }
 
-        int dot = text.IndexOf('.');
+        int dot = text.IndexOf(T.CreateTruncating('.'));
         if (dot >= 0)
         {
             text = text[..dot];
@@ -27,60 +36,10 @@ internal static class SsbBase64
         int written = 0;
         int accumulator = 0;
         int bits = 0;
-        foreach (char c in text)
+        foreach (T unit in text)
         {
+            int c = int.CreateTruncating(unit);
             if (c == '=')
-            {
-                break;
-            }
-
-            int value = c < 128 ? s_values[c] : -1;
-            if (value < 0)
-            {
-                continue;
-            }
-
-            accumulator = (accumulator << 6) | value;
-            bits += 6;
-            if (bits >= 8)
-            {
-                bits -= 8;
-                if (written == destination.Length)
-                {
-                    return -1;
-                }
-
-                destination[written++] = (byte)(accumulator >> bits);
-                accumulator &= (1 << bits) - 1;
-            }
-        }
-
-        return written;
-    }
-
-    /// <summary>
-    /// The same decoding over the raw UTF-8 bytes of a JSON string that has no escapes. A byte of 0x80 or more
-    /// belongs to a non-ASCII character, which node skips like any other character outside the alphabet.
-    /// </summary>
-    public static int Decode(ReadOnlySpan<byte> utf8, Span<byte> destination)
-    {
-        if (utf8.Length > 0 && utf8[0] is (byte)'@' or (byte)'%' or (byte)'&')
-        {
-            utf8 = utf8[1..];
-        }
-
-        int dot = utf8.IndexOf((byte)'.');
-        if (dot >= 0)
-        {
-            utf8 = utf8[..dot];
-        }
-
-        int written = 0;
-        int accumulator = 0;
-        int bits = 0;
-        foreach (byte c in utf8)
-        {
-            if (c == (byte)'=')
             {
                 break;
             }

@@ -94,7 +94,35 @@ internal static class JsonText
     /// an escaped surrogate pair joined into one code point, a lone escaped surrogate kept as its 3-byte
     /// form (WTF-8). Two keys are the same JavaScript property name exactly when these bytes are equal.
     /// </summary>
-    public static void Unescape(ReadOnlySpan<byte> raw, ByteBuffer destination)
+    public static void Unescape(ReadOnlySpan<byte> raw, ByteBuffer destination) => Decode(raw, destination, v8Escaping: false);
+
+    /// <summary>
+    /// Writes a string as V8's JSON.stringify does (ECMA-262 QuoteJSONString): only <c>"</c>, <c>\</c> and
+    /// U+0000–U+001F are escaped (short forms for \b \f \n \r \t, else <c>\u00xx</c>), a lone surrogate as
+    /// <c>\udxxx</c> in lowercase hex, every other character as raw UTF-8.
+    /// </summary>
+    /// <param name="raw">The string's contents on the wire, between the quotes, valid UTF-8.</param>
+    /// <param name="escaped">Whether <paramref name="raw"/> contains any backslash escape.</param>
+    /// <param name="destination">Where the quoted string goes.</param>
+    public static void WriteV8String(ReadOnlySpan<byte> raw, bool escaped, ByteBuffer destination)
+    {
+        destination.Write((byte)'"');
+        if (escaped)
+        {
+            Decode(raw, destination, v8Escaping: true);
+        }
+        else
+        {
+            // Valid JSON holds no raw quote, backslash or control character, and valid UTF-8 no surrogate:
+            // nothing in it needs V8 escaping.
+            destination.Write(raw);
+        }
+
+        destination.Write((byte)'"');
+    }
+
+    /// <summary>Resolves the escapes of <paramref name="raw"/>; each decoded code unit is written raw (WTF-8) or V8-escaped.</summary>
+    private static void Decode(ReadOnlySpan<byte> raw, ByteBuffer destination, bool v8Escaping)
     {
         int i = 0;
         while (i < raw.Length)
@@ -113,57 +141,15 @@ internal static class JsonText
             {
                 WriteCodePoint(char.ConvertToUtf32((char)codeUnit, (char)low), destination);
             }
+            else if (v8Escaping)
+            {
+                WriteV8CodeUnit(codeUnit, destination);
+            }
             else
             {
                 WriteCodePoint(codeUnit, destination);
             }
         }
-    }
-
-    /// <summary>
-    /// Writes a string as V8's JSON.stringify does (ECMA-262 QuoteJSONString): only <c>"</c>, <c>\</c> and
-    /// U+0000–U+001F are escaped (short forms for \b \f \n \r \t, else <c>\u00xx</c>), a lone surrogate as
-    /// <c>\udxxx</c> in lowercase hex, every other character as raw UTF-8.
-    /// </summary>
-    /// <param name="raw">The string's contents on the wire, between the quotes, valid UTF-8.</param>
-    /// <param name="escaped">Whether <paramref name="raw"/> contains any backslash escape.</param>
-    /// <param name="destination">Where the quoted string goes.</param>
-    public static void WriteV8String(ReadOnlySpan<byte> raw, bool escaped, ByteBuffer destination)
-    {
-        destination.Write((byte)'"');
-        if (!escaped)
-        {
-            // Valid JSON holds no raw quote, backslash or control character, and valid UTF-8 no surrogate:
-            // nothing in it needs V8 escaping.
-            destination.Write(raw);
-            destination.Write((byte)'"');
-            return;
-        }
-
-        int i = 0;
-        while (i < raw.Length)
-        {
-            int backslash = raw[i..].IndexOf((byte)'\\');
-            if (backslash < 0)
-            {
-                destination.Write(raw[i..]);
-                break;
-            }
-
-            destination.Write(raw.Slice(i, backslash));
-            i += backslash;
-            int codeUnit = ReadEscape(raw, ref i);
-            if (char.IsHighSurrogate((char)codeUnit) && TryReadLowSurrogate(raw, ref i, out int low))
-            {
-                WriteCodePoint(char.ConvertToUtf32((char)codeUnit, (char)low), destination);
-            }
-            else
-            {
-                WriteV8CodeUnit(codeUnit, destination);
-            }
-        }
-
-        destination.Write((byte)'"');
     }
 
     private static void WriteV8CodeUnit(int codeUnit, ByteBuffer destination)
