@@ -1,3 +1,4 @@
+using SecureGossip.Protocol.Core;
 namespace SecureGossip.Simulation;
 
 /// <summary>What happens at one instant of virtual time to one node.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using SecureGossip.Protocol.Core;
 
 namespace SecureGossip.Simulation;
 

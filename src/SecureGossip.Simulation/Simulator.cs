@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SecureGossip.Protocol.Core;
 
 namespace SecureGossip.Simulation;
 

@@ -1,3 +1,4 @@
+using SecureGossip.Protocol.Core;
 namespace SecureGossip.Simulation;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using SecureGossip.Simulation;
+using SecureGossip.Protocol.Core;
 
 namespace SecureGossip.Tests.Simulation;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SecureGossip.Simulation;
+using SecureGossip.Protocol.Core;
 
 namespace SecureGossip.Tests.Simulation;
 

@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// A gossip protocol as one node's state machine, free of IO, threads and clocks: it is fed events and answers

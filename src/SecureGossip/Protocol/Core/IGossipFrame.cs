@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// What a protocol sends to a neighbour in one go: a v1 line, or a v2 batch, digest or control message. The

@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>The timers and limits of protocol v2 (docs/PROTOCOL.md §14); defaults are the deployment defaults.</summary>
 public sealed record PlumtreeOptions

@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// Identifies one published message: its author and the author's own sequence number, as the v1 envelope's

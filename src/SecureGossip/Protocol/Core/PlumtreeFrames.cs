@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>Why a <see cref="PlumtreeMessage"/> was sent (the <c>k</c> field of a v2 <c>msg</c> frame).</summary>
 public enum PlumtreeSendKind : byte

@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// Everything a <see cref="IGossipProtocol"/> may do or know while it handles one event: the time, and the

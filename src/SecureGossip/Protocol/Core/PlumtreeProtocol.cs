@@ -1,4 +1,4 @@
-namespace SecureGossip.Simulation;
+namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// Protocol v2's dissemination and anti-entropy core (docs/PROTOCOL.md §7–§9), as an IO-free state machine:
@@ -42,7 +42,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         _options = options ?? new PlumtreeOptions();
     }
 
-    /// <summary>A factory for <see cref="SimulationOptions.Protocol"/>.</summary>
+    /// <summary>One instance per node, as a simulator or driver factory wants it.</summary>
     public static Func<int, IGossipProtocol> Factory(PlumtreeOptions? options = null) => _ => new PlumtreeProtocol(options);
 
     /// <inheritdoc/>
@@ -629,15 +629,5 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         public LinkSet Clone() => new() { _bits = (ulong[])_bits.Clone() };
-    }
-}
-
-/// <summary>Registers protocol v2 with the simulator (<c>sgossip sim --protocol v2</c>).</summary>
-public static partial class ProtocolRegistry
-{
-    static partial void RegisterBuiltIns()
-    {
-        Register("v2", _ => new PlumtreeProtocol(), "protocol v2 (docs/PROTOCOL.md): Plumtree with per-author trees, grafts, prunes and frontier anti-entropy");
-        Register("v2-shared", _ => new PlumtreeProtocol(new PlumtreeOptions { AuthorTrees = false }), "protocol v2 with one shared tree (plain Plumtree), for comparison");
     }
 }
