@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using SecureGossip.Protocol;
 using SecureGossip.Transports;
 
 namespace SecureGossip;
@@ -9,6 +10,19 @@ namespace SecureGossip;
 public sealed partial class GossipNode
 {
     private readonly List<PeerLink> _peers = [];
+    private byte[]? _hello;
+
+    /// <summary>The neighbours connected now, with what each link negotiated.</summary>
+    public IReadOnlyList<GossipPeerInfo> Peers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _peers.Select(p => new GossipPeerInfo(p.Connection.Id, p.Connection.RemoteEndPoint, p.Version))];
+            }
+        }
+    }
     private GossipSubscription[] _subscribers = [];
 
     private int PeerCount
@@ -62,6 +76,11 @@ public sealed partial class GossipNode
         }
 
         Log.PeerConnected(_logger, connection);
+        if (_options.AnnounceV2)
+        {
+            link.Enqueue([_hello ??= V2Hello.Create(Keys.Public, _options.MaxLineLength)]); // always the first line
+        }
+
         Task writer = link.WriteLoopAsync();
         try
         {
@@ -165,7 +184,7 @@ public sealed partial class GossipNode
                         continue;
                     }
 
-                    await HandleLineAsync(line, cancellationToken);
+                    await HandleLineAsync(line, link, cancellationToken);
                 }
 
                 if (!discarding && buffer.Length > maxLine)
@@ -184,7 +203,7 @@ public sealed partial class GossipNode
                     // Like the JS split stream, the unterminated tail is a line too.
                     if (!discarding && buffer.Length > 0)
                     {
-                        await HandleLineAsync(buffer, cancellationToken);
+                        await HandleLineAsync(buffer, link, cancellationToken);
                         buffer = buffer.Slice(buffer.End);
                     }
 
@@ -219,6 +238,9 @@ public sealed partial class GossipNode
         }
 
         public GossipConnection Connection { get; }
+
+        /// <summary>1 until the peer's hello arrives, then the version both speak.</summary>
+        public int Version { get; set; } = 1;
 
         public Channel<byte[]> Outbox { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
 

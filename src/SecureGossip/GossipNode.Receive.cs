@@ -29,9 +29,17 @@ public sealed partial class GossipNode
     private Task _committer = Task.CompletedTask;
 
     /// <summary>Reads one line (without its newline) from a neighbour.</summary>
-    internal async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+    internal ValueTask HandleLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken) =>
+        HandleLineAsync(line, link: null, cancellationToken);
+
+    private async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, PeerLink? link, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _counters.LinesReceived);
+        if (line.Length > 8 && IsV2Frame(line, link))
+        {
+            return;
+        }
+
         if (Volatile.Read(ref _inFlight) >= s_maxInFlight)
         {
             await WaitForWindowAsync(cancellationToken);
@@ -50,6 +58,36 @@ public sealed partial class GossipNode
                 ReleaseSlot();
             }
         }
+    }
+
+    /// <summary>
+    /// A v2 frame is never a message: a hello records the link's version, any other frame is counted and left
+    /// alone (v2 dissemination is not on the wire yet, so a peer only sends them after our hello, which this
+    /// version only sends with <see cref="GossipNodeOptions.AnnounceV2"/>).
+    /// </summary>
+    private bool IsV2Frame(ReadOnlySequence<byte> line, PeerLink? link)
+    {
+        Span<byte> head = stackalloc byte[16];
+        line.Slice(0, Math.Min(16, line.Length)).CopyTo(head);
+        if (!V2Hello.IsFrame(head[..(int)Math.Min(16, line.Length)]))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _counters.V2FramesReceived);
+        byte[] frame = line.ToArray();
+        int version = V2Hello.TryReadHello(frame);
+        if (version > 0 && link is not null && _options.AnnounceV2)
+        {
+            link.Version = version;
+            Log.PeerNegotiated(_logger, link.Connection, version);
+        }
+        else if (version == 0)
+        {
+            Log.V2FrameIgnored(_logger, V2Hello.Describe(frame));
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -180,6 +180,7 @@ public sealed partial class GossipNode : IAsyncDisposable
         public long DroppedOwn;
         public long DroppedOld;
         public long SignaturesVerified;
+        public long V2FramesReceived;
 
         public GossipNodeStatistics Snapshot(int peers) => new()
         {
@@ -194,6 +195,7 @@ public sealed partial class GossipNode : IAsyncDisposable
             DroppedOwn = Volatile.Read(ref DroppedOwn),
             DroppedOld = Volatile.Read(ref DroppedOld),
             SignaturesVerified = Volatile.Read(ref SignaturesVerified),
+            V2FramesReceived = Volatile.Read(ref V2FramesReceived),
             ConnectedPeers = peers,
         };
     }

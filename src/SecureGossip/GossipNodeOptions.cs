@@ -44,6 +44,14 @@ public sealed class GossipNodeOptions
     /// </summary>
     public int SubscriberCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Announce protocol v2 on every new connection with a hello line (docs/PROTOCOL.md §5), which secure-gossip
+    /// 0.3.1 peers drop as a line they cannot verify; two announcing nodes record that their link could speak v2
+    /// (<see cref="GossipPeerInfo.Version"/>). Off by default: v2 dissemination is not on the wire yet, so links
+    /// speak v1 either way, and with this off a JS peer sees exactly the traffic it always did.
+    /// </summary>
+    public bool AnnounceV2 { get; set; }
+
     /// <summary>The clock for rounds (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -33,6 +33,9 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Messages whose seq was not above the author's highest (duplicates and replays).</summary>
     public long DroppedOld { get; init; }
 
+    /// <summary>Protocol v2 frames received (hellos included); they are never taken for messages.</summary>
+    public long V2FramesReceived { get; init; }
+
     /// <summary>Signatures verified.</summary>
     public long SignaturesVerified { get; init; }
 

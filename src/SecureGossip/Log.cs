@@ -27,6 +27,12 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Warning, "A MessageReceived handler threw")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(9, LogLevel.Information, "Peer {Connection} speaks protocol v{Version}")]
+    public static partial void PeerNegotiated(ILogger logger, GossipConnection connection, int version);
+
+    [LoggerMessage(10, LogLevel.Debug, "Ignored a protocol v2 frame this version does not handle: {Frame}")]
+    public static partial void V2FrameIgnored(ILogger logger, string frame);
+
     [LoggerMessage(8, LogLevel.Warning, "Closing peer {Connection}: more than {Limit} bytes queued for it (it is not reading)")]
     public static partial void PeerTooSlow(ILogger logger, GossipConnection connection, long limit);
 }

@@ -69,6 +69,27 @@ public sealed class JsInteropTests
     }
 
     [Fact]
+    public async Task A_JS_peer_drops_the_v2_hello_and_keeps_gossiping_both_ways()
+    {
+        await using JsNode js = await JsNode.StartAsync("--listen", "0", "--interval", "20");
+        await using var dotnet = new GossipNode(new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(20), AnnounceV2 = true });
+        var inbox = Gossip.Watch(dotnet);
+        using var stop = new CancellationTokenSource();
+        Task link = TcpGossipClient.MaintainAsync(dotnet, new IPEndPoint(IPAddress.Loopback, js.Port), cancellationToken: stop.Token);
+        await js.WaitForStderrAsync("accepted ");
+
+        dotnet.PublishJson("{\"after\":\"hello\"}");
+        Assert.Equal("hello", (await js.ReceiveAsync()).Data.GetProperty("after").GetString());
+        await js.PublishAsync("{\"from\":\"js\"}");
+        Assert.Equal("{\"from\":\"js\"}", (await inbox.WaitForAsync(1))[0].ToString());
+
+        Assert.Equal(1, Assert.Single(dotnet.Peers).Version); // the JS peer never answers with a hello
+        Assert.DoesNotContain("error", js.StandardError, StringComparison.OrdinalIgnoreCase);
+        await stop.CancelAsync();
+        await link;
+    }
+
+    [Fact]
     public async Task A_key_file_written_by_dotnet_is_loaded_by_ssb_keys()
     {
         string directory = Directory.CreateTempSubdirectory("sgossip-interop-").FullName;

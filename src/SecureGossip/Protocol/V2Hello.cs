@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace SecureGossip.Protocol;
+
+/// <summary>
+/// Protocol v2 frames on the v1 byte stream (docs/PROTOCOL.md §4–§5): JSON objects whose first member is
+/// <c>"sg2":"&lt;type&gt;"</c>. A secure-gossip 0.3.1 peer drops them (no <c>data</c>, so ssb-keys throws), so a v2
+/// node can announce itself with a <c>hello</c> on every connection without disturbing a JS peer.
+/// </summary>
+internal static class V2Hello
+{
+    /// <summary>The version this node speaks (and the lowest it accepts).</summary>
+    public const int Version = 2;
+
+    private static ReadOnlySpan<byte> Prefix => "{\"sg2\":\""u8;
+
+    /// <summary>The hello line: <c>{"sg2":"hello","v":2,"min":2,"node":"&lt;public&gt;","max":&lt;bytes&gt;,"ext":[]}</c>.</summary>
+    public static byte[] Create(string publicKey, int maxFrameBytes)
+    {
+        var buffer = new ArrayBufferWriter<byte>(160);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("sg2", "hello");
+            writer.WriteNumber("v", Version);
+            writer.WriteNumber("min", Version);
+            writer.WriteString("node", publicKey);
+            writer.WriteNumber("max", maxFrameBytes);
+            writer.WriteStartArray("ext");
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Whether the line is a v2 frame (its first member is <c>sg2</c>), which the v1 path must not treat as a message.</summary>
+    public static bool IsFrame(ReadOnlySpan<byte> line) => line.TrimStart(" \t\r\n"u8).StartsWith(Prefix);
+
+    /// <summary>
+    /// Reads a hello: the version the link will speak (the lower of both, if each accepts it), or 0 when the
+    /// line is another frame type or malformed.
+    /// </summary>
+    public static int TryReadHello(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
+            int version = 0, min = int.MaxValue;
+            bool hello = false;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return 0;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                reader.Read();
+                switch (name)
+                {
+                    case "sg2":
+                        hello = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);
+                        break;
+                    case "v" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int v):
+                        version = v;
+                        break;
+                    case "min" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int m):
+                        min = m;
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+
+            int spoken = Math.Min(version, Version);
+            return hello && spoken >= Version && min <= Version ? spoken : 0;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
+
+    public static string Describe(ReadOnlySpan<byte> line) => Encoding.UTF8.GetString(line[..Math.Min(line.Length, 64)]);
+}
