@@ -102,6 +102,7 @@ public sealed partial class GossipNode
             Interlocked.Exchange(ref _windowWaiting, 1);
             if (Volatile.Read(ref _inFlight) <= s_maxInFlight / 2)
             {
+                _windowWaiting = 0;
                 return Task.CompletedTask;
             }
 
