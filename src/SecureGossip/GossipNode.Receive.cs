@@ -20,6 +20,9 @@ public sealed partial class GossipNode
     private static readonly int s_maxInFlight = 256 * Math.Max(2, Environment.ProcessorCount);
 
     private readonly Dictionary<string, AuthorState> _authors = new(StringComparer.Ordinal);
+    private readonly HashSet<UInt128> _seenIds = [];
+    private readonly Queue<UInt128> _seenOrder = new();
+    private readonly HashSet<UInt128> _inFlightIds = [];
     private readonly Channel<VerifyJob> _commits = Channel.CreateUnbounded<VerifyJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _windowLock = new();
     private int _inFlight;
@@ -218,15 +221,29 @@ public sealed partial class GossipNode
                         state = existing;
                     }
 
-                    if (state!.HasAccepted && !(state.HighestAccepted < envelope.Seq))
+                    if (_options.DeduplicateById)
                     {
-                        return Drop(DropReason.Old);
-                    }
+                        job.Id = MessageIdOf(state!.RawKey, job.Signature);
+                        if (_seenIds.Contains(job.Id))
+                        {
+                            return Drop(DropReason.Old);
+                        }
 
-                    deferred = state.Claims > 0 && !(state.HighestClaimed < envelope.Seq);
-                    if (!deferred)
+                        job.OwnsClaim = _inFlightIds.Add(job.Id);
+                        deferred = !job.OwnsClaim;
+                    }
+                    else
                     {
-                        state.HighestClaimed = envelope.Seq;
+                        if (state!.HasAccepted && !(state.HighestAccepted < envelope.Seq))
+                        {
+                            return Drop(DropReason.Old);
+                        }
+
+                        deferred = state.Claims > 0 && !(state.HighestClaimed < envelope.Seq);
+                        if (!deferred)
+                        {
+                            state.HighestClaimed = envelope.Seq;
+                        }
                     }
 
                     state.Claims++;
@@ -280,7 +297,7 @@ public sealed partial class GossipNode
             return DropReason.BadKey;
         }
 
-        state = new AuthorState(author.ToString(), key!);
+        state = new AuthorState(author.ToString(), key!, raw[..32].ToArray());
         return DropReason.None;
     }
 
@@ -349,7 +366,7 @@ public sealed partial class GossipNode
             bool old;
             lock (_gate)
             {
-                old = author.HasAccepted && !(author.HighestAccepted < job.Seq);
+                old = IsOld(author, job);
             }
 
             // The first copy was accepted: this one is a duplicate and needs no verification. Otherwise the
@@ -371,6 +388,11 @@ public sealed partial class GossipNode
         lock (_gate)
         {
             author.Claims--;
+            if (job.OwnsClaim)
+            {
+                _inFlightIds.Remove(job.Id);
+            }
+
             if (!valid)
             {
                 if (author.Claims == 0 && !author.HasAccepted)
@@ -378,15 +400,20 @@ public sealed partial class GossipNode
                     _authors.Remove(author.Name); // a forger does not get to fill our memory with authors
                 }
             }
-            else if (author.HasAccepted && !(author.HighestAccepted < job.Seq))
+            else if (IsOld(author, job))
             {
                 valid = false;
                 Interlocked.Increment(ref _counters.DroppedOld);
             }
             else
             {
+                author.HighestAccepted = author.HasAccepted ? Math.Max(author.HighestAccepted, job.Seq) : job.Seq;
                 author.HasAccepted = true;
-                author.HighestAccepted = job.Seq;
+                if (_options.DeduplicateById)
+                {
+                    RememberId(job.Id);
+                }
+
                 _store.Add(job.StoredLine!);
             }
 
@@ -438,6 +465,35 @@ public sealed partial class GossipNode
         }
     }
 
+    /// <summary>Whether an accepted message makes this copy old: same id, or (v1 rule) a seq not above the highest.</summary>
+    private bool IsOld(AuthorState author, VerifyJob job) => _options.DeduplicateById
+        ? _seenIds.Contains(job.Id)
+        : author.HasAccepted && !(author.HighestAccepted < job.Seq);
+
+    private void RememberId(UInt128 id)
+    {
+        if (_seenIds.Add(id))
+        {
+            _seenOrder.Enqueue(id);
+            if (_seenOrder.Count > _options.MaxRememberedIds)
+            {
+                _seenIds.Remove(_seenOrder.Dequeue());
+            }
+        }
+    }
+
+    /// <summary>docs/PROTOCOL.md §3.3: SHA-256("sg2-id" ‖ 0x00 ‖ key ‖ signature), first 128 bits (collisions need 2^64 messages).</summary>
+    private static UInt128 MessageIdOf(ReadOnlySpan<byte> key, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> input = stackalloc byte[7 + 32 + 64];
+        "sg2-id\0"u8.CopyTo(input);
+        key.CopyTo(input[7..]);
+        signature[..64].CopyTo(input[39..]);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(input, hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
+
     private VerifyJob RentJob()
     {
         VerifyJob job = _jobPool.TryDequeue(out VerifyJob? pooled) ? pooled : new VerifyJob();
@@ -455,11 +511,13 @@ public sealed partial class GossipNode
     }
 
     /// <summary>What the node remembers of an author: its key, the highest seq accepted, copies in flight.</summary>
-    private sealed class AuthorState(string name, NSec.Cryptography.PublicKey key)
+    private sealed class AuthorState(string name, NSec.Cryptography.PublicKey key, byte[] rawKey)
     {
         public string Name { get; } = name;
 
         public NSec.Cryptography.PublicKey Key { get; } = key;
+
+        public byte[] RawKey { get; } = rawKey;
 
         public bool HasAccepted { get; set; }
 

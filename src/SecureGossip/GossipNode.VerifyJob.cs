@@ -30,6 +30,12 @@ public sealed partial class GossipNode
 
         public double Seq { get; set; }
 
+        /// <summary>The message id (with <see cref="GossipNodeOptions.DeduplicateById"/>).</summary>
+        public UInt128 Id { get; set; }
+
+        /// <summary>This copy claimed <see cref="Id"/> as in flight; the commit loop releases the claim.</summary>
+        public bool OwnsClaim { get; set; }
+
         public int DataStart { get; set; }
 
         /// <summary>A copy of a message already in flight: verified by the commit loop only if the first fails.</summary>
@@ -132,6 +138,7 @@ public sealed partial class GossipNode
             StoredLine = null;
             Barrier = null;
             Deferred = false;
+        OwnsClaim = false;
             Verified = false;
             _length = 0;
             if (_buffer.Length > 64 * 1024)

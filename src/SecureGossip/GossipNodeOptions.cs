@@ -45,6 +45,22 @@ public sealed class GossipNodeOptions
     public int SubscriberCapacity { get; set; } = 1024;
 
     /// <summary>
+    /// Accept each signed message once by its id (SHA-256 over the author key and the signature,
+    /// docs/PROTOCOL.md §3.3) instead of by the unsigned <c>seq</c>: a line replayed under another seq is dropped
+    /// without verification, a message that arrives out of order is still accepted, and no relay can silence an
+    /// author by sending a huge seq. Off by default, which keeps secure-gossip 0.3.1's rule (a seq not above the
+    /// author's highest is old). The one loss with it on: a JS author that publishes a byte-identical payload
+    /// twice (ed25519 is deterministic, so both lines carry the same signature) is delivered once.
+    /// </summary>
+    public bool DeduplicateById { get; set; }
+
+    /// <summary>
+    /// How many message ids <see cref="DeduplicateById"/> remembers (default 1,000,000, about 48 bytes each:
+    /// ~48 MB at the limit). The oldest are forgotten first; a replay older than that is accepted again.
+    /// </summary>
+    public int MaxRememberedIds { get; set; } = 1_000_000;
+
+    /// <summary>
     /// Announce protocol v2 on every new connection with a hello line (docs/PROTOCOL.md §5), which secure-gossip
     /// 0.3.1 peers drop as a line they cannot verify; two announcing nodes record that their link could speak v2
     /// (<see cref="GossipPeerInfo.Version"/>). Off by default: v2 dissemination is not on the wire yet, so links
@@ -83,6 +99,11 @@ public sealed class GossipNodeOptions
         if (SubscriberCapacity < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(SubscriberCapacity), SubscriberCapacity, "Subscribers need room for at least one message.");
+        }
+
+        if (MaxRememberedIds < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRememberedIds), MaxRememberedIds, "At least one id must be remembered.");
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

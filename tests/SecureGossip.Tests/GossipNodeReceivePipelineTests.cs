@@ -8,14 +8,16 @@ namespace SecureGossip.Tests;
 /// <summary>Parallel verification must not change what is accepted, in what order, or how often it is verified.</summary>
 public sealed class GossipNodeReceivePipelineTests
 {
-    [Fact]
-    public async Task Copies_arriving_at_once_on_four_links_are_verified_once_and_delivered_in_seq_order()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Copies_arriving_at_once_on_four_links_are_verified_once_and_delivered_in_seq_order(bool byId)
     {
         const int Messages = 300;
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
         string[] lines = GossipNodeTests.SignedLines(author, [.. Enumerable.Range(0, Messages).Select(i => $"{{\"i\":{i}}}")]);
         byte[] stream = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
-        await using GossipNode receiver = Gossip.Node(Timeout.InfiniteTimeSpan);
+        await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, DeduplicateById = byId });
         var inbox = Gossip.Watch(receiver);
 
         var writers = new List<Task>();
@@ -45,13 +47,15 @@ public sealed class GossipNodeReceivePipelineTests
         Assert.Equal(3 * Messages, stats.DroppedOld);
     }
 
-    [Fact]
-    public async Task A_forged_first_copy_does_not_shadow_the_genuine_one_behind_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_forged_first_copy_does_not_shadow_the_genuine_one_behind_it(bool byId)
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
         string genuine = GossipNodeTests.SignedLine(author, "{\"v\":\"real\"}");
         string forged = genuine.Replace("\"real\"", "\"fake\"", StringComparison.Ordinal);
-        await using GossipNode receiver = Gossip.Node(Timeout.InfiniteTimeSpan);
+        await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, DeduplicateById = byId });
         var inbox = Gossip.Watch(receiver);
 
         await receiver.HandleLineAsync(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(forged)), CancellationToken.None);
