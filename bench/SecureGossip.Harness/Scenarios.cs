@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SecureGossip.Crypto;
@@ -53,30 +52,14 @@ internal static class Scenarios
     public static byte[][] SignedLines(int count)
     {
         var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
-        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 0));
-        _ = node.RunConnectionAsync(new DuplexPipeConnection(new System.IO.Pipelines.Pipe().Reader, pipe.Writer));
+        var lines = new byte[count][];
         for (int i = 0; i < count; i++)
         {
-            node.PublishJson($"{{\"i\":{i},\"pad\":\"{Pad}\"}}");
-        }
-
-        node.Gossip();
-        var lines = new List<byte[]>(count);
-        while (lines.Count < count)
-        {
-            var result = pipe.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
-            var buffer = result.Buffer;
-            while (lines.Count < count && buffer.PositionOf((byte)'\n') is SequencePosition newline)
-            {
-                lines.Add(buffer.Slice(0, newline).ToArray());
-                buffer = buffer.Slice(buffer.GetPosition(1, newline));
-            }
-
-            pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+            node.PublishJson(System.Text.Encoding.UTF8.GetBytes($"{{\"i\":{i},\"pad\":\"{Pad}\"}}"), out lines[i]);
         }
 
         node.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        return [.. lines];
+        return lines;
     }
 
     /// <summary>Two nodes in one process; A publishes N small messages back to back; time until B has them all.</summary>

@@ -36,7 +36,10 @@ public sealed partial class GossipNode
 
     /// <summary>Signs and queues a payload given as UTF-8 JSON.</summary>
     /// <exception cref="ArgumentException">The bytes are not a JSON object (see <see cref="Publish{T}"/>).</exception>
-    public GossipMessage PublishJson(ReadOnlySpan<byte> utf8Json)
+    public GossipMessage PublishJson(ReadOnlySpan<byte> utf8Json) => PublishJson(utf8Json, out _);
+
+    /// <summary>Publishes and also returns the wire line (without its newline) queued for the next round.</summary>
+    internal GossipMessage PublishJson(ReadOnlySpan<byte> utf8Json, out byte[] wireLine)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ValidatePayload(utf8Json);
@@ -59,7 +62,6 @@ public sealed partial class GossipNode
         line.Write("\"},\"public\":\""u8);
         line.Write(Encoding.ASCII.GetBytes(Keys.Public));
         line.Write("\",\"seq\":"u8);
-        int prefix = line.Length;
 
         long seq;
         lock (_gate)
@@ -76,10 +78,10 @@ public sealed partial class GossipNode
             }
 
             _nextSeq++;
-            _store.Add(line.ToArray());
+            wireLine = line.ToArray();
+            _store.Add(wireLine);
         }
 
-        _ = prefix;
         Interlocked.Increment(ref _counters.MessagesPublished);
         return new GossipMessage(Keys.Public, seq, payload);
     }
