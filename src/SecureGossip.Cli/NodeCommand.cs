@@ -25,10 +25,11 @@ internal static class NodeCommand
         var interval = new Option<int>("--interval") { Description = "Milliseconds between gossip rounds (the JS interval).", DefaultValueFactory = _ => 100 };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
         var byId = new Option<bool>("--dedup-by-id") { Description = "Accept each signed message once by its id, whatever its seq: replay-proof and order-free (a JS author's byte-identical repeats are delivered once)." };
+        var signSeq = new Option<bool>("--sign-seq") { Description = "Sign each message's seq inside its payload as \"$sg\":{\"seq\":n} (JS peers accept it and see the member)." };
         var announce = new Option<bool>("--announce-v2") { Description = "Send the protocol v2 hello on every connection (JS peers drop it); links still speak v1." };
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
-            listen, connect, keys, interval, verbose, announce, byId,
+            listen, connect, keys, interval, verbose, announce, byId, signSeq,
         };
 
         command.Validators.Add(result =>
@@ -61,6 +62,7 @@ internal static class NodeCommand
                 parseResult.GetValue(verbose),
                 parseResult.GetValue(announce),
                 parseResult.GetValue(byId),
+                parseResult.GetValue(signSeq),
                 stop.Token);
 
             void Stop(PosixSignalContext context)
@@ -72,7 +74,7 @@ internal static class NodeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, bool announceV2, bool deduplicateById, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, bool announceV2, bool deduplicateById, bool signSequence, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -99,7 +101,7 @@ internal static class NodeCommand
 
         using (nodeKeys)
         {
-            await using var node = new GossipNode(new GossipNodeOptions { Keys = nodeKeys, Interval = interval, LoggerFactory = loggerFactory, AnnounceV2 = announceV2, DeduplicateById = deduplicateById });
+            await using var node = new GossipNode(new GossipNodeOptions { Keys = nodeKeys, Interval = interval, LoggerFactory = loggerFactory, AnnounceV2 = announceV2, DeduplicateById = deduplicateById, SignSequence = signSequence });
             logger.LogInformation("Public key {Public}", nodeKeys.Public);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -12,10 +12,11 @@ public sealed class GossipMessage
     private readonly byte[] _payload;
     private JsonElement? _element;
 
-    internal GossipMessage(string author, double sequence, byte[] payloadUtf8)
+    internal GossipMessage(string author, double sequence, byte[] payloadUtf8, bool sequenceSigned = false)
     {
         Author = author;
         Sequence = sequence;
+        SequenceSigned = sequenceSigned;
         _payload = payloadUtf8;
     }
 
@@ -24,9 +25,16 @@ public sealed class GossipMessage
 
     /// <summary>
     /// The author's sequence number. Every real publisher counts 0, 1, 2…; the 0.3.1 protocol does not sign it,
-    /// so it is only as trustworthy as the peer that relayed the message.
+    /// so unless <see cref="SequenceSigned"/> it is only as trustworthy as the peer that relayed the message.
     /// </summary>
     public double Sequence { get; }
+
+    /// <summary>
+    /// Whether <see cref="Sequence"/> is covered by the author's signature (the author set
+    /// <see cref="GossipNodeOptions.SignSequence"/>): then no relay can have changed it, and the <c>$sg</c>
+    /// member that carries it is not part of <see cref="Payload"/>.
+    /// </summary>
+    public bool SequenceSigned { get; }
 
     /// <summary>The payload as compact JSON (UTF-8), as <c>JSON.stringify(msg)</c> prints it in JavaScript.</summary>
     public ReadOnlyMemory<byte> PayloadUtf8 => _payload;

@@ -43,6 +43,37 @@ public sealed partial class GossipNode
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         ValidatePayload(utf8Json);
+        if (!_options.SignSequence)
+        {
+            return Sign(utf8Json, signedSeq: null, out wireLine);
+        }
+
+        // The seq goes inside the signed bytes, so it is taken before signing; publishers take turns so that
+        // lines still leave in seq order.
+        lock (_publishTurn)
+        {
+            long seq;
+            lock (_gate)
+            {
+                seq = _nextSeq;
+            }
+
+            return Sign(WithSignedSeq(utf8Json, seq), seq, out wireLine);
+        }
+    }
+
+    /// <summary>The payload object with <c>"$sg":{"seq":n}</c> appended as its last member (docs/PROTOCOL.md §3.2).</summary>
+    private static byte[] WithSignedSeq(ReadOnlySpan<byte> json, long seq)
+    {
+        ReadOnlySpan<byte> body = json.TrimEnd(" \t\r\n"u8);
+        body = body[..^1]; // the closing brace of a validated object
+        bool empty = body.TrimEnd(" \t\r\n"u8) is [.., (byte)'{'];
+        string member = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(empty ? string.Empty : ",")}\"$sg\":{{\"seq\":{seq}}}}}");
+        return [.. body, .. Encoding.UTF8.GetBytes(member)];
+    }
+
+    private GossipMessage Sign(ReadOnlySpan<byte> utf8Json, long? signedSeq, out byte[] wireLine)
+    {
         int start = JsonText.SkipWhitespace(utf8Json, 0);
 
         using var canonical = new ByteBuffer(utf8Json.Length * 2 + 64);
@@ -52,6 +83,13 @@ public sealed partial class GossipNode
         canonical.Clear();
         V8Json.Shared.Write(utf8Json, start, canonical, indented: false, asSignedPayload: true);
         byte[] payload = canonical.ToArray();
+        byte[] delivered = payload;
+        if (signedSeq is not null)
+        {
+            canonical.Clear();
+            V8Json.Shared.Write(utf8Json, start, canonical, indented: false, asSignedPayload: true, withoutSignedSeq: true);
+            delivered = canonical.ToArray();
+        }
 
         // JSON.stringify({data: signObj(keys, payload), public, seq}): the signature is the data's last key.
         using var line = new ByteBuffer(payload.Length + signature.Length + Keys.Public.Length + 64);
@@ -69,6 +107,7 @@ public sealed partial class GossipNode
             // The seq is taken and the line queued under one lock, so lines leave in seq order: a receiver
             // drops any seq at or below one it has already accepted.
             seq = _nextSeq;
+            System.Diagnostics.Debug.Assert(signedSeq is null || signedSeq == seq, "publishers take turns while the seq is signed");
             Utf8Formatter.TryFormat(seq, line.GetSpan(20), out int written);
             line.Advance(written);
             line.Write((byte)'}');
@@ -83,7 +122,7 @@ public sealed partial class GossipNode
         }
 
         Interlocked.Increment(ref _counters.MessagesPublished);
-        return new GossipMessage(Keys.Public, seq, payload);
+        return new GossipMessage(Keys.Public, seq, delivered, sequenceSigned: signedSeq is not null);
     }
 
     private void ValidatePayload(ReadOnlySpan<byte> json)
@@ -115,9 +154,12 @@ public sealed partial class GossipNode
             while (reader.Read())
             {
                 if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName &&
-                    (reader.ValueTextEquals("signature"u8) || reader.ValueTextEquals("__proto__"u8)))
+                    (reader.ValueTextEquals("signature"u8) || reader.ValueTextEquals("__proto__"u8) ||
+                     (_options.SignSequence && reader.ValueTextEquals("$sg"u8))))
                 {
-                    throw new ArgumentException($"The payload has a top-level \"{reader.GetString()}\" field, which secure-gossip receivers remove before verifying: the message could not be verified.", nameof(json));
+                    throw new ArgumentException(reader.ValueTextEquals("$sg"u8)
+                        ? "The payload has a top-level \"$sg\" field, which SignSequence reserves for the signed seq."
+                        : $"The payload has a top-level \"{reader.GetString()}\" field, which secure-gossip receivers remove before verifying: the message could not be verified.", nameof(json));
                 }
             }
         }

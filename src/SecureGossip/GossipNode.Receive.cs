@@ -431,7 +431,9 @@ public sealed partial class GossipNode
         }
 
         Interlocked.Increment(ref _counters.MessagesAccepted);
-        var message = new GossipMessage(author.Name, job.Seq, job.Payload!);
+        var message = job.SignedSeq is long signed
+            ? new GossipMessage(author.Name, signed, job.Payload!, sequenceSigned: true)
+            : new GossipMessage(author.Name, job.Seq, job.Payload!);
         Log.MessageAccepted(_logger, author.Name, job.Seq);
         if (MessageReceived is { } handlers)
         {

@@ -48,6 +48,9 @@ public sealed partial class GossipNode
 
         public byte[]? Payload { get; private set; }
 
+        /// <summary>The seq the author signed (<c>$sg</c>), if it signed one; set by a successful <see cref="Verify"/>.</summary>
+        public long? SignedSeq { get; private set; }
+
         public byte[]? StoredLine { get; private set; }
 
         public ValueTask<bool> Completion => new(this, _completion.Version);
@@ -99,8 +102,9 @@ public sealed partial class GossipNode
                 return false;
             }
 
+            SignedSeq = V1Envelope.TryReadSignedSeq(Line, DataStart, out long signed) ? signed : null;
             scratch.Clear();
-            V8Json.Shared.Write(Line, DataStart, scratch, indented: false, asSignedPayload: true);
+            V8Json.Shared.Write(Line, DataStart, scratch, indented: false, asSignedPayload: true, withoutSignedSeq: SignedSeq.HasValue);
             Payload = scratch.ToArray();
             StoredLine = Line.ToArray();
             if (scratch.Length > 64 * 1024)
@@ -135,6 +139,7 @@ public sealed partial class GossipNode
             _completion.Reset();
             Author = null;
             Payload = null;
+            SignedSeq = null;
             StoredLine = null;
             Barrier = null;
             Deferred = false;

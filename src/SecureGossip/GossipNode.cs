@@ -25,6 +25,7 @@ public sealed partial class GossipNode : IAsyncDisposable
     private readonly ITimer? _timer;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _gate = new();
+    private readonly Lock _publishTurn = new();
     private readonly Counters _counters = new();
     private List<byte[]> _store = [];
     private long _nextSeq;

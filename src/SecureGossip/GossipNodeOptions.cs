@@ -45,6 +45,15 @@ public sealed class GossipNodeOptions
     public int SubscriberCapacity { get; set; } = 1024;
 
     /// <summary>
+    /// Sign the seq: every published payload gets a last member <c>"$sg":{"seq":n}</c> before it is signed
+    /// (docs/PROTOCOL.md §3.2), so receivers know the seq came from the author (<see cref="GossipMessage.SequenceSigned"/>;
+    /// .NET receivers hand the payload over without it). secure-gossip 0.3.1 peers accept these messages as
+    /// usual, and their applications see the extra <c>$sg</c> member. Off by default. With it on, a payload may
+    /// not have its own top-level <c>$sg</c>.
+    /// </summary>
+    public bool SignSequence { get; set; }
+
+    /// <summary>
     /// Accept each signed message once by its id (SHA-256 over the author key and the signature,
     /// docs/PROTOCOL.md §3.3) instead of by the unsigned <c>seq</c>: a line replayed under another seq is dropped
     /// without verification, a message that arrives out of order is still accepted, and no relay can silence an

@@ -121,6 +121,37 @@ internal readonly struct V1Envelope
         return DropReason.None;
     }
 
+    /// <summary>
+    /// Reads a v2 author's signed seq, <c>"$sg":{"seq":n}</c> at the top of the payload (docs/PROTOCOL.md §3.2),
+    /// with JSON.parse's rule for repeated keys (the last wins), which is what the author signed. Only an integer
+    /// in [0, 2^53 − 1] counts; anything else makes the message an ordinary (legacy) one.
+    /// </summary>
+    internal static bool TryReadSignedSeq(ReadOnlySpan<byte> line, int dataStart, out long seq)
+    {
+        seq = 0;
+        Span<byte> keyBuffer = stackalloc byte[16];
+        int sg = FindMember(line, dataStart, "$sg"u8, keyBuffer);
+        if (sg < 0 || line[sg] != (byte)'{')
+        {
+            return false;
+        }
+
+        int value = FindMember(line, sg, "seq"u8, keyBuffer);
+        if (value < 0 || !IsNumber(line[value]))
+        {
+            return false;
+        }
+
+        double number = double.Parse(line[value..JsonText.SkipValue(line, value)], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+        if (number < 0 || number > 9007199254740991d || Math.Floor(number) != number)
+        {
+            return false;
+        }
+
+        seq = (long)number;
+        return true;
+    }
+
     /// <summary>The start of the value of the last member named <paramref name="name"/>, or -1.</summary>
     private static int FindMember(ReadOnlySpan<byte> json, int objectStart, ReadOnlySpan<byte> name, Span<byte> keyBuffer)
     {

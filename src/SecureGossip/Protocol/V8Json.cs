@@ -17,6 +17,7 @@ internal sealed class V8Json
     private readonly ByteBuffer _decodedKeys = new(256);
     private Member[] _members = new Member[32];
     private int _memberCount;
+    private bool _withoutSignedSeq;
 
     public static V8Json Shared => s_shared ??= new V8Json();
 
@@ -26,8 +27,16 @@ internal sealed class V8Json
     /// after its shallow clone: without <c>signature</c> (deleted) and without <c>__proto__</c> (the clone's
     /// assignment sets the prototype instead of creating a property).
     /// </summary>
-    public int Write(ReadOnlySpan<byte> json, int start, ByteBuffer output, bool indented, bool asSignedPayload)
+    /// <param name="json">Valid JSON text.</param>
+    /// <param name="start">Where the value starts.</param>
+    /// <param name="output">Where the serialization goes.</param>
+    /// <param name="indented">Two-space indentation (the signed form) or none (the delivered payload).</param>
+    /// <param name="asSignedPayload">Write the top-level object as verifyObj sees it.</param>
+    /// <param name="withoutSignedSeq">Also leave out the top-level <c>$sg</c> member (a v2 author's signed seq,
+    /// docs/PROTOCOL.md §3.2), for the payload handed to the application.</param>
+    public int Write(ReadOnlySpan<byte> json, int start, ByteBuffer output, bool indented, bool asSignedPayload, bool withoutSignedSeq = false)
     {
+        _withoutSignedSeq = withoutSignedSeq;
         _memberCount = 0;
         _decodedKeys.Clear();
         return WriteValue(json, start, output, indented, 0, asSignedPayload);
@@ -144,7 +153,7 @@ internal sealed class V8Json
 
             ReadOnlySpan<byte> key = KeyOf(json, member);
             member.Index = ArrayIndex(key);
-            bool skip = asSignedPayload && (key.SequenceEqual("signature"u8) || key.SequenceEqual("__proto__"u8));
+            bool skip = asSignedPayload && (key.SequenceEqual("signature"u8) || key.SequenceEqual("__proto__"u8) || (_withoutSignedSeq && key.SequenceEqual("$sg"u8)));
             if (!skip)
             {
                 var hash = default(HashCode);

@@ -90,6 +90,27 @@ public sealed class JsInteropTests
     }
 
     [Fact]
+    public async Task A_JS_peer_accepts_a_message_whose_seq_is_signed_and_sees_the_sg_member()
+    {
+        await using JsNode js = await JsNode.StartAsync("--listen", "0", "--interval", "20");
+        await using var dotnet = new GossipNode(new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(20), SignSequence = true });
+        using var stop = new CancellationTokenSource();
+        Task link = TcpGossipClient.MaintainAsync(dotnet, new IPEndPoint(IPAddress.Loopback, js.Port), cancellationToken: stop.Token);
+        await js.WaitForStderrAsync("accepted ");
+
+        dotnet.PublishJson("{\"b\":1,\"1\":[1e2],\"a\":\"x\"}");
+        dotnet.PublishJson("{}");
+        var (from, data) = await js.ReceiveAsync();
+        Assert.Equal(dotnet.Keys.Public, from);
+        Assert.Equal(0, data.GetProperty("$sg").GetProperty("seq").GetInt32());
+        Assert.Equal("x", data.GetProperty("a").GetString());
+        Assert.Equal(1, (await js.ReceiveAsync()).Data.GetProperty("$sg").GetProperty("seq").GetInt32());
+
+        await stop.CancelAsync();
+        await link;
+    }
+
+    [Fact]
     public async Task A_key_file_written_by_dotnet_is_loaded_by_ssb_keys()
     {
         string directory = Directory.CreateTempSubdirectory("sgossip-interop-").FullName;
