@@ -101,7 +101,7 @@ if (only is "all" or "network")
 {
 Line("## N peers in one process (interval 100 ms): time until every peer has 1 message, then 100 messages from random publishers");
 Line();
-Line("| nodes | topology | impl | 1 msg: ms | 100 msgs: ms | ratio JS/.NET (100) | copies sent per delivery | duplicates received | verifies per delivery | MB sent |");
+Line("| nodes | topology | impl | 1 msg: ms | 100 msgs: ms | ratio JS/this (100) | copies sent per delivery | duplicates received | verifies per delivery | MB sent |");
 Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
 var networks = new JsonArray();
 var curves = new Dictionary<int, List<(string, JsonArray)>>();
@@ -115,6 +115,9 @@ foreach (int n in sizes)
         JsonObject dn = await Scenarios.NetworkAsync(spec);
         dn["topology"] = topology;
         networks.Add(dn);
+        JsonObject dnV2 = await Scenarios.NetworkAsync(spec, v2Links: true);
+        dnV2["topology"] = topology;
+        networks.Add(dnV2);
         JsonObject? js = null;
         if (withJs)
         {
@@ -126,9 +129,8 @@ foreach (int n in sizes)
             File.Delete(specPath);
         }
 
-        JsonObject dnHundred = Phase(dn, "hundred");
         JsonObject? jsHundred = js is null ? null : Phase(js, "hundred");
-        foreach ((string impl, JsonObject? result) in new[] { (".NET v1", dn), ("JS 0.3.1", js) })
+        foreach ((string impl, JsonObject? result) in new[] { (".NET v1", dn), (".NET, v2 links: push on accept", dnV2), ("JS 0.3.1", js) })
         {
             if (result is null)
             {
@@ -137,7 +139,7 @@ foreach (int n in sizes)
 
             JsonObject one = Phase(result, "one");
             JsonObject hundred = Phase(result, "hundred");
-            string ratio = impl == ".NET v1" && jsHundred is not null ? Ratio(Num(jsHundred, "elapsed_ms"), Num(dnHundred, "elapsed_ms")) : string.Empty;
+            string ratio = impl != "JS 0.3.1" && jsHundred is not null ? Ratio(Num(jsHundred, "elapsed_ms"), Num(hundred, "elapsed_ms")) : string.Empty;
             Line($"| {n} | {topology} | {impl} | {Num(one, "elapsed_ms"):N0} | {Num(hundred, "elapsed_ms"):N0} | {ratio} | {Num(hundred, "copies_per_delivery"):F2} | {Num(hundred, "duplicates"):N0} | {Opt(hundred, "verifies_per_delivery")} | {Num(hundred, "bytes_sent") / 1e6:F1} |");
             if (!curves.TryGetValue(n, out var list))
             {

@@ -128,7 +128,7 @@ internal static class Scenarios
     }
 
     /// <summary>N nodes on a graph; phases of publishes from chosen nodes; time until every node has every message.</summary>
-    public static async Task<JsonObject> NetworkAsync(NetworkSpec spec)
+    public static async Task<JsonObject> NetworkAsync(NetworkSpec spec, bool v2Links = false)
     {
         // Each node's rounds start at a random point of the first interval, as separate processes would (and as
         // bench/js/network.js staggers its peers): nodes created together would otherwise tick in lockstep.
@@ -138,7 +138,7 @@ internal static class Scenarios
         TimeSpan interval = TimeSpan.FromMilliseconds(spec.IntervalMs);
         for (int i = 0; i < nodes.Length; i++)
         {
-            GossipNode node = nodes[i] = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
+            GossipNode node = nodes[i] = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, AnnounceV2 = v2Links });
             timers[i] = TimeProvider.System.CreateTimer(_ => node.Gossip(), null, interval * random.NextDouble(), interval);
         }
 
@@ -151,6 +151,16 @@ internal static class Scenarios
                 _ = nodes[y].RunConnectionAsync(right);
             }
 
+            if (v2Links)
+            {
+                // Every link has to have negotiated before the measured phases start.
+                var negotiated = Stopwatch.StartNew();
+                while (!nodes.All(n => n.Peers.All(p => p.Version == 2)) && negotiated.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(10);
+                }
+            }
+
             var phases = new JsonArray();
             foreach ((string name, int[] publishers) in spec.Phases)
             {
@@ -159,7 +169,7 @@ internal static class Scenarios
 
             return new JsonObject
             {
-                ["impl"] = "dotnet",
+                ["impl"] = v2Links ? "dotnet-v2-links" : "dotnet",
                 ["scenario"] = "network",
                 ["nodes"] = spec.Nodes,
                 ["edges"] = spec.Edges.Length,

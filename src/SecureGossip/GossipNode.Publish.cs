@@ -121,6 +121,7 @@ public sealed partial class GossipNode
             _store.Add(wireLine);
         }
 
+        PushToV2Links(wireLine, source: null);
         Interlocked.Increment(ref _counters.MessagesPublished);
         return new GossipMessage(Keys.Public, seq, delivered, sequenceSigned: signedSeq is not null);
     }

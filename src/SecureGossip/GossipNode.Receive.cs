@@ -52,7 +52,7 @@ public sealed partial class GossipNode
         bool queued = false;
         try
         {
-            queued = Prepare(line);
+            queued = Prepare(line, link);
         }
         finally
         {
@@ -158,9 +158,10 @@ public sealed partial class GossipNode
     /// Everything the JS receiver checks before it verifies, in its order: JSON, own message, then (earlier than
     /// JS, to skip verifying copies) seq. Returns whether the line was queued for verification.
     /// </summary>
-    private bool Prepare(ReadOnlySequence<byte> line)
+    private bool Prepare(ReadOnlySequence<byte> line, PeerLink? link)
     {
         VerifyJob job = RentJob();
+        job.Source = link;
         bool queued = false;
         try
         {
@@ -430,6 +431,7 @@ public sealed partial class GossipNode
             return;
         }
 
+        PushToV2Links(job.StoredLine!, job.Source);
         Interlocked.Increment(ref _counters.MessagesAccepted);
         var message = job.SignedSeq is long signed
             ? new GossipMessage(author.Name, signed, job.Payload!, sequenceSigned: true)

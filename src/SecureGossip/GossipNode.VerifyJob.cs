@@ -28,6 +28,9 @@ public sealed partial class GossipNode
 
         public AuthorState? Author { get; set; }
 
+        /// <summary>The link the line came from (null for lines handed in directly).</summary>
+        public PeerLink? Source { get; set; }
+
         public double Seq { get; set; }
 
         /// <summary>The message id (with <see cref="GossipNodeOptions.DeduplicateById"/>).</summary>
@@ -139,6 +142,7 @@ public sealed partial class GossipNode
             _completion.Reset();
             Author = null;
             Payload = null;
+            Source = null;
             SignedSeq = null;
             StoredLine = null;
             Barrier = null;

@@ -28,6 +28,7 @@ public sealed partial class GossipNode : IAsyncDisposable
     private readonly Lock _publishTurn = new();
     private readonly Counters _counters = new();
     private List<byte[]> _store = [];
+    private Dictionary<byte[], PeerLink[]> _pushed = new(ReferenceEqualityComparer.Instance);
     private long _nextSeq;
     private int _disposed;
 
@@ -77,6 +78,7 @@ public sealed partial class GossipNode : IAsyncDisposable
     {
         List<byte[]> lines;
         PeerLink[] peers;
+        Dictionary<byte[], PeerLink[]> pushed;
         lock (_gate)
         {
             if (_store.Count == 0 || _peers.Count == 0)
@@ -87,11 +89,45 @@ public sealed partial class GossipNode : IAsyncDisposable
             lines = _store;
             _store = [];
             peers = [.. _peers];
+            pushed = _pushed;
+            _pushed = new(ReferenceEqualityComparer.Instance);
         }
 
         foreach (PeerLink peer in peers)
         {
-            peer.Enqueue(lines);
+            // Lines already pushed to a v2 link when they were accepted do not go to it again.
+            peer.Enqueue(pushed.Count == 0 ? lines : [.. lines.Where(l => !(pushed.TryGetValue(l, out PeerLink[]? done) && done.Contains(peer)))]);
+        }
+    }
+
+    /// <summary>
+    /// Forwards a line at once to every link that negotiated v2 (docs/PROTOCOL.md §8.2: forward when verified,
+    /// not on the next round), remembering them so the round skips them. Links to v1 peers wait for the round.
+    /// </summary>
+    private void PushToV2Links(byte[] line, object? source)
+    {
+        if (!_options.AnnounceV2)
+        {
+            return;
+        }
+
+        PeerLink[] targets;
+        lock (_gate)
+        {
+            targets = [.. _peers.Where(p => p.Version >= 2 && !ReferenceEquals(p, source))];
+            if (source is PeerLink { Version: >= 2 } from)
+            {
+                _pushed[line] = [.. targets, from]; // the round does not send it back where it came from
+            }
+            else if (targets.Length > 0)
+            {
+                _pushed[line] = targets;
+            }
+        }
+
+        foreach (PeerLink target in targets)
+        {
+            target.Enqueue([line]);
         }
     }
 
