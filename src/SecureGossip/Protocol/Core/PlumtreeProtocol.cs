@@ -79,7 +79,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         foreach (Retained retained in _retained.Values)
         {
-            retained.Have.Remove(slot);
+            retained.HaveRemove(slot);
         }
 
         foreach (Missing missing in _missing.Values)
@@ -173,7 +173,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             // A duplicate: never verified. On tree traffic the sender is pruned (the paper's rule).
             if (_retained.TryGetValue(id, out Retained? known))
             {
-                known.Have.Add(slot);
+                known.HaveAdd(slot);
             }
 
             // A link that brought the first copy of one of this author's last two messages is a parent that lost
@@ -209,7 +209,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         var retained = new Retained(message.PayloadBytes, message.Hops, fromSlot, message.Kind, context.Now);
         if (fromSlot >= 0)
         {
-            retained.Have.Add(fromSlot);
+            retained.HaveAdd(fromSlot);
         }
 
         _retained[id] = retained;
@@ -238,7 +238,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         {
             foreach ((int slot, int hops) in missing.Announcers.OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
             {
-                retained.Have.Add(slot);
+                retained.HaveAdd(slot);
                 Optimise(context, id, retained, slot, hops);
             }
         }
@@ -251,7 +251,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         var push = new PlumtreeMessage(id, retained.PayloadBytes, PlumtreeSendKind.Eager, retained.Hops + 1, authorTree);
         for (int slot = 0; slot < _up.Count; slot++)
         {
-            if (!_up[slot] || slot == fromSlot || retained.Have.Contains(slot))
+            if (!_up[slot] || slot == fromSlot || retained.HaveContains(slot))
             {
                 continue;
             }
@@ -284,7 +284,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             }
 
             // An entry whose link has meanwhile shown it has the message is dropped.
-            var entries = queue.Where(e => !(_retained.TryGetValue(e.Id, out Retained? r) && r.Have.Contains(slot))).ToArray();
+            var entries = queue.Where(e => !(_retained.TryGetValue(e.Id, out Retained? r) && r.HaveContains(slot))).ToArray();
             queue.Clear();
             for (int start = 0; start < entries.Length; start += 512)
             {
@@ -298,7 +298,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         if (_retained.TryGetValue(id, out Retained? retained))
         {
-            retained.Have.Add(slot);
+            retained.HaveAdd(slot);
             Optimise(context, id, retained, slot, hops);
             return;
         }
@@ -441,7 +441,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                 {
                     bool peerHas = id.Sequence < entry.Floor || peerAbove.Contains(id.Sequence);
                     Retained retained = _retained[id];
-                    if (!peerHas && !retained.Have.Contains(slot) && (sync.Full || context.Now - retained.AcceptedAt >= _options.SyncGrace))
+                    if (!peerHas && !retained.HaveContains(slot) && (sync.Full || context.Now - retained.AcceptedAt >= _options.SyncGrace))
                     {
                         SendRetained(context, slot, id, PlumtreeSendKind.Sync);
                     }
@@ -563,7 +563,36 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         public bool Switched { get; set; }
 
-        public LinkSet Have { get; } = new();
+        // Links known to have the message: the first 64 inline (most nodes have fewer), the rest on demand.
+        // Kept per retained message on every node, so it is the core's largest state (docs/PROTOCOL.md §6.5).
+        private ulong _have;
+        private LinkSet? _haveMore;
+
+        public bool HaveContains(int slot) => slot < 64 ? (_have & (1UL << slot)) != 0 : _haveMore?.Contains(slot) == true;
+
+        public void HaveAdd(int slot)
+        {
+            if (slot < 64)
+            {
+                _have |= 1UL << slot;
+            }
+            else
+            {
+                (_haveMore ??= new LinkSet()).Add(slot);
+            }
+        }
+
+        public void HaveRemove(int slot)
+        {
+            if (slot < 64)
+            {
+                _have &= ~(1UL << slot);
+            }
+            else
+            {
+                _haveMore?.Remove(slot);
+            }
+        }
     }
 
     private sealed class Missing(TimeSpan since)
