@@ -364,28 +364,29 @@ public sealed partial class GossipNode
         }
         else
         {
-            bool old;
+            bool duplicate;
             lock (_gate)
             {
-                old = IsOld(author, job);
-            }
-
-            // The first copy was accepted: this one is a duplicate and needs no verification. Otherwise the
-            // first was forged or lower, and this copy gets its own check.
-            valid = !old && job.Verify(_counters);
-            if (old)
-            {
-                lock (_gate)
+                duplicate = IsOld(author, job);
+                if (duplicate)
                 {
                     author.Claims--;
                 }
+            }
 
+            // The first copy was accepted: this one is a duplicate and needs no verification.
+            if (duplicate)
+            {
                 Drop(DropReason.Old);
                 return;
             }
+
+            // The first copy was forged (or of a lower seq): this copy gets its own check.
+            valid = job.Verify(_counters);
         }
 
         GossipSubscription[] subscribers;
+        bool old = false;
         lock (_gate)
         {
             author.Claims--;
@@ -403,8 +404,7 @@ public sealed partial class GossipNode
             }
             else if (IsOld(author, job))
             {
-                valid = false;
-                Interlocked.Increment(ref _counters.DroppedOld);
+                old = true;
             }
             else
             {
@@ -421,13 +421,9 @@ public sealed partial class GossipNode
             subscribers = _subscribers;
         }
 
-        if (!valid)
+        if (!valid || old)
         {
-            if (!job.Deferred || job.Verified)
-            {
-                Drop(DropReason.BadSignature);
-            }
-
+            Drop(old ? DropReason.Old : DropReason.BadSignature);
             return;
         }
 

@@ -44,8 +44,6 @@ public sealed partial class GossipNode
         /// <summary>A copy of a message already in flight: verified by the commit loop only if the first fails.</summary>
         public bool Deferred { get; set; }
 
-        public bool Verified { get; private set; }
-
         /// <summary>Set on a marker job that only tells a waiter the commit loop got this far.</summary>
         public TaskCompletionSource? Barrier { get; set; }
 
@@ -98,7 +96,6 @@ public sealed partial class GossipNode
             ByteBuffer scratch = t_scratch ??= new ByteBuffer(4096);
             scratch.Clear();
             V8Json.Shared.Write(Line, DataStart, scratch, indented: true, asSignedPayload: true);
-            Verified = true;
             Interlocked.Increment(ref counters.SignaturesVerified);
             if (!GossipKeys.Verify(Author!.Key, scratch.WrittenSpan, Signature))
             {
@@ -148,7 +145,6 @@ public sealed partial class GossipNode
             Barrier = null;
             Deferred = false;
         OwnsClaim = false;
-            Verified = false;
             _length = 0;
             if (_buffer.Length > 64 * 1024)
             {
