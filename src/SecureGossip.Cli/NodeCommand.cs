@@ -212,7 +212,7 @@ internal static class NodeCommand
     internal static void FormatLine(GossipMessage message, Stream output)
     {
         output.Write("{\"from\":\""u8);
-        output.Write(Encoding.UTF8.GetBytes(JsonEncodedText.Encode(message.Author, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value));
+        output.Write(JsonEncodedText.Encode(message.Author, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
         output.Write("\",\"seq\":"u8);
         Span<byte> number = stackalloc byte[EcmaNumber.MaxLength];
         output.Write(number[..EcmaNumber.Format(message.Sequence, number)]);
