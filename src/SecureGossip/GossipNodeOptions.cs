@@ -77,6 +77,22 @@ public sealed class GossipNodeOptions
     /// </summary>
     public bool AnnounceV2 { get; set; }
 
+    /// <summary>
+    /// Where the node keeps its own next seq, retained messages and seen ids across restarts
+    /// (<see cref="Storage.IGossipStore"/>; the SecureGossip.Storage.Sqlite package has one on SQLite).
+    /// <see langword="null"/> (the default): nothing survives the process, as in the JS package.
+    /// </summary>
+    public Storage.IGossipStore? Store { get; set; }
+
+    /// <summary>Dispose <see cref="Store"/> when the node is disposed (default false).</summary>
+    public bool OwnsStore { get; set; }
+
+    /// <summary>
+    /// How long, and how many per author, messages are retained for late joiners and reconnecting v2 peers, and
+    /// how long ids are remembered (docs/PROTOCOL.md §9.5; defaults 24 h, 1,000 per author, ids 48 h).
+    /// </summary>
+    public Storage.GossipRetention Retention { get; set; } = new();
+
     /// <summary>The clock for rounds (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -21,8 +21,14 @@ public enum PlumtreeSendKind : byte
 /// <param name="AuthorTree">Pushed along a per-author tree (the <c>t</c> flag).</param>
 public sealed record PlumtreeMessage(MessageId Message, int PayloadBytes, PlumtreeSendKind Kind, int Hops, bool AuthorTree) : IGossipPayloadFrame
 {
-    /// <summary>A v1 line (≈ 200 bytes of envelope) plus the frame's own fields.</summary>
-    public int SizeBytes => PayloadBytes + 240;
+    /// <summary>The v1 line the frame carries (<c>m</c>) on real links; <see langword="null"/> in the simulator.</summary>
+    public byte[]? Line { get; init; }
+
+    /// <summary>How old the message is, in ms since it was first accepted anywhere, as the sender estimates it (<c>age</c>).</summary>
+    public long AgeMs { get; init; }
+
+    /// <summary>The line (or, simulated, ≈ 200 bytes of envelope and the payload) plus the frame's own fields.</summary>
+    public int SizeBytes => Line is { } line ? line.Length + 48 : PayloadBytes + 240;
 
     /// <inheritdoc/>
     public int PayloadCount => 1;
@@ -58,14 +64,28 @@ public sealed record PlumtreePrune(int Author, bool Optimisation) : IGossipFrame
     public int PayloadCount => 0;
 }
 
-/// <summary>One author's part of a frontier: every seq below <paramref name="Floor"/> and the listed ones above it are seen.</summary>
-public sealed record PlumtreeFrontierEntry(int Author, long Floor, long[] Above);
+/// <summary>
+/// One author's part of a frontier: every seq below <paramref name="Floor"/> and the listed ones above it are seen;
+/// or, for an author whose messages are tracked by digest, the digests of the retained ones (<see cref="Digests"/>).
+/// </summary>
+public sealed record PlumtreeFrontierEntry(int Author, long Floor, long[] Above)
+{
+    /// <summary>The digests held of this author's messages tracked by digest; <see langword="null"/> for a seq entry.</summary>
+    public UInt128[]? Digests { get; init; }
+
+    /// <summary>An entry listing digests.</summary>
+    public static PlumtreeFrontierEntry ForDigests(int author, UInt128[] digests) => new(author, 0, []) { Digests = digests };
+}
 
 /// <summary>A v2 <c>sync</c> frame: a full frontier (on link up) or a delta (authors changed lately).</summary>
+/// <remarks>A full frontier too large for one frame is sent as several, each <see cref="Full"/>; the last has <see cref="End"/>.</remarks>
 public sealed record PlumtreeSync(bool Full, PlumtreeFrontierEntry[] Entries) : IGossipFrame
 {
+    /// <summary>The last frame of a full frontier (always true for a delta).</summary>
+    public bool End { get; init; } = true;
+
     /// <inheritdoc/>
-    public int SizeBytes => 32 + Entries.Sum(e => 64 + (e.Above.Length * 10));
+    public int SizeBytes => 32 + Entries.Sum(e => 64 + (e.Above.Length * 10) + ((e.Digests?.Length ?? 0) * 27));
 
     /// <inheritdoc/>
     public int PayloadCount => 0;

@@ -1,0 +1,60 @@
+namespace SecureGossip.Storage;
+
+/// <summary>
+/// Where a <see cref="GossipNode"/> keeps what must survive a restart (docs/PROTOCOL.md §11.3): its own next seq,
+/// the messages it retains for late joiners, and the ids it has seen, so nothing is delivered twice and an
+/// author's seq continues. Give one to <see cref="GossipNodeOptions.Store"/>; the node loads it once, at
+/// construction, and disposes it with itself only if told to (<see cref="GossipNodeOptions.OwnsStore"/>).
+/// </summary>
+/// <remarks>
+/// Calls come from one thread at a time (the node's commit loop, or a publisher holding the node's publish turn).
+/// </remarks>
+public interface IGossipStore : IDisposable
+{
+    /// <summary>
+    /// Reads everything kept, after dropping what has expired at <paramref name="now"/> under <paramref name="retention"/>.
+    /// </summary>
+    GossipStoreSnapshot Load(DateTimeOffset now, GossipRetention retention);
+
+    /// <summary>
+    /// Keeps an accepted or published message. With <paramref name="durable"/> (the node's own messages) the write is
+    /// committed before the call returns, because the message is sent right after and its seq must never be reused;
+    /// otherwise it may be batched and committed within <see cref="GossipRetention.FlushInterval"/>, or at
+    /// <see cref="Flush"/> or disposal.
+    /// </summary>
+    void Add(StoredMessage message, bool durable);
+
+    /// <summary>Commits every batched write now.</summary>
+    void Flush();
+}
+
+/// <summary>One message as a store keeps it.</summary>
+/// <param name="Id">The message id (docs/PROTOCOL.md §3.3, first 128 bits).</param>
+/// <param name="Author">The author's public key as written in the line's <c>public</c>.</param>
+/// <param name="Sequence">The seq this node accepted it with (the signed seq if there is one).</param>
+/// <param name="Own">Published by this node.</param>
+/// <param name="AcceptedAt">When this node accepted or published it.</param>
+/// <param name="Line">The v1 line, without its newline, as it is forwarded.</param>
+public sealed record StoredMessage(UInt128 Id, string Author, double Sequence, bool Own, DateTimeOffset AcceptedAt, byte[] Line);
+
+/// <summary>What a store holds at load time.</summary>
+/// <param name="NextSequence">One above the highest seq of the node's own messages ever stored (0 when none).</param>
+/// <param name="Retained">Messages still retained, oldest accepted first.</param>
+/// <param name="SeenIds">Ids of every message accepted within <see cref="GossipRetention.SeenAge"/>, retained ones included.</param>
+public sealed record GossipStoreSnapshot(long NextSequence, IReadOnlyList<StoredMessage> Retained, IReadOnlyList<UInt128> SeenIds);
+
+/// <summary>How long messages and ids are kept (docs/PROTOCOL.md §9.5, §6.2).</summary>
+public sealed record GossipRetention
+{
+    /// <summary>Messages older than this are no longer served to late joiners (default 24 h).</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Only the newest this many messages of each author are served (default 1,000).</summary>
+    public int MaxPerAuthor { get; init; } = 1000;
+
+    /// <summary>Ids of accepted messages are remembered this long, so a replay is not delivered again (default 48 h).</summary>
+    public TimeSpan SeenAge { get; init; } = TimeSpan.FromHours(48);
+
+    /// <summary>Batched writes are committed at least this often (default 100 ms).</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+}
