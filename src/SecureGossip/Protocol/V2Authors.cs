@@ -1,0 +1,149 @@
+using System.Numerics;
+using SecureGossip.Crypto;
+
+namespace SecureGossip.Protocol;
+
+/// <summary>
+/// Interns author keys to the small ints the v2 core works with (<see cref="Core.MessageId.Author"/>), so that
+/// every spelling of one key gets one index (docs/PROTOCOL.md §4.2: authors "are compared by decoded key bytes").
+/// </summary>
+/// <remarks>
+/// A key is read as the v1 path reads <c>public</c>: its tag (the text after the first <c>.</c>, as ssb-keys'
+/// <c>getTag</c>) must be <c>ed25519</c>, and the rest must decode with node's lenient base64
+/// (<see cref="SsbBase64"/>: a sigil, URL-safe characters, missing padding and junk characters are all tolerated)
+/// to exactly 32 bytes. The canonical spelling, returned by <see cref="NameOf"/> and written by the encoder, is
+/// standard padded base64 followed by <c>.ed25519</c>, which is what ssb-keys and <see cref="GossipKeys.Public"/>
+/// write. Indices count from 0 and are never reused. Thread-safe.
+/// </remarks>
+internal sealed class V2Authors
+{
+    /// <summary>Length of a canonical name: 44 characters of base64 for 32 bytes, then <c>.ed25519</c>.</summary>
+    private const int CanonicalLength = 44 + 8;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _indices = new(StringComparer.Ordinal);
+    private readonly List<string> _names = [];
+
+    /// <summary>How many distinct authors have been interned.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _names.Count;
+            }
+        }
+    }
+
+    /// <summary>The index of <paramref name="author"/>, interning it if it is new.</summary>
+    /// <exception cref="ArgumentException"><paramref name="author"/> is not an ed25519 key in the <c>&lt;base64&gt;.ed25519</c> form.</exception>
+    public int Intern(string author)
+    {
+        ArgumentNullException.ThrowIfNull(author);
+        Span<char> canonical = stackalloc char[CanonicalLength];
+        if (!TryCanonicalise(author.AsSpan(), canonical))
+        {
+            throw new ArgumentException(
+                $"Not an author key: expected \"<base64 of 32 bytes>.ed25519\", got \"{Truncate(author)}\".", nameof(author));
+        }
+
+        return InternCanonical(canonical);
+    }
+
+    /// <summary>
+    /// Interns the UTF-8 spelling of a key as it appears inside a JSON string (escapes already resolved).
+    /// Returns <see langword="false"/>, interning nothing, when it is not an ed25519 key.
+    /// </summary>
+    public bool TryIntern(ReadOnlySpan<byte> utf8Author, out int index)
+    {
+        Span<char> canonical = stackalloc char[CanonicalLength];
+        if (!TryCanonicalise(utf8Author, canonical))
+        {
+            index = -1;
+            return false;
+        }
+
+        index = InternCanonical(canonical);
+        return true;
+    }
+
+    /// <summary>The canonical spelling (<c>&lt;standard padded base64&gt;.ed25519</c>) of an interned author.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> was never returned by this instance.</exception>
+    public string NameOf(int index)
+    {
+        lock (_gate)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _names.Count);
+            return _names[index];
+        }
+    }
+
+    private int InternCanonical(ReadOnlySpan<char> canonical)
+    {
+        lock (_gate)
+        {
+            Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup = _indices.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(canonical, out int existing))
+            {
+                return existing;
+            }
+
+            string name = canonical.ToString();
+            int index = _names.Count;
+            _names.Add(name);
+            _indices.Add(name, index);
+            return index;
+        }
+    }
+
+    /// <summary>Writes the canonical spelling of <paramref name="text"/> into <paramref name="canonical"/>, if it is a key.</summary>
+    private static bool TryCanonicalise<T>(ReadOnlySpan<T> text, Span<char> canonical)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        // The tag as ssb-keys' getTag reads it (and the v1 envelope check, V1Envelope.HasEd25519Tag).
+        int dot = text.IndexOf(T.CreateTruncating('.'));
+        if (dot < 0 || !IsEd25519(text[(dot + 1)..]))
+        {
+            return false;
+        }
+
+        // One spare byte, as GossipNode.NewAuthor does: a 33rd byte means the text held more than a key.
+        Span<byte> raw = stackalloc byte[33];
+        int length = typeof(T) == typeof(byte)
+            ? SsbBase64.Decode(System.Runtime.InteropServices.MemoryMarshal.Cast<T, byte>(text), raw)
+            : SsbBase64.Decode(System.Runtime.InteropServices.MemoryMarshal.Cast<T, char>(text), raw);
+        if (length != 32)
+        {
+            return false;
+        }
+
+        bool encoded = Convert.TryToBase64Chars(raw[..32], canonical, out int written);
+        System.Diagnostics.Debug.Assert(encoded && written == 44);
+        ".ed25519".CopyTo(canonical[44..]);
+        return true;
+    }
+
+    private static bool IsEd25519<T>(ReadOnlySpan<T> tag)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        ReadOnlySpan<byte> expected = "ed25519"u8;
+        if (tag.Length != expected.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (int.CreateTruncating(tag[i]) != expected[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string Truncate(string text) => text.Length <= 64 ? text : string.Concat(text.AsSpan(0, 64), "…");
+}
