@@ -9,6 +9,7 @@ namespace SecureGossip;
 
 public sealed partial class GossipNode
 {
+    private static readonly byte[] s_bulkMarker = [];
     private readonly List<PeerLink> _peers = [];
     private byte[]? _hello;
 
@@ -100,6 +101,11 @@ public sealed partial class GossipNode
                 _peers.Remove(link);
             }
 
+            if (_core is not null && link.Version >= 2)
+            {
+                PostCore(() => _core.LinkDown(link));
+            }
+
             // Let queued lines drain briefly, then close.
             link.Outbox.Writer.TryComplete();
             try
@@ -128,7 +134,11 @@ public sealed partial class GossipNode
         List<byte[]>? unsent = null;
         while (link.Outbox.Reader.TryRead(out byte[]? line))
         {
-            (unsent ??= []).Add(line);
+            // v2 frames are the core's business: it repairs what a closed link lost by anti-entropy.
+            if (!ReferenceEquals(line, s_bulkMarker) && !V2Hello.IsFrame(line))
+            {
+                (unsent ??= []).Add(line);
+            }
         }
 
         if (unsent is not null && _disposed == 0)
@@ -242,6 +252,19 @@ public sealed partial class GossipNode
         /// <summary>1 until the peer's hello arrives, then the version both speak.</summary>
         public int Version { get; set; } = 1;
 
+        /// <summary>The link's number in the v2 core once it speaks v2 (0 before); read and written on the commit loop.</summary>
+        public int CoreId { get; set; }
+
+        /// <summary>Anti-entropy messages for the peer, encoded only when the link has nothing live to send (docs/PROTOCOL.md §9.4).</summary>
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Protocol.Core.PlumtreeMessage> _bulk = new();
+        private int _bulkSignalled;
+
+        public void EnqueueBulk(Protocol.Core.PlumtreeMessage message)
+        {
+            _bulk.Enqueue(message);
+            EnqueueMarker();
+        }
+
         public Channel<byte[]> Outbox { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -296,6 +319,16 @@ public sealed partial class GossipNode
                 {
                     while (reader.TryRead(out byte[]? line))
                     {
+                        if (ReferenceEquals(line, s_bulkMarker))
+                        {
+                            if (!await WriteBulkAsync(output, reader, token))
+                            {
+                                return;
+                            }
+
+                            continue;
+                        }
+
                         output.Write(line);
                         output.Write("\n"u8);
                         Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
@@ -319,6 +352,7 @@ public sealed partial class GossipNode
             }
             finally
             {
+                _bulk.Clear();
                 try
                 {
                     // A dead write side ends the read side too.
@@ -327,6 +361,55 @@ public sealed partial class GossipNode
                 catch (ObjectDisposedException)
                 {
                 }
+            }
+        }
+
+        /// <summary>
+        /// Writes queued anti-entropy messages in batches, flushing after each so the transport's backpressure (a
+        /// peer that verifies slower than we send) paces them, and yields to live traffic between batches.
+        /// Returns false when the connection is done.
+        /// </summary>
+        private async ValueTask<bool> WriteBulkAsync(PipeWriter output, ChannelReader<byte[]> live, CancellationToken token)
+        {
+            Volatile.Write(ref _bulkSignalled, 0);
+            while (true)
+            {
+                int written = 0;
+                while (written < 64 && _bulk.TryDequeue(out Protocol.Core.PlumtreeMessage? message))
+                {
+                    byte[] frame = V2Frames.Encode(message, _node._v2Authors!);
+                    output.Write(frame);
+                    output.Write("\n"u8);
+                    written++;
+                    Interlocked.Increment(ref _node._counters.LinesSent);
+                    Interlocked.Add(ref _node._counters.BytesSent, frame.Length + 1);
+                }
+
+                FlushResult flushed = await output.FlushAsync(token);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    return false;
+                }
+
+                if (_bulk.IsEmpty)
+                {
+                    return true;
+                }
+
+                if (live.TryPeek(out _))
+                {
+                    // Live lines first; the marker brings us back here after them.
+                    EnqueueMarker();
+                    return true;
+                }
+            }
+        }
+
+        private void EnqueueMarker()
+        {
+            if (Interlocked.Exchange(ref _bulkSignalled, 1) == 0)
+            {
+                Outbox.Writer.TryWrite(s_bulkMarker);
             }
         }
     }

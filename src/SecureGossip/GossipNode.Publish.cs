@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using SecureGossip.Crypto;
 using SecureGossip.Protocol;
 
 namespace SecureGossip;
@@ -45,7 +46,17 @@ public sealed partial class GossipNode
         ValidatePayload(utf8Json);
         if (!_options.SignSequence)
         {
-            return Sign(utf8Json, signedSeq: null, out wireLine);
+            if (_options.Store is null)
+            {
+                return Sign(utf8Json, signedSeq: null, out wireLine);
+            }
+
+            // The store write happens between taking the seq and queueing the line; publishers take turns so
+            // lines still leave in seq order.
+            lock (_publishTurn)
+            {
+                return Sign(utf8Json, signedSeq: null, out wireLine);
+            }
         }
 
         // The seq goes inside the signed bytes, so it is taken before signing; publishers take turns so that
@@ -118,10 +129,34 @@ public sealed partial class GossipNode
 
             _nextSeq++;
             wireLine = line.ToArray();
-            _store.Add(wireLine);
+            if (_options.Store is null)
+            {
+                _store.Add(wireLine);
+            }
         }
 
-        PushToV2Links(wireLine, source: null);
+        if (_options.Store is not null || _core is not null)
+        {
+            Span<byte> signatureBytes = stackalloc byte[66];
+            SsbBase64.Decode(signature.AsSpan(0, signature.IndexOf('.', StringComparison.Ordinal)), signatureBytes);
+            UInt128 id = MessageIdOf(Keys.PublicKey, signatureBytes);
+            if (_options.Store is { } store)
+            {
+                // Durable before the line can leave: after a restart this seq is never used again.
+                store.Add(new Storage.StoredMessage(id, Keys.Public, seq, Own: true, _options.TimeProvider.GetUtcNow(), wireLine), durable: true);
+                lock (_gate)
+                {
+                    _store.Add(wireLine);
+                }
+            }
+
+            if (_core is not null)
+            {
+                byte[] published = wireLine;
+                PostCore(() => _core.Protocol.Publish(_core, Protocol.Core.MessageId.FromDigest(_core.Self, id), published));
+            }
+        }
+
         Interlocked.Increment(ref _counters.MessagesPublished);
         return new GossipMessage(Keys.Public, seq, delivered, sequenceSigned: signedSeq is not null);
     }

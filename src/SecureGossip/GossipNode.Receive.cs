@@ -20,6 +20,9 @@ public sealed partial class GossipNode
     private static readonly int s_maxInFlight = 256 * Math.Max(2, Environment.ProcessorCount);
 
     private readonly Dictionary<string, AuthorState> _authors = new(StringComparer.Ordinal);
+
+    /// <summary>Accept by message id rather than the v1 seq rule: asked for, or implied by v2 or a store.</summary>
+    private readonly bool _byId;
     private readonly HashSet<UInt128> _seenIds = [];
     private readonly Queue<UInt128> _seenOrder = new();
     private readonly HashSet<UInt128> _inFlightIds = [];
@@ -38,9 +41,15 @@ public sealed partial class GossipNode
     private async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, PeerLink? link, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _counters.LinesReceived);
-        if (line.Length > 8 && IsV2Frame(line, link))
+        Protocol.Core.PlumtreeMessage? v2 = null;
+        if (line.Length > 8 && IsV2Frame(line, link, out v2))
         {
-            return;
+            if (v2 is null)
+            {
+                return;
+            }
+
+            line = new ReadOnlySequence<byte>(v2.Line!); // a msg frame: its embedded line takes the v1 path
         }
 
         if (Volatile.Read(ref _inFlight) >= s_maxInFlight)
@@ -52,7 +61,7 @@ public sealed partial class GossipNode
         bool queued = false;
         try
         {
-            queued = Prepare(line, link);
+            queued = Prepare(line, link, v2);
         }
         finally
         {
@@ -64,12 +73,13 @@ public sealed partial class GossipNode
     }
 
     /// <summary>
-    /// A v2 frame is never a message: a hello records the link's version, any other frame is counted and left
-    /// alone (v2 dissemination is not on the wire yet, so a peer only sends them after our hello, which this
-    /// version only sends with <see cref="GossipNodeOptions.AnnounceV2"/>).
+    /// A v2 frame is never taken for a v1 message. A hello switches the link to v2 (when this node speaks it);
+    /// a <c>msg</c> frame on a v2 link comes back in <paramref name="message"/> for the receive path; other frames
+    /// go to the core. Frames on a link that has not negotiated v2, and malformed ones, are dropped and counted.
     /// </summary>
-    private bool IsV2Frame(ReadOnlySequence<byte> line, PeerLink? link)
+    private bool IsV2Frame(ReadOnlySequence<byte> line, PeerLink? link, out Protocol.Core.PlumtreeMessage? message)
     {
+        message = null;
         Span<byte> head = stackalloc byte[16];
         line.Slice(0, Math.Min(16, line.Length)).CopyTo(head);
         if (!V2Hello.IsFrame(head[..(int)Math.Min(16, line.Length)]))
@@ -80,14 +90,39 @@ public sealed partial class GossipNode
         Interlocked.Increment(ref _counters.V2FramesReceived);
         byte[] frame = line.ToArray();
         int version = V2Hello.TryReadHello(frame);
-        if (version > 0 && link is not null && _options.AnnounceV2)
+        if (version > 0)
         {
-            link.Version = version;
-            Log.PeerNegotiated(_logger, link.Connection, version);
+            if (link is not null && _core is not null && link.Version < 2)
+            {
+                link.Version = version;
+                Log.PeerNegotiated(_logger, link.Connection, version);
+                PostCore(() => _core.LinkUp(link));
+            }
+
+            return true;
         }
-        else if (version == 0)
+
+        if (_core is null || link is null || link.Version < 2)
         {
+            Interlocked.Increment(ref _counters.DroppedMalformed);
             Log.V2FrameIgnored(_logger, V2Hello.Describe(frame));
+            return true;
+        }
+
+        if (!V2Frames.TryDecode(frame, _v2Authors!, _options.MaxJsonDepth, out Protocol.Core.IGossipFrame? decoded, out string? error))
+        {
+            Interlocked.Increment(ref _counters.DroppedMalformed);
+            Log.V2FrameDropped(_logger, link.Connection, error ?? "malformed");
+            return true;
+        }
+
+        if (decoded is Protocol.Core.PlumtreeMessage msg)
+        {
+            message = msg;
+        }
+        else if (decoded is not null)
+        {
+            PostCore(() => _core.Received(link, decoded));
         }
 
         return true;
@@ -158,10 +193,11 @@ public sealed partial class GossipNode
     /// Everything the JS receiver checks before it verifies, in its order: JSON, own message, then (earlier than
     /// JS, to skip verifying copies) seq. Returns whether the line was queued for verification.
     /// </summary>
-    private bool Prepare(ReadOnlySequence<byte> line, PeerLink? link)
+    private bool Prepare(ReadOnlySequence<byte> line, PeerLink? link, Protocol.Core.PlumtreeMessage? v2)
     {
         VerifyJob job = RentJob();
         job.Source = link;
+        job.V2Frame = v2;
         bool queued = false;
         try
         {
@@ -183,6 +219,11 @@ public sealed partial class GossipNode
                     : author[..Encoding.UTF8.GetChars(rawAuthor, author)];
                 if (author.SequenceEqual(Keys.Public))
                 {
+                    if (v2 is not null && _core is not null && SsbBase64.Decode(V1Envelope.DecodeString(text[envelope.Signature], envelope.SignatureEscaped), job.Signature) == 64)
+                    {
+                        CoreDuplicate(link, v2, _core.Self, MessageIdOf(Keys.PublicKey, job.Signature), onCommitLoop: false);
+                    }
+
                     return Drop(DropReason.Own);
                 }
 
@@ -222,11 +263,16 @@ public sealed partial class GossipNode
                         state = existing;
                     }
 
-                    if (_options.DeduplicateById)
+                    if (_byId)
                     {
                         job.Id = MessageIdOf(state!.RawKey, job.Signature);
                         if (_seenIds.Contains(job.Id))
                         {
+                            if (v2 is not null && _core is not null)
+                            {
+                                CoreDuplicate(link, v2, AuthorIndex(state), job.Id, onCommitLoop: false);
+                            }
+
                             return Drop(DropReason.Old);
                         }
 
@@ -338,6 +384,21 @@ public sealed partial class GossipNode
                     continue;
                 }
 
+                if (job.CoreWork is { } work)
+                {
+                    try
+                    {
+                        work();
+                    }
+                    catch (Exception e)
+                    {
+                        Log.CoreFailed(_logger, e);
+                    }
+
+                    ReturnJob(job);
+                    continue;
+                }
+
                 try
                 {
                     await CommitAsync(job);
@@ -377,6 +438,7 @@ public sealed partial class GossipNode
             // The first copy was accepted: this one is a duplicate and needs no verification.
             if (duplicate)
             {
+                CoreDuplicate(job.Source, job.V2Frame, _core is null ? 0 : AuthorIndex(author), job.Id, onCommitLoop: true);
                 Drop(DropReason.Old);
                 return;
             }
@@ -410,7 +472,7 @@ public sealed partial class GossipNode
             {
                 author.HighestAccepted = author.HasAccepted ? Math.Max(author.HighestAccepted, job.Seq) : job.Seq;
                 author.HasAccepted = true;
-                if (_options.DeduplicateById)
+                if (_byId)
                 {
                     RememberId(job.Id);
                 }
@@ -423,11 +485,17 @@ public sealed partial class GossipNode
 
         if (!valid || old)
         {
+            if (old)
+            {
+                CoreDuplicate(job.Source, job.V2Frame, _core is null ? 0 : AuthorIndex(author), job.Id, onCommitLoop: true);
+            }
+
             Drop(old ? DropReason.Old : DropReason.BadSignature);
             return;
         }
 
-        PushToV2Links(job.StoredLine!, job.Source);
+        StoreAccepted(job, author);
+        CoreAccepted(job, author);
         Interlocked.Increment(ref _counters.MessagesAccepted);
         var message = job.SignedSeq is long signed
             ? new GossipMessage(author.Name, signed, job.Payload!, sequenceSigned: true)
@@ -466,7 +534,7 @@ public sealed partial class GossipNode
     }
 
     /// <summary>Whether an accepted message makes this copy old: same id, or (v1 rule) a seq not above the highest.</summary>
-    private bool IsOld(AuthorState author, VerifyJob job) => _options.DeduplicateById
+    private bool IsOld(AuthorState author, VerifyJob job) => _byId
         ? _seenIds.Contains(job.Id)
         : author.HasAccepted && !(author.HighestAccepted < job.Seq);
 
@@ -527,6 +595,9 @@ public sealed partial class GossipNode
         public int Claims { get; set; }
 
         public double HighestClaimed { get; set; }
+
+        /// <summary>The author's number in the v2 core (-1 until first needed).</summary>
+        public int V2Index { get; set; } = -1;
     }
 }
 

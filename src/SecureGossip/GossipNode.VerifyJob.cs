@@ -44,6 +44,12 @@ public sealed partial class GossipNode
         /// <summary>A copy of a message already in flight: verified by the commit loop only if the first fails.</summary>
         public bool Deferred { get; set; }
 
+        /// <summary>The v2 <c>msg</c> frame the line came in (its kind, hops and age), null for a v1 line.</summary>
+        public Protocol.Core.PlumtreeMessage? V2Frame { get; set; }
+
+        /// <summary>Set on a job that only runs protocol v2 work on the commit loop (which owns the v2 core).</summary>
+        public Action? CoreWork { get; set; }
+
         /// <summary>Set on a marker job that only tells a waiter the commit loop got this far.</summary>
         public TaskCompletionSource? Barrier { get; set; }
 
@@ -143,8 +149,10 @@ public sealed partial class GossipNode
             SignedSeq = null;
             StoredLine = null;
             Barrier = null;
+            V2Frame = null;
+            CoreWork = null;
             Deferred = false;
-        OwnsClaim = false;
+            OwnsClaim = false;
             _length = 0;
             if (_buffer.Length > 64 * 1024)
             {

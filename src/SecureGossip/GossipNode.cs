@@ -28,7 +28,6 @@ public sealed partial class GossipNode : IAsyncDisposable
     private readonly Lock _publishTurn = new();
     private readonly Counters _counters = new();
     private List<byte[]> _store = [];
-    private Dictionary<byte[], PeerLink[]> _pushed = new(ReferenceEqualityComparer.Instance);
     private long _nextSeq;
     private int _disposed;
 
@@ -41,6 +40,20 @@ public sealed partial class GossipNode : IAsyncDisposable
         _ownsKeys = _options.Keys is null;
         Keys = _options.Keys ?? GossipKeys.Generate();
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GossipNode>();
+        _byId = _options.DeduplicateById || _options.AnnounceV2 || _options.Store is not null;
+        if (_options.AnnounceV2)
+        {
+            _v2Authors = new Protocol.V2Authors();
+            _core = new CoreDriver(this, new Protocol.Core.PlumtreeOptions
+            {
+                RetainAge = _options.Retention.MaxAge,
+                RetainCountPerAuthor = _options.Retention.MaxPerAuthor,
+                MaxSeenDigests = _options.MaxRememberedIds,
+            });
+        }
+
+        LoadStore();
+        _core?.Protocol.Start(_core);
         StartCommitter();
         if (_options.Interval != Timeout.InfiniteTimeSpan)
         {
@@ -78,7 +91,6 @@ public sealed partial class GossipNode : IAsyncDisposable
     {
         List<byte[]> lines;
         PeerLink[] peers;
-        Dictionary<byte[], PeerLink[]> pushed;
         lock (_gate)
         {
             if (_store.Count == 0 || _peers.Count == 0)
@@ -88,46 +100,14 @@ public sealed partial class GossipNode : IAsyncDisposable
 
             lines = _store;
             _store = [];
-            peers = [.. _peers];
-            pushed = _pushed;
-            _pushed = new(ReferenceEqualityComparer.Instance);
+
+            // Links that speak v2 get messages from the core, as soon as they are accepted, never from rounds.
+            peers = [.. _peers.Where(p => p.Version < 2)];
         }
 
         foreach (PeerLink peer in peers)
         {
-            // Lines already pushed to a v2 link when they were accepted do not go to it again.
-            peer.Enqueue(pushed.Count == 0 ? lines : [.. lines.Where(l => !(pushed.TryGetValue(l, out PeerLink[]? done) && done.Contains(peer)))]);
-        }
-    }
-
-    /// <summary>
-    /// Forwards a line at once to every link that negotiated v2 (docs/PROTOCOL.md §8.2: forward when verified,
-    /// not on the next round), remembering them so the round skips them. Links to v1 peers wait for the round.
-    /// </summary>
-    private void PushToV2Links(byte[] line, object? source)
-    {
-        if (!_options.AnnounceV2)
-        {
-            return;
-        }
-
-        PeerLink[] targets;
-        lock (_gate)
-        {
-            targets = [.. _peers.Where(p => p.Version >= 2 && !ReferenceEquals(p, source))];
-            if (source is PeerLink { Version: >= 2 } from)
-            {
-                _pushed[line] = [.. targets, from]; // the round does not send it back where it came from
-            }
-            else if (targets.Length > 0)
-            {
-                _pushed[line] = targets;
-            }
-        }
-
-        foreach (PeerLink target in targets)
-        {
-            target.Enqueue([line]);
+            peer.Enqueue(lines);
         }
     }
 
@@ -184,6 +164,23 @@ public sealed partial class GossipNode : IAsyncDisposable
 
         await Task.WhenAll(running);
         await StopCommitterAsync();
+        if (_options.Store is { } store)
+        {
+            try
+            {
+                store.Flush();
+            }
+            catch (Exception e)
+            {
+                Log.StoreFailed(_logger, e);
+            }
+
+            if (_options.OwnsStore)
+            {
+                store.Dispose();
+            }
+        }
+
         foreach (GossipSubscription subscription in _subscribers)
         {
             subscription.Complete();

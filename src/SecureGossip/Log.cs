@@ -33,6 +33,15 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Debug, "Ignored a protocol v2 frame this version does not handle: {Frame}")]
     public static partial void V2FrameIgnored(ILogger logger, string frame);
 
+    [LoggerMessage(11, LogLevel.Debug, "Dropped a protocol v2 frame from {Connection}: {Error}")]
+    public static partial void V2FrameDropped(ILogger logger, GossipConnection connection, string error);
+
+    [LoggerMessage(12, LogLevel.Error, "Protocol v2 core failed")]
+    public static partial void CoreFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Warning, "The store failed; the message stays in memory only")]
+    public static partial void StoreFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(8, LogLevel.Warning, "Closing peer {Connection}: more than {Limit} bytes queued for it (it is not reading)")]
     public static partial void PeerTooSlow(ILogger logger, GossipConnection connection, long limit);
 }

@@ -45,6 +45,16 @@ internal static class Gossip
         }
     }
 
+    /// <summary>
+    /// Waits until every link of every node speaks v2 and each side has received and processed the other's
+    /// first frontier, so the links carry only live traffic from here on.
+    /// </summary>
+    public static async Task WaitForV2Async(params GossipNode[] nodes)
+    {
+        await WaitUntilAsync(() => nodes.All(n => n.Peers.All(p => p.Version == 2) && n.Statistics.V2FramesReceived >= 2 * n.Peers.Count));
+        await Task.WhenAll(nodes.Select(n => n.WhenIdleAsync()));
+    }
+
     /// <summary>Collects a node's messages and lets a test await a count of them.</summary>
     public static Inbox Watch(GossipNode node) => new(node);
 

@@ -36,6 +36,24 @@ public sealed record PlumtreeOptions
     /// <summary>Messages accepted more recently than this are not pushed or requested because of a delta (1 s).</summary>
     public TimeSpan SyncGrace { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Messages are served to peers that lack them (anti-entropy, grafts) until this old (24 h), counted from their
+    /// first acceptance anywhere as the frames' <c>age</c> estimates it (docs/PROTOCOL.md §9.5).
+    /// </summary>
+    public TimeSpan RetainAge { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Only the newest this many messages of each author are retained (1,000).</summary>
+    public int RetainCountPerAuthor { get; init; } = 1000;
+
+    /// <summary>
+    /// How many digests of messages tracked by digest (real links) are remembered as seen (1,000,000, oldest
+    /// forgotten first). Simulated messages are tracked by seq and not counted here.
+    /// </summary>
+    public int MaxSeenDigests { get; init; } = 1_000_000;
+
+    /// <summary>Most digests or seqs listed in one <c>sync</c> frame; a larger full frontier is sent in pages (4,096).</summary>
+    public int MaxFrontierItemsPerFrame { get; init; } = 4096;
+
     /// <summary>Per-author trees (true), or plain Plumtree with one shared tree (false).</summary>
     public bool AuthorTrees { get; init; } = true;
 

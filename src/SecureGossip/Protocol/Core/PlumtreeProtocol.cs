@@ -17,6 +17,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private const long SyncTimer = 2;
     private const long FirstTaskTimer = 16;
     private const int MaxWantAttempts = 10;
+    private const long MaxAcceptedAgeMs = 12 * 60 * 60 * 1000L; // docs/PROTOCOL.md §9.5: a claimed age is clamped
 
     private readonly PlumtreeOptions _options;
     private readonly Dictionary<int, int> _slotOf = [];
@@ -33,6 +34,10 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private readonly Dictionary<long, (int Slot, MessageId[] Ids, int Attempt)> _wantTimers = [];
     private readonly Dictionary<int, TimeSpan> _changed = [];
     private readonly Dictionary<int, (int Last, int Previous)> _firstFrom = [];
+    // Allocated on first use: the simulator's nodes never need them, and 10,000 of them share one process.
+    private HashSet<UInt128>? _seenDigests;
+    private Queue<UInt128>? _seenDigestOrder;
+    private Dictionary<int, HashSet<int>>? _mentioned;
     private long _nextTimer = FirstTaskTimer;
     private bool _ihaveScheduled;
 
@@ -59,7 +64,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         int slot = SlotOf(neighbour);
         _up[slot] = true;
         _shared.Add(slot); // Plumtree: a new neighbour starts eager
-        context.Send(neighbour, new PlumtreeSync(Full: true, Frontier(onlyChanged: false, context.Now)));
+        SendFullFrontier(context, neighbour);
     }
 
     /// <inheritdoc/>
@@ -88,6 +93,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         _lazy[slot].Clear();
+        _mentioned?.Remove(slot);
     }
 
     /// <inheritdoc/>
@@ -96,6 +102,79 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         ArgumentNullException.ThrowIfNull(context);
         Accept(context, new PlumtreeMessage(message, payloadBytes, PlumtreeSendKind.Eager, 0, false), fromSlot: -1, own: true);
     }
+
+    /// <summary>
+    /// The local application published the message whose v1 <paramref name="line"/> is given (a real driver:
+    /// the line is what <c>msg</c> frames carry; <paramref name="message"/> is known by its digest).
+    /// </summary>
+    public void Publish(IGossipContext context, MessageId message, byte[] line)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(line);
+        Accept(context, new PlumtreeMessage(message, line.Length, PlumtreeSendKind.Eager, 0, false) { Line = line }, fromSlot: -1, own: true);
+    }
+
+    /// <summary>
+    /// A message accepted from outside the core's links (a v1 peer): it is retained and forwarded like any other,
+    /// and delivered. The caller has verified it; the call does nothing if it is already known.
+    /// </summary>
+    public void AcceptFromOutside(IGossipContext context, PlumtreeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Message.Author != context.Self && !IsSeen(message.Message))
+        {
+            Accept(context, message with { Kind = PlumtreeSendKind.Sync, Hops = 0 }, fromSlot: -1, own: false);
+        }
+    }
+
+    /// <summary>
+    /// Reloads a message kept across a restart (a store): retained and seen, as old as <paramref name="age"/>,
+    /// neither delivered nor forwarded. Call before the first link comes up.
+    /// </summary>
+    public void Restore(IGossipContext context, MessageId message, byte[] line, TimeSpan age)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(line);
+        if (IsSeen(message))
+        {
+            return;
+        }
+
+        MarkSeen(message);
+        Retain(context, message, new RetainedLine(message.Author, line.Length, 0, -1, PlumtreeSendKind.Sync, context.Now)
+        {
+            Line = line,
+            AgeAtAcceptanceMs = (long)Math.Clamp(age.TotalMilliseconds, 0, MaxAcceptedAgeMs),
+        });
+    }
+
+    /// <summary>Remembers a message as seen without retaining it (a store's seen ids): copies of it are duplicates.</summary>
+    public void MarkSeen(MessageId message)
+    {
+        if (message.HasDigest)
+        {
+            if ((_seenDigests ??= []).Add(message.Digest))
+            {
+                _seenDigestOrder ??= new();
+                _seenDigestOrder.Enqueue(message.Digest);
+                if (_seenDigestOrder.Count > _options.MaxSeenDigests)
+                {
+                    _seenDigests.Remove(_seenDigestOrder.Dequeue());
+                }
+            }
+        }
+        else
+        {
+            Seen(message.Author).Add(message.Sequence);
+        }
+    }
+
+    /// <summary>Whether the message is known: seen or retained (a copy of it would be a duplicate).</summary>
+    public bool IsKnown(MessageId message) => IsSeen(message);
+
+    /// <summary>How many messages are retained now (for statistics).</summary>
+    public int RetainedCount => _retained.Count;
 
     /// <inheritdoc/>
     public void FrameReceived(IGossipContext context, int fromNeighbour, IGossipFrame frame)
@@ -143,6 +222,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
         else if (timerId == SyncTimer)
         {
+            SweepRetained(context);
             SendDeltas(context);
             context.SetTimer(Jitter(context, _options.SyncInterval), SyncTimer);
         }
@@ -204,21 +284,21 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private void Accept(IGossipContext context, PlumtreeMessage message, int fromSlot, bool own)
     {
         MessageId id = message.Message;
-        Seen(id.Author).Add(id.Sequence);
+        MarkSeen(id);
         _changed[id.Author] = context.Now;
-        var retained = new Retained(message.PayloadBytes, message.Hops, fromSlot, message.Kind, context.Now);
+        Retained retained = message.Line is null
+            ? new Retained(id.Author, message.PayloadBytes, message.Hops, fromSlot, message.Kind, context.Now)
+            : new RetainedLine(id.Author, message.PayloadBytes, message.Hops, fromSlot, message.Kind, context.Now)
+            {
+                Line = message.Line,
+                AgeAtAcceptanceMs = Math.Clamp(message.AgeMs, 0, MaxAcceptedAgeMs),
+            };
         if (fromSlot >= 0)
         {
             retained.HaveAdd(fromSlot);
         }
 
-        _retained[id] = retained;
-        if (!_retainedByAuthor.TryGetValue(id.Author, out List<MessageId>? byAuthor))
-        {
-            _retainedByAuthor[id.Author] = byAuthor = [];
-        }
-
-        byAuthor.Add(id);
+        Retain(context, id, retained);
         if (!own)
         {
             context.Deliver(id, message.Hops);
@@ -244,11 +324,57 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
     }
 
+    /// <summary>Keeps a message for anti-entropy and grafts, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/>.</summary>
+    private void Retain(IGossipContext context, MessageId id, Retained retained)
+    {
+        _retained[id] = retained;
+        if (!_retainedByAuthor.TryGetValue(id.Author, out List<MessageId>? byAuthor))
+        {
+            _retainedByAuthor[id.Author] = byAuthor = [];
+        }
+
+        byAuthor.Add(id);
+        if (byAuthor.Count > _options.RetainCountPerAuthor)
+        {
+            _retained.Remove(byAuthor[0]);
+            byAuthor.RemoveAt(0);
+        }
+    }
+
+    /// <summary>Drops retained messages older than <see cref="PlumtreeOptions.RetainAge"/> (their seen state stays).</summary>
+    private void SweepRetained(IGossipContext context)
+    {
+        List<int>? emptied = null;
+        foreach ((int author, List<MessageId> ids) in _retainedByAuthor)
+        {
+            int expired = 0;
+            while (expired < ids.Count && AgeOf(context, _retained[ids[expired]]) >= _options.RetainAge)
+            {
+                _retained.Remove(ids[expired]);
+                expired++;
+            }
+
+            ids.RemoveRange(0, expired);
+            if (ids.Count == 0)
+            {
+                (emptied ??= []).Add(author);
+            }
+        }
+
+        foreach (int author in emptied ?? [])
+        {
+            _retainedByAuthor.Remove(author);
+        }
+    }
+
+    private static TimeSpan AgeOf(IGossipContext context, Retained retained) =>
+        context.Now - retained.AcceptedAt + TimeSpan.FromMilliseconds(retained.AgeAtAcceptanceMs);
+
     private void Forward(IGossipContext context, MessageId id, Retained retained, int fromSlot)
     {
         bool authorTree = _trees.TryGetValue(id.Author, out LinkSet? tree);
         LinkSet eager = tree ?? _shared;
-        var push = new PlumtreeMessage(id, retained.PayloadBytes, PlumtreeSendKind.Eager, retained.Hops + 1, authorTree);
+        PlumtreeMessage push = Outgoing(context, id, retained, PlumtreeSendKind.Eager, authorTree);
         for (int slot = 0; slot < _up.Count; slot++)
         {
             if (!_up[slot] || slot == fromSlot || retained.HaveContains(slot))
@@ -358,9 +484,9 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         if (graft.Id is MessageId id)
         {
-            if (_retained.ContainsKey(id))
+            if (_retained.TryGetValue(id, out Retained? retained))
             {
-                TreeFor(id.Author, create: false).Add(slot);
+                TreeFor(retained.Author, create: false).Add(slot);
                 SendRetained(context, slot, id, PlumtreeSendKind.Graft);
             }
 
@@ -385,13 +511,13 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         retained.Switched = true;
-        LinkSet tree = _options.AuthorTrees ? TreeFor(id.Author, create: true) : _shared;
+        LinkSet tree = _options.AuthorTrees ? TreeFor(retained.Author, create: true) : _shared;
         tree.Remove(announcer);
         tree.Remove(parent);
-        context.Send(_neighbourOf[announcer], new PlumtreeGraft(null, id.Author));
+        context.Send(_neighbourOf[announcer], new PlumtreeGraft(null, retained.Author));
         if (_up[parent])
         {
-            context.Send(_neighbourOf[parent], new PlumtreePrune(id.Author, Optimisation: _options.AuthorTrees));
+            context.Send(_neighbourOf[parent], new PlumtreePrune(retained.Author, Optimisation: _options.AuthorTrees));
         }
     }
 
@@ -399,9 +525,16 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         if (_retained.TryGetValue(id, out Retained? retained) && _up[slot])
         {
-            context.Send(_neighbourOf[slot], new PlumtreeMessage(id, retained.PayloadBytes, kind, retained.Hops + 1, _trees.ContainsKey(id.Author)));
+            context.Send(_neighbourOf[slot], Outgoing(context, id, retained, kind, _trees.ContainsKey(retained.Author)));
         }
     }
+
+    private static PlumtreeMessage Outgoing(IGossipContext context, MessageId id, Retained retained, PlumtreeSendKind kind, bool authorTree) =>
+        new(id.HasDigest ? MessageId.FromDigest(retained.Author, id.Digest) : id, retained.PayloadBytes, kind, retained.Hops + 1, authorTree)
+        {
+            Line = retained.Line,
+            AgeMs = retained.Line is null ? 0 : (long)AgeOf(context, retained).TotalMilliseconds,
+        };
 
     private void SendDeltas(IGossipContext context)
     {
@@ -416,30 +549,52 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             return;
         }
 
-        var delta = new PlumtreeSync(Full: false, Frontier(onlyChanged: true, context.Now));
+        List<PlumtreeSync> delta = Frontier(context, onlyChanged: true);
         for (int slot = 0; slot < _up.Count; slot++)
         {
             if (_up[slot])
             {
-                context.Send(_neighbourOf[slot], delta);
+                foreach (PlumtreeSync frame in delta)
+                {
+                    context.Send(_neighbourOf[slot], frame);
+                }
             }
+        }
+    }
+
+    private void SendFullFrontier(IGossipContext context, int neighbour)
+    {
+        foreach (PlumtreeSync frame in Frontier(context, onlyChanged: false))
+        {
+            context.Send(neighbour, frame);
         }
     }
 
     /// <summary>§9.3: send what the peer lacks; after a delta, ask (after the grace) for what we lack.</summary>
     private void OnSync(IGossipContext context, int slot, PlumtreeSync sync)
     {
-        var mentioned = new HashSet<int>();
+        HashSet<int>? mentioned = null;
+        if (sync.Full && !(_mentioned ??= []).TryGetValue(slot, out mentioned))
+        {
+            _mentioned[slot] = mentioned = [];
+        }
+
         var wanted = new List<MessageId>();
         foreach (PlumtreeFrontierEntry entry in sync.Entries)
         {
-            mentioned.Add(entry.Author);
+            mentioned?.Add(entry.Author);
+            if (entry.Digests is { } digests)
+            {
+                OnDigestEntry(context, slot, sync.Full, entry.Author, digests, wanted);
+                continue;
+            }
+
             var peerAbove = new HashSet<long>(entry.Above);
             if (_retainedByAuthor.TryGetValue(entry.Author, out List<MessageId>? mine))
             {
                 foreach (MessageId id in mine)
                 {
-                    bool peerHas = id.Sequence < entry.Floor || peerAbove.Contains(id.Sequence);
+                    bool peerHas = id.HasDigest || id.Sequence < entry.Floor || peerAbove.Contains(id.Sequence);
                     Retained retained = _retained[id];
                     if (!peerHas && !retained.HaveContains(slot) && (sync.Full || context.Now - retained.AcceptedAt >= _options.SyncGrace))
                     {
@@ -460,7 +615,8 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                     }
                 }
 
-                for (long seq = seen.Floor; seq < entry.Floor; seq++)
+                // Seqs below the peer's floor that we lack; bounded, so a forged floor cannot make us loop.
+                for (long seq = seen.Floor; seq < entry.Floor && wanted.Count < _options.MaxFrontierItemsPerFrame; seq++)
                 {
                     if (!seen.Contains(seq))
                     {
@@ -470,16 +626,20 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             }
         }
 
-        if (sync.Full)
+        if (sync.Full && sync.End)
         {
-            // Authors the peer did not mention: it has none of their messages.
+            // Authors the peer did not mention in any page: it has none of their messages.
+            _mentioned!.Remove(slot);
             foreach ((int author, List<MessageId> ids) in _retainedByAuthor)
             {
-                if (!mentioned.Contains(author))
+                if (!mentioned!.Contains(author))
                 {
                     foreach (MessageId id in ids)
                     {
-                        SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                        if (!_retained[id].HaveContains(slot))
+                        {
+                            SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                        }
                     }
                 }
             }
@@ -493,13 +653,92 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
     }
 
-    private PlumtreeFrontierEntry[] Frontier(bool onlyChanged, TimeSpan now)
+    /// <summary>
+    /// An author tracked by digest (§9.1, legacy authors): a full entry lists every digest the peer retains, so
+    /// it lacks our retained ones not listed; a delta lists only recent ones, from which we learn what we lack.
+    /// </summary>
+    private void OnDigestEntry(IGossipContext context, int slot, bool full, int author, UInt128[] digests, List<MessageId> wanted)
     {
-        IEnumerable<int> authors = onlyChanged ? _changed.Keys : _seen.Keys;
-        return [.. authors.Select(a => _seen[a].ToEntry(a))];
+        if (full && _retainedByAuthor.TryGetValue(author, out List<MessageId>? mine))
+        {
+            var peerHas = new HashSet<UInt128>(digests);
+            foreach (MessageId id in mine)
+            {
+                if (id.HasDigest && !peerHas.Contains(id.Digest) && !_retained[id].HaveContains(slot))
+                {
+                    SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                }
+            }
+        }
+
+        if (!full && author != context.Self)
+        {
+            foreach (UInt128 digest in digests)
+            {
+                MessageId id = MessageId.FromDigest(author, digest);
+                if (!IsSeen(id) && !_missing.ContainsKey(id))
+                {
+                    wanted.Add(id);
+                }
+            }
+        }
     }
 
-    private bool IsSeen(MessageId id) => _seen.TryGetValue(id.Author, out SeenSeqs? seen) && seen.Contains(id.Sequence);
+    /// <summary>
+    /// The frontier (§9.1) as frames of at most <see cref="PlumtreeOptions.MaxFrontierItemsPerFrame"/> items: seq
+    /// entries for authors tracked by seq, the retained digests for authors tracked by digest (a delta: only those
+    /// accepted within the sync windows). A full frontier is always at least one frame, the last marked End.
+    /// </summary>
+    private List<PlumtreeSync> Frontier(IGossipContext context, bool onlyChanged)
+    {
+        var entries = new List<PlumtreeFrontierEntry>();
+        IEnumerable<int> seqAuthors = onlyChanged ? _changed.Keys.Where(_seen.ContainsKey) : _seen.Keys;
+        foreach (int author in seqAuthors)
+        {
+            entries.Add(_seen[author].ToEntry(author));
+        }
+
+        TimeSpan window = _options.SyncInterval * _options.SyncWindows;
+        IEnumerable<int> digestAuthors = onlyChanged ? _changed.Keys.Where(_retainedByAuthor.ContainsKey) : _retainedByAuthor.Keys;
+        foreach (int author in digestAuthors)
+        {
+            UInt128[] digests = [.. _retainedByAuthor[author]
+                .Where(id => id.HasDigest && (!onlyChanged || context.Now - _retained[id].AcceptedAt <= window))
+                .Select(id => id.Digest)];
+            if (digests.Length > 0)
+            {
+                entries.Add(PlumtreeFrontierEntry.ForDigests(author, digests));
+            }
+        }
+
+        var frames = new List<PlumtreeSync>();
+        var page = new List<PlumtreeFrontierEntry>();
+        int items = 0;
+        foreach (PlumtreeFrontierEntry entry in entries)
+        {
+            int size = 1 + entry.Above.Length + (entry.Digests?.Length ?? 0);
+            if (page.Count > 0 && items + size > _options.MaxFrontierItemsPerFrame)
+            {
+                frames.Add(new PlumtreeSync(!onlyChanged, [.. page]) { End = false });
+                page.Clear();
+                items = 0;
+            }
+
+            page.Add(entry);
+            items += size;
+        }
+
+        if (page.Count > 0 || !onlyChanged)
+        {
+            frames.Add(new PlumtreeSync(!onlyChanged, [.. page]));
+        }
+
+        return frames;
+    }
+
+    private bool IsSeen(MessageId id) => id.HasDigest
+        ? _seenDigests?.Contains(id.Digest) == true || _retained.ContainsKey(id)
+        : _seen.TryGetValue(id.Author, out SeenSeqs? seen) && seen.Contains(id.Sequence);
 
     private SeenSeqs Seen(int author)
     {
@@ -549,8 +788,24 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
     private static TimeSpan Jitter(IGossipContext context, TimeSpan interval) => interval * (0.9 + (0.2 * context.Random.NextDouble()));
 
-    private sealed class Retained(int payloadBytes, int hops, int arrivalSlot, PlumtreeSendKind kind, TimeSpan acceptedAt)
+    /// <summary>A retained message of a real link: its line (shared by every frame that carries it) and claimed age.</summary>
+    private sealed class RetainedLine(int author, int payloadBytes, int hops, int arrivalSlot, PlumtreeSendKind kind, TimeSpan acceptedAt)
+        : Retained(author, payloadBytes, hops, arrivalSlot, kind, acceptedAt)
     {
+        public override byte[]? Line { get; init; }
+
+        public override long AgeAtAcceptanceMs { get; init; }
+    }
+
+    private class Retained(int author, int payloadBytes, int hops, int arrivalSlot, PlumtreeSendKind kind, TimeSpan acceptedAt)
+    {
+        public int Author { get; } = author;
+
+        /// <summary>The v1 line on real links, null in the simulator.</summary>
+        public virtual byte[]? Line { get => null; init => throw new NotSupportedException(); }
+
+        public virtual long AgeAtAcceptanceMs { get => 0; init => throw new NotSupportedException(); }
+
         public int PayloadBytes { get; } = payloadBytes;
 
         public int Hops { get; } = hops;

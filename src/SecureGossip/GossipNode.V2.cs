@@ -1,0 +1,216 @@
+using System.Runtime.CompilerServices;
+using SecureGossip.Protocol;
+using SecureGossip.Protocol.Core;
+using SecureGossip.Storage;
+
+namespace SecureGossip;
+
+/// <summary>
+/// Protocol v2 on real links (docs/PROTOCOL.md): the IO-free <see cref="PlumtreeProtocol"/> core, driven by this
+/// node. The core lives on the commit loop: every event for it (a link that negotiated v2, a control frame, a
+/// timer, an accepted or published message) runs there, in order, so it needs no lock. Messages still pass the
+/// node's own receive path (dedup by id before verification, one verification, in-order commit); the core only
+/// decides where each accepted message goes next on v2 links and what a reconnecting peer lacks.
+/// </summary>
+public sealed partial class GossipNode
+{
+    private readonly V2Authors? _v2Authors;
+    private readonly CoreDriver? _core;
+
+    /// <summary>Runs <paramref name="work"/> on the commit loop, after everything queued before it.</summary>
+    private void PostCore(Action work)
+    {
+        VerifyJob job = RentJob();
+        job.CoreWork = work;
+        if (!_commits.Writer.TryWrite(job))
+        {
+            ReturnJob(job); // the node is shutting down
+        }
+    }
+
+    private int AuthorIndex(AuthorState author)
+    {
+        if (author.V2Index < 0)
+        {
+            author.V2Index = _v2Authors!.Intern(author.Name);
+        }
+
+        return author.V2Index;
+    }
+
+    /// <summary>A copy that the receive path found to be a duplicate: the core learns the sender has it (and prunes, for tree traffic).</summary>
+    private void CoreDuplicate(PeerLink? link, PlumtreeMessage? frame, int author, UInt128 id, bool onCommitLoop)
+    {
+        if (_core is null || link is null || frame is null)
+        {
+            return;
+        }
+
+        PlumtreeMessage copy = frame with { Message = MessageId.FromDigest(author, id) };
+        if (onCommitLoop)
+        {
+            _core.Received(link, copy);
+        }
+        else
+        {
+            PostCore(() => _core.Received(link, copy));
+        }
+    }
+
+    /// <summary>On the commit loop: an accepted message goes to the core, which forwards it on v2 links.</summary>
+    private void CoreAccepted(VerifyJob job, AuthorState author)
+    {
+        if (_core is null)
+        {
+            return;
+        }
+
+        MessageId id = MessageId.FromDigest(AuthorIndex(author), job.Id);
+        if (job.V2Frame is { } frame && job.Source is { CoreId: > 0 } source)
+        {
+            _core.Received(source, frame with { Message = id, Line = job.StoredLine });
+        }
+        else
+        {
+            _core.Protocol.AcceptFromOutside(_core, new PlumtreeMessage(id, job.StoredLine!.Length, PlumtreeSendKind.Sync, 0, false) { Line = job.StoredLine });
+        }
+    }
+
+    private void StoreAccepted(VerifyJob job, AuthorState author)
+    {
+        if (_options.Store is not { } store)
+        {
+            return;
+        }
+
+        try
+        {
+            store.Add(new StoredMessage(job.Id, author.Name, job.SignedSeq ?? job.Seq, Own: false, _options.TimeProvider.GetUtcNow(), job.StoredLine!), durable: false);
+        }
+        catch (Exception e)
+        {
+            Log.StoreFailed(_logger, e);
+        }
+    }
+
+    /// <summary>Loads the store at construction: the next seq, the ids seen and (for v2) the retained messages.</summary>
+    private void LoadStore()
+    {
+        if (_options.Store is not { } store)
+        {
+            return;
+        }
+
+        DateTimeOffset now = _options.TimeProvider.GetUtcNow();
+        GossipStoreSnapshot snapshot = store.Load(now, _options.Retention);
+        _nextSeq = Math.Max(_nextSeq, snapshot.NextSequence);
+        if (_core is not null)
+        {
+            foreach (StoredMessage message in snapshot.Retained)
+            {
+                TimeSpan age = now - message.AcceptedAt;
+                _core.Protocol.Restore(_core, MessageId.FromDigest(_v2Authors!.Intern(message.Author), message.Id), message.Line, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+            }
+        }
+
+        foreach (UInt128 id in snapshot.SeenIds)
+        {
+            RememberId(id);
+            _core?.Protocol.MarkSeen(MessageId.FromDigest(MessageId.UnknownAuthor, id));
+        }
+    }
+
+    /// <summary>The core's view of this node: its links, clock and timers.</summary>
+    private sealed class CoreDriver : IGossipContext
+    {
+        private readonly GossipNode _node;
+        private readonly long _start;
+        private readonly Dictionary<int, PeerLink> _links = [];
+        private int _nextLinkId;
+
+        public CoreDriver(GossipNode node, PlumtreeOptions options)
+        {
+            _node = node;
+            _start = node._options.TimeProvider.GetTimestamp();
+            Self = node._v2Authors!.Intern(node.Keys.Public);
+            Protocol = new PlumtreeProtocol(options);
+        }
+
+        public PlumtreeProtocol Protocol { get; }
+
+        public int Self { get; }
+
+        public TimeSpan Now => _node._options.TimeProvider.GetElapsedTime(_start);
+
+        public Random Random { get; } = new();
+
+        public void LinkUp(PeerLink link)
+        {
+            if (link.CoreId != 0 || link.Completion.IsCompleted)
+            {
+                return;
+            }
+
+            link.CoreId = ++_nextLinkId;
+            _links[link.CoreId] = link;
+            Protocol.NeighbourUp(this, link.CoreId);
+        }
+
+        public void LinkDown(PeerLink link)
+        {
+            if (link.CoreId != 0 && _links.Remove(link.CoreId))
+            {
+                Protocol.NeighbourDown(this, link.CoreId);
+            }
+        }
+
+        public void Received(PeerLink link, IGossipFrame frame)
+        {
+            if (link.CoreId != 0 && _links.ContainsKey(link.CoreId))
+            {
+                Protocol.FrameReceived(this, link.CoreId, frame);
+            }
+        }
+
+        public void Send(int neighbour, IGossipFrame frame)
+        {
+            if (!_links.TryGetValue(neighbour, out PeerLink? link))
+            {
+                return;
+            }
+
+            if (frame is PlumtreeMessage { Kind: PlumtreeSendKind.Sync } message)
+            {
+                link.EnqueueBulk(message); // paced: encoded when the link has nothing live to send
+            }
+            else
+            {
+                link.Enqueue([V2Frames.Encode(frame, _node._v2Authors!)]);
+            }
+        }
+
+        public void SetTimer(TimeSpan delay, long timerId)
+        {
+            var state = new StrongBox<(CoreDriver Driver, long Id)>((this, timerId));
+            _node._options.TimeProvider.CreateTimer(
+                static s =>
+                {
+                    var (driver, id) = ((StrongBox<(CoreDriver, long)>)s!).Value;
+                    driver._node.PostCore(() => driver.Protocol.Timer(driver, id));
+                },
+                state,
+                delay,
+                Timeout.InfiniteTimeSpan);
+        }
+
+        public void Deliver(MessageId message, int hops)
+        {
+            // The node delivers on commit, before the core hears of the message.
+        }
+
+        public void CountVerify()
+        {
+            // The node verifies (and counts) before the core hears of the message.
+        }
+    }
+}

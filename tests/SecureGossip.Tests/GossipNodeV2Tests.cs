@@ -1,0 +1,322 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using SecureGossip.Crypto;
+using SecureGossip.Storage;
+using SecureGossip.Tests.TestSupport;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Tests;
+
+/// <summary>
+/// Protocol v2 on real links (docs/PROTOCOL.md): the core drives dissemination and anti-entropy between nodes
+/// that both announce v2. Clocks are fake and never advanced unless a test says so: nothing here depends on a
+/// round or a timer, only on what the links carry.
+/// </summary>
+public sealed class GossipNodeV2Tests : IDisposable
+{
+    private readonly FakeTimeProvider _clock = new();
+    private readonly List<GossipNode> _nodes = [];
+    private readonly string _directory = Directory.CreateTempSubdirectory("sg-v2-").FullName;
+
+    [Fact]
+    public async Task Two_v2_nodes_exchange_nothing_but_v2_frames_once_their_hellos_crossed()
+    {
+        GossipNode a = V2Node(), b = V2Node();
+        var inbox = Gossip.Watch(b);
+        Gossip.Link(a, b);
+        await Gossip.WaitUntilAsync(() => a.Peers is [{ Version: 2 }] && b.Peers is [{ Version: 2 }]);
+
+        a.PublishJson("{\"over\":\"v2\"}");
+
+        Assert.Equal("{\"over\":\"v2\"}", (await inbox.WaitForAsync(1))[0].ToString());
+        GossipNodeStatistics atB = b.Statistics;
+        Assert.Equal(atB.LinesReceived, atB.V2FramesReceived); // the hello, a sync and the msg frame: no v1 line
+        Assert.Equal(0, atB.DroppedMalformed);
+    }
+
+    [Fact]
+    public async Task In_a_mesh_each_message_reaches_each_node_once_after_the_first_flood_built_the_tree()
+    {
+        // 12 nodes, each linked to its ring neighbours and to the node opposite: 3 links each, 18 links.
+        const int count = 12;
+        // A real clock: lazy announcements and grafts repair what concurrent prunes cut (a frozen clock cannot).
+        GossipNode[] nodes = [.. Enumerable.Range(0, count).Select(_ => V2Node(clock: TimeProvider.System))];
+        var links = new HashSet<(int, int)>();
+        for (int i = 0; i < count; i++)
+        {
+            links.Add((Math.Min(i, (i + 1) % count), Math.Max(i, (i + 1) % count)));
+            links.Add((Math.Min(i, (i + (count / 2)) % count), Math.Max(i, (i + (count / 2)) % count)));
+        }
+
+        foreach ((int x, int y) in links)
+        {
+            Gossip.Link(nodes[x], nodes[y]);
+        }
+
+        await Gossip.WaitUntilAsync(() => nodes.All(n => n.Peers.Count == 3));
+        await Gossip.WaitForV2Async(nodes);
+        Gossip.Inbox[] inboxes = [.. nodes.Skip(1).Select(Gossip.Watch)];
+
+        // The first messages flood every link; duplicates prune the links they came over.
+        for (int n = 1; n <= 10; n++)
+        {
+            nodes[0].PublishJson($"{{\"n\":{n}}}");
+            await Task.WhenAll(inboxes.Select(i => i.WaitForAsync(n)));
+        }
+
+        long duplicatesBefore = nodes.Sum(n => n.Statistics.DroppedOld);
+        for (int n = 11; n <= 30; n++)
+        {
+            nodes[0].PublishJson($"{{\"n\":{n}}}");
+            await Task.WhenAll(inboxes.Select(i => i.WaitForAsync(n)));
+        }
+
+        // A flood would bring each of the 220 deliveries 1.5 more copies on this graph; the tree, almost none.
+        long duplicates = nodes.Sum(n => n.Statistics.DroppedOld) - duplicatesBefore;
+        Assert.True(duplicatesBefore > 0, "the first flood should have produced duplicates (and prunes)");
+        Assert.True(duplicates <= 22, $"{duplicates} duplicate copies for 220 deliveries");
+        Assert.All(inboxes, i => Assert.Equal(30, i.Messages.Select(m => m.ToString()).Distinct().Count()));
+    }
+
+    [Fact]
+    public async Task A_late_joiner_over_tcp_receives_the_retained_history_once()
+    {
+        GossipNode early = V2Node();
+        for (int n = 0; n < 30; n++)
+        {
+            early.PublishJson($"{{\"n\":{n}}}");
+        }
+
+        GossipNode late = V2Node();
+        var inbox = Gossip.Watch(late);
+        await using var _ = await LinkOverTcpAsync(early, late);
+
+        IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(30);
+        Assert.Equal(Enumerable.Range(0, 30).Select(n => $"{{\"n\":{n}}}").Order(), got.Select(m => m.ToString()).Order());
+        await late.WhenIdleAsync();
+        Assert.Equal(30, late.Statistics.MessagesAccepted);
+        Assert.Equal(0, late.Statistics.DroppedOld);
+    }
+
+    [Fact]
+    public async Task Retention_by_count_bounds_what_a_late_joiner_gets_to_the_newest_per_author()
+    {
+        GossipNode early = V2Node(retention: new GossipRetention { MaxPerAuthor = 10 });
+        for (int n = 0; n < 25; n++)
+        {
+            early.PublishJson($"{{\"n\":{n}}}");
+        }
+
+        GossipNode late = V2Node();
+        var inbox = Gossip.Watch(late);
+        Gossip.Link(early, late);
+
+        IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(10);
+        await Gossip.WaitUntilAsync(() => early.Statistics.LinesSent >= 12); // hello, sync, 10 messages
+        await late.WhenIdleAsync();
+        Assert.Equal(Enumerable.Range(15, 10).Select(n => $"{{\"n\":{n}}}").Order(), inbox.Messages.Select(m => m.ToString()).Order());
+        Assert.Equal(10, got.Count);
+    }
+
+    [Fact]
+    public async Task Retention_by_age_stops_serving_messages_once_they_are_older_than_the_limit()
+    {
+        GossipNode early = V2Node(retention: new GossipRetention { MaxAge = TimeSpan.FromMinutes(1) });
+        early.PublishJson("{\"old\":true}");
+        await early.WhenIdleAsync(); // the core has it (it hears of a publish on the commit loop)
+        _clock.Advance(TimeSpan.FromMinutes(2)); // the core's sweep runs on its sync timer
+        await early.WhenIdleAsync();
+        early.PublishJson("{\"old\":false}");
+
+        GossipNode late = V2Node();
+        var inbox = Gossip.Watch(late);
+        Gossip.Link(early, late);
+
+        Assert.Equal("{\"old\":false}", (await inbox.WaitForAsync(1))[0].ToString());
+        await Gossip.WaitUntilAsync(() => late.Peers is [{ Version: 2 }]);
+        await late.WhenIdleAsync();
+        Assert.Single(inbox.Messages);
+    }
+
+    [Fact]
+    public async Task A_healed_partition_converges_with_nothing_lost_and_nothing_delivered_twice()
+    {
+        GossipNode a = V2Node(), b = V2Node(), c = V2Node();
+        Gossip.Link(a, b);
+        CancellationTokenSource cut = CuttableLink(b, c);
+        await Gossip.WaitUntilAsync(() => b.Peers.Count == 2 && b.Peers.All(p => p.Version == 2));
+        var atA = Gossip.Watch(a);
+        var atB = Gossip.Watch(b);
+        var atC = Gossip.Watch(c);
+
+        await cut.CancelAsync();
+        await Gossip.WaitUntilAsync(() => b.Peers.Count == 1 && c.Peers.Count == 0);
+        for (int n = 0; n < 5; n++)
+        {
+            a.PublishJson($"{{\"a\":{n}}}");
+            c.PublishJson($"{{\"c\":{n}}}");
+        }
+
+        await atB.WaitForAsync(5); // A's side got A's messages; C's are stuck on the other side
+        CuttableLink(b, c);
+
+        Assert.Equal(5, (await atA.WaitForAsync(5)).Count(m => m.Author == c.Keys.Public));
+        Assert.Equal(10, (await atB.WaitForAsync(10)).Count);
+        Assert.Equal(5, (await atC.WaitForAsync(5)).Count(m => m.Author == a.Keys.Public));
+        await Task.WhenAll(a.WhenIdleAsync(), b.WhenIdleAsync(), c.WhenIdleAsync());
+        foreach (Gossip.Inbox inbox in new[] { atA, atB, atC })
+        {
+            Assert.Equal(inbox.Messages.Count, inbox.Messages.Select(m => (m.Author, m.Sequence)).Distinct().Count());
+        }
+
+        Assert.Equal(5, atA.Messages.Count);
+        Assert.Equal(5, atC.Messages.Count);
+    }
+
+    [Fact]
+    public async Task A_node_restarted_on_its_store_continues_its_seq_remembers_what_it_saw_and_serves_its_history()
+    {
+        string path = Path.Combine(_directory, "node.db");
+        using GossipKeys keys = GossipKeys.Generate();
+        GossipNode stranger = V2Node();
+        stranger.PublishJson(Encoding.UTF8.GetBytes("{\"from\":\"stranger\"}"), out byte[] strangerLine);
+
+        await using (GossipNode first = V2Node(keys, path))
+        {
+            first.PublishJson("{\"n\":0}");
+            first.PublishJson("{\"n\":1}");
+            var inbox = Gossip.Watch(first);
+            await first.HandleLineAsync(new ReadOnlySequence<byte>(strangerLine), CancellationToken.None);
+            await inbox.WaitForAsync(1);
+        }
+
+        GossipNode second = V2Node(keys, path);
+        var again = Gossip.Watch(second);
+        GossipMessage next = second.PublishJson("{\"n\":2}");
+        Assert.Equal(2, next.Sequence);
+
+        await second.HandleLineAsync(new ReadOnlySequence<byte>(strangerLine), CancellationToken.None);
+        await second.WhenIdleAsync();
+        Assert.Empty(again.Messages); // seen before the restart: not delivered twice
+        Assert.Equal(1, second.Statistics.DroppedOld);
+
+        GossipNode late = V2Node();
+        var atLate = Gossip.Watch(late);
+        Gossip.Link(second, late);
+        IReadOnlyList<GossipMessage> history = await atLate.WaitForAsync(4);
+        Assert.Equal(
+            ["{\"from\":\"stranger\"}", "{\"n\":0}", "{\"n\":1}", "{\"n\":2}"],
+            history.Select(m => m.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Malformed_v2_frames_on_a_v2_link_are_dropped_and_counted_and_the_link_keeps_working()
+    {
+        GossipNode node = V2Node();
+        var inbox = Gossip.Watch(node);
+        GossipNode author = V2Node();
+        author.PublishJson(Encoding.UTF8.GetBytes("{\"valid\":true}"), out byte[] line);
+        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(theirs);
+        PipeWriter output = mine.Output;
+
+        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        string[] garbage =
+        [
+            "{\"sg2\":\"ihave\",\"i\":[[\"not base64\",1]]}",
+            "{\"sg2\":\"msg\",\"k\":\"x\",\"m\":{}}",
+            "{\"sg2\":\"graft\"}",
+            "{\"sg2\":\"nonsense\"}",
+            "{\"sg2\":\"sync\",\"s\":7}",
+            "{\"sg2\":\"msg\",\"k\":\"e\",\"data\":{},\"m\":{}}",
+        ];
+        await output.WriteAsync(Encoding.UTF8.GetBytes(hello + "\n" + string.Join("\n", garbage) + "\n"));
+        await output.WriteAsync(Encoding.UTF8.GetBytes("{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + Encoding.UTF8.GetString(line) + "}\n"));
+
+        Assert.Equal("{\"valid\":true}", (await inbox.WaitForAsync(1))[0].ToString());
+        await node.WhenIdleAsync();
+        Assert.True(node.Statistics.DroppedMalformed >= garbage.Length - 1, $"dropped {node.Statistics.DroppedMalformed}");
+        Assert.Equal(1, node.Statistics.MessagesAccepted);
+        await mine.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_replayed_msg_frame_with_another_envelope_seq_is_dropped_without_verification()
+    {
+        GossipNode node = V2Node();
+        var inbox = Gossip.Watch(node);
+        GossipNode author = V2Node();
+        author.PublishJson(Encoding.UTF8.GetBytes("{\"once\":true}"), out byte[] line);
+        string replayed = Encoding.UTF8.GetString(line).Replace("\"seq\":0}", "\"seq\":99}", StringComparison.Ordinal);
+        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(theirs);
+
+        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(
+            hello + "\n" +
+            "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + Encoding.UTF8.GetString(line) + "}\n" +
+            "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + replayed + "}\n"));
+
+        await inbox.WaitForAsync(1);
+        await Gossip.WaitUntilAsync(() => node.Statistics.DroppedOld == 1);
+        await node.WhenIdleAsync();
+        Assert.Single(inbox.Messages);
+        Assert.Equal(1, node.Statistics.SignaturesVerified);
+        await mine.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        Task.WhenAll(_nodes.Select(n => n.DisposeAsync().AsTask())).GetAwaiter().GetResult();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private GossipNode V2Node(GossipKeys? keys = null, string? storePath = null, GossipRetention? retention = null, TimeProvider? clock = null)
+    {
+        var node = new GossipNode(new GossipNodeOptions
+        {
+            TimeProvider = clock ?? _clock,
+            AnnounceV2 = true,
+            Keys = keys,
+            Store = storePath is null ? null : new SqliteGossipStore(storePath, _clock),
+            OwnsStore = true,
+            Retention = retention ?? new GossipRetention(),
+        });
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static CancellationTokenSource CuttableLink(GossipNode a, GossipNode b)
+    {
+        var cut = new CancellationTokenSource();
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        _ = a.RunConnectionAsync(left, cut.Token);
+        _ = b.RunConnectionAsync(right, cut.Token);
+        return cut;
+    }
+
+    private static async Task<IAsyncDisposable> LinkOverTcpAsync(GossipNode server, GossipNode client)
+    {
+        TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        var stop = new CancellationTokenSource();
+        Task serving = listener.ServeAsync(server, cancellationToken: stop.Token);
+        Task connecting = TcpGossipClient.MaintainAsync(client, new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), cancellationToken: stop.Token);
+        await Gossip.WaitUntilAsync(() => server.Peers.Count == 1 && client.Peers.Count == 1);
+        return new Teardown(async () =>
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(serving, connecting);
+            await listener.DisposeAsync();
+            stop.Dispose();
+        });
+    }
+
+    private sealed class Teardown(Func<Task> teardown) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await teardown();
+    }
+}
