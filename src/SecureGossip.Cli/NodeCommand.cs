@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SecureGossip.Crypto;
 using SecureGossip.Protocol;
+using SecureGossip.Storage;
 using SecureGossip.Transports;
 
 namespace SecureGossip.Cli;
@@ -26,10 +27,11 @@ internal static class NodeCommand
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
         var byId = new Option<bool>("--dedup-by-id") { Description = "Accept each signed message once by its id, whatever its seq: replay-proof and order-free (a JS author's byte-identical repeats are delivered once)." };
         var signSeq = new Option<bool>("--sign-seq") { Description = "Sign each message's seq inside its payload as \"$sg\":{\"seq\":n} (JS peers accept it and see the member)." };
-        var announce = new Option<bool>("--announce-v2") { Description = "Send the protocol v2 hello on every connection (JS peers drop it); links still speak v1." };
+        var announce = new Option<bool>("--announce-v2", "--v2") { Description = "Speak protocol v2 (docs/PROTOCOL.md) with peers that announce it too: trees instead of flooding, history for late joiners. JS peers drop the hello and stay on v1." };
+        var store = new Option<string?>("--store") { Description = "SQLite file (created if missing) that keeps this node's seq, the ids it has seen and the messages it retains across restarts." };
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
-            listen, connect, keys, interval, verbose, announce, byId, signSeq,
+            listen, connect, keys, interval, verbose, announce, byId, signSeq, store,
         };
 
         command.Validators.Add(result =>
@@ -63,6 +65,7 @@ internal static class NodeCommand
                 parseResult.GetValue(announce),
                 parseResult.GetValue(byId),
                 parseResult.GetValue(signSeq),
+                parseResult.GetValue(store),
                 stop.Token);
 
             void Stop(PosixSignalContext context)
@@ -74,7 +77,7 @@ internal static class NodeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, bool announceV2, bool deduplicateById, bool signSequence, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, bool announceV2, bool deduplicateById, bool signSequence, string? storePath, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -99,9 +102,31 @@ internal static class NodeCommand
             return 1;
         }
 
+        SqliteGossipStore? nodeStore;
+        try
+        {
+            nodeStore = storePath is null ? null : new SqliteGossipStore(storePath, loggerFactory: loggerFactory);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"error: cannot use store {storePath}: {e.Message}");
+            nodeKeys.Dispose();
+            return 1;
+        }
+
         using (nodeKeys)
         {
-            await using var node = new GossipNode(new GossipNodeOptions { Keys = nodeKeys, Interval = interval, LoggerFactory = loggerFactory, AnnounceV2 = announceV2, DeduplicateById = deduplicateById, SignSequence = signSequence });
+            await using var node = new GossipNode(new GossipNodeOptions
+            {
+                Keys = nodeKeys,
+                Interval = interval,
+                LoggerFactory = loggerFactory,
+                AnnounceV2 = announceV2,
+                DeduplicateById = deduplicateById,
+                SignSequence = signSequence,
+                Store = nodeStore,
+                OwnsStore = true,
+            });
             logger.LogInformation("Public key {Public}", nodeKeys.Public);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

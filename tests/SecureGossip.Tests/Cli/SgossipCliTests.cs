@@ -115,6 +115,43 @@ public sealed partial class SgossipCliTests
         Assert.DoesNotContain(lines, l => l.StartsWith("peer3 received", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task V2_nodes_with_a_store_serve_history_to_a_late_peer_and_continue_their_seq_after_a_restart()
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("sgossip-store-");
+        try
+        {
+            string keys = Path.Combine(directory.FullName, "a.keys"), store = Path.Combine(directory.FullName, "a.db");
+            int port = FreePort();
+            string[] arguments = ["node", "--listen", $"127.0.0.1:{port}", "--v2", "--keys", keys, "--store", store];
+            ChildProcess first = Sgossip(arguments);
+            await first.WaitForStderrAsync(l => ListeningPattern().IsMatch(l));
+            await first.WriteLineAsync("{\"n\":0}");
+            await first.WriteLineAsync("{\"n\":1}");
+
+            // A late peer gets both from the node's retained history (no round ever sends it to a v2 peer).
+            await using ChildProcess late = Sgossip("node", "--connect", $"127.0.0.1:{port}", "--v2");
+            string[] history = [await late.ReadLineAsync(), await late.ReadLineAsync()];
+            Assert.Equal(["{\"n\":0}", "{\"n\":1}"], history.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("data").GetRawText()).Order(StringComparer.Ordinal));
+            Assert.Equal(0, await first.TerminateAsync());
+            await first.DisposeAsync();
+
+            // Restarted on its store: the seq goes on, and the peer (reconnecting by itself) is not sent the history again.
+            await using ChildProcess second = Sgossip(arguments);
+            await second.WaitForStderrAsync(l => ListeningPattern().IsMatch(l));
+            await second.WriteLineAsync("{\"n\":2}");
+            using JsonDocument next = JsonDocument.Parse(await late.ReadLineAsync());
+            Assert.Equal("{\"n\":2}", next.RootElement.GetProperty("data").GetRawText());
+            Assert.Equal(2, next.RootElement.GetProperty("seq").GetInt32());
+            Assert.Equal(0, await second.TerminateAsync());
+            Assert.Equal(0, await late.TerminateAsync());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--interval", "0", "--interval must be a positive")]
     [InlineData("--connect", "nowhere", "is not HOST:PORT")]
