@@ -111,6 +111,87 @@ public sealed class JsInteropTests
     }
 
     [Fact]
+    public async Task In_a_JS_v2_v2_JS_line_messages_cross_the_v2_link_both_ways_with_their_signatures_intact()
+    {
+        var options = () => new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(20), AnnounceV2 = true };
+        await using var n1 = new GossipNode(options());
+        await using var n2 = new GossipNode(options());
+        await using TcpGossipListener l1 = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        await using TcpGossipListener l2 = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        using var stop = new CancellationTokenSource();
+        Task[] running =
+        [
+            l1.ServeAsync(n1, cancellationToken: stop.Token),
+            l2.ServeAsync(n2, cancellationToken: stop.Token),
+            TcpGossipClient.MaintainAsync(n1, l2.LocalEndPoint, cancellationToken: stop.Token),
+        ];
+        await using JsNode j1 = await JsNode.StartAsync("--connect", $"127.0.0.1:{l1.LocalEndPoint.Port}", "--interval", "20");
+        await using JsNode j2 = await JsNode.StartAsync("--connect", $"127.0.0.1:{l2.LocalEndPoint.Port}", "--interval", "20");
+        await j1.WaitForStderrAsync("connected ");
+        await j2.WaitForStderrAsync("connected ");
+        await Gossip.WaitUntilAsync(() =>
+            n1.Peers.Count(p => p.Version == 2) == 1 && n1.Peers.Count(p => p.Version == 1) == 1 &&
+            n2.Peers.Count(p => p.Version == 2) == 1 && n2.Peers.Count(p => p.Version == 1) == 1);
+        var atN1 = Gossip.Watch(n1);
+        var atN2 = Gossip.Watch(n2);
+
+        await j1.PublishAsync("{\"from\":\"j1\"}");
+        var (author, data) = await j2.ReceiveAsync();
+        Assert.Equal((j1.Public, "j1"), (author, data.GetProperty("from").GetString()));
+
+        await j2.PublishAsync("{\"from\":\"j2\"}");
+        (author, data) = await j1.ReceiveAsync();
+        Assert.Equal((j2.Public, "j2"), (author, data.GetProperty("from").GetString()));
+
+        n1.PublishJson("{\"from\":\"n1\"}");
+        Assert.Equal(n1.Keys.Public, (await j1.ReceiveAsync()).From);
+        Assert.Equal(n1.Keys.Public, (await j2.ReceiveAsync()).From); // through n2, over the v2 link
+
+        // Each .NET node delivered each JS message once, though the JS peers flood every copy back.
+        Assert.Equal(new[] { j1.Public, j2.Public }.Order(), (await atN1.WaitForAsync(2)).Select(m => m.Author).Order());
+        Assert.Equal(new[] { j1.Public, j2.Public, n1.Keys.Public }.Order(), (await atN2.WaitForAsync(3)).Select(m => m.Author).Order());
+        await Task.WhenAll(n1.WhenIdleAsync(), n2.WhenIdleAsync());
+        Assert.Equal(2, atN1.Messages.Count);
+        Assert.Equal(3, atN2.Messages.Count);
+        Assert.True(n2.Statistics.V2FramesReceived >= 3, "the n1-n2 link carries v2 frames");
+        Assert.DoesNotContain("error", j1.StandardError + j2.StandardError, StringComparison.OrdinalIgnoreCase);
+        await stop.CancelAsync();
+        await Task.WhenAll(running);
+    }
+
+    [Fact]
+    public async Task Two_v2_nodes_joined_only_through_a_JS_relay_gossip_over_v1_and_deliver_each_message_once()
+    {
+        await using JsNode relay = await JsNode.StartAsync("--listen", "0", "--interval", "20");
+        var options = () => new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(20), AnnounceV2 = true };
+        await using var left = new GossipNode(options());
+        await using var right = new GossipNode(options());
+        using var stop = new CancellationTokenSource();
+        var target = new IPEndPoint(IPAddress.Loopback, relay.Port);
+        Task[] running =
+        [
+            TcpGossipClient.MaintainAsync(left, target, cancellationToken: stop.Token),
+            TcpGossipClient.MaintainAsync(right, target, cancellationToken: stop.Token),
+        ];
+        await Gossip.WaitUntilAsync(() => left.Peers.Count == 1 && right.Peers.Count == 1);
+        await relay.WaitForStderrAsync("accepted ");
+        var atRight = Gossip.Watch(right);
+        var atLeft = Gossip.Watch(left);
+
+        left.PublishJson("{\"n\":1}");
+        left.PublishJson("{\"n\":2}");
+        await relay.PublishAsync("{\"from\":\"relay\"}");
+
+        Assert.Equal(3, (await atRight.WaitForAsync(3)).Count);
+        Assert.Equal(relay.Public, (await atLeft.WaitForAsync(1))[0].Author);
+        await right.WhenIdleAsync();
+        Assert.Equal(["{\"from\":\"relay\"}", "{\"n\":1}", "{\"n\":2}"], atRight.Messages.Select(m => m.ToString()).Order(StringComparer.Ordinal));
+        Assert.All(left.Peers.Concat(right.Peers), p => Assert.Equal(1, p.Version));
+        await stop.CancelAsync();
+        await Task.WhenAll(running);
+    }
+
+    [Fact]
     public async Task A_key_file_written_by_dotnet_is_loaded_by_ssb_keys()
     {
         string directory = Directory.CreateTempSubdirectory("sgossip-interop-").FullName;
