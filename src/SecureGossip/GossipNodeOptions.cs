@@ -59,7 +59,8 @@ public sealed class GossipNodeOptions
     /// without verification, a message that arrives out of order is still accepted, and no relay can silence an
     /// author by sending a huge seq. Off by default, which keeps secure-gossip 0.3.1's rule (a seq not above the
     /// author's highest is old). The one loss with it on: a JS author that publishes a byte-identical payload
-    /// twice (ed25519 is deterministic, so both lines carry the same signature) is delivered once.
+    /// twice (ed25519 is deterministic, so both lines carry the same signature) is delivered once. Always on with
+    /// <see cref="AnnounceV2"/> or a <see cref="Store"/>.
     /// </summary>
     public bool DeduplicateById { get; set; }
 
@@ -70,10 +71,13 @@ public sealed class GossipNodeOptions
     public int MaxRememberedIds { get; set; } = 1_000_000;
 
     /// <summary>
-    /// Announce protocol v2 on every new connection with a hello line (docs/PROTOCOL.md §5), which secure-gossip
-    /// 0.3.1 peers drop as a line they cannot verify; two announcing nodes record that their link could speak v2
-    /// (<see cref="GossipPeerInfo.Version"/>). Off by default: v2 dissemination is not on the wire yet, so links
-    /// speak v1 either way, and with this off a JS peer sees exactly the traffic it always did.
+    /// Speak protocol v2 (docs/PROTOCOL.md) with peers that speak it too. Every new connection starts with a hello
+    /// line, which secure-gossip 0.3.1 peers drop as a line they cannot verify; a link on which both sides said
+    /// hello switches to v2 (<see cref="GossipPeerInfo.Version"/>): messages are pushed along a spanning tree as
+    /// soon as they are verified instead of flooded on rounds, other links only hear their ids, and on connect each
+    /// side sends what the other lacks of the messages it retains (<see cref="Retention"/>), so late joiners and
+    /// healed partitions catch up. Links to JS peers keep speaking v1 exactly as before. Implies acceptance by id
+    /// (<see cref="DeduplicateById"/>). Off by default, so a JS peer sees exactly the traffic it always did.
     /// </summary>
     public bool AnnounceV2 { get; set; }
 
@@ -132,5 +136,15 @@ public sealed class GossipNodeOptions
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentNullException.ThrowIfNull(Retention);
+        if (Retention.MaxAge <= TimeSpan.Zero || Retention.SeenAge < Retention.MaxAge)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Retention), Retention, "Retention.MaxAge must be positive, and Retention.SeenAge at least as long (an id must outlive its message, or a replay of it would be delivered again).");
+        }
+
+        if (Retention.MaxPerAuthor is < 1 or > 60_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Retention), Retention.MaxPerAuthor, "Retention.MaxPerAuthor must be between 1 and 60,000 (one author's ids must fit one sync frame).");
+        }
     }
 }

@@ -20,6 +20,12 @@ internal sealed class V2Authors
     /// <summary>Length of a canonical name: 44 characters of base64 for 32 bytes, then <c>.ed25519</c>.</summary>
     private const int CanonicalLength = 44 + 8;
 
+    /// <summary>
+    /// How many authors a peer's frames can add (100,000, docs/PROTOCOL.md §6.2 <c>MaxAuthors</c>): control frames
+    /// are unsigned, so past this a frame naming a new key is dropped; authors of verified messages are always interned.
+    /// </summary>
+    public const int MaxAuthorsFromFrames = 100_000;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _indices = new(StringComparer.Ordinal);
     private readonly List<string> _names = [];
@@ -64,8 +70,8 @@ internal sealed class V2Authors
             return false;
         }
 
-        index = InternCanonical(canonical);
-        return true;
+        index = InternCanonical(canonical, bounded: true);
+        return index >= 0;
     }
 
     /// <summary>The canonical spelling (<c>&lt;standard padded base64&gt;.ed25519</c>) of an interned author.</summary>
@@ -80,7 +86,7 @@ internal sealed class V2Authors
         }
     }
 
-    private int InternCanonical(ReadOnlySpan<char> canonical)
+    private int InternCanonical(ReadOnlySpan<char> canonical, bool bounded = false)
     {
         lock (_gate)
         {
@@ -88,6 +94,11 @@ internal sealed class V2Authors
             if (lookup.TryGetValue(canonical, out int existing))
             {
                 return existing;
+            }
+
+            if (bounded && _names.Count >= MaxAuthorsFromFrames)
+            {
+                return -1;
             }
 
             string name = canonical.ToString();

@@ -46,6 +46,31 @@ public sealed class V2FramesTests
     }
 
     [Fact]
+    public void Keys_named_only_by_unsigned_frames_are_interned_up_to_a_bound_and_verified_authors_always()
+    {
+        var authors = new V2Authors();
+        var random = new Random(7);
+        byte[] key = new byte[32];
+        string NextKey()
+        {
+            random.NextBytes(key);
+            return Convert.ToBase64String(key) + ".ed25519";
+        }
+
+        for (int i = 0; i < V2Authors.MaxAuthorsFromFrames; i++)
+        {
+            Assert.True(authors.TryIntern(Encoding.UTF8.GetBytes(NextKey()), out _));
+        }
+
+        string known = authors.NameOf(0);
+        Assert.False(authors.TryIntern(Encoding.UTF8.GetBytes(NextKey()), out int refused));
+        Assert.Equal(-1, refused);
+        Assert.True(authors.TryIntern(Encoding.UTF8.GetBytes(known), out int again)); // known keys still resolve
+        Assert.Equal(0, again);
+        Assert.Equal(V2Authors.MaxAuthorsFromFrames, authors.Intern(NextKey())); // a verified author is never refused
+    }
+
+    [Fact]
     public void Msg_is_written_sg2_first_with_m_last_and_defaults_left_out()
     {
         var authors = new V2Authors();

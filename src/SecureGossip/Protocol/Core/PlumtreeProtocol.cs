@@ -17,6 +17,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private const long SyncTimer = 2;
     private const long FirstTaskTimer = 16;
     private const int MaxWantAttempts = 10;
+    private const int MaxWantIdsPerFrame = 1024; // docs/PROTOCOL.md §4.1
     private const long MaxAcceptedAgeMs = 12 * 60 * 60 * 1000L; // docs/PROTOCOL.md §9.5: a claimed age is clamped
 
     private readonly PlumtreeOptions _options;
@@ -237,7 +238,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             MessageId[] still = [.. want.Ids.Where(id => !IsSeen(id))];
             if (still.Length > 0 && _up[want.Slot] && want.Attempt < MaxWantAttempts)
             {
-                context.Send(_neighbourOf[want.Slot], new PlumtreeWant(still));
+                foreach (MessageId[] chunk in still.Chunk(MaxWantIdsPerFrame))
+                {
+                    context.Send(_neighbourOf[want.Slot], new PlumtreeWant(chunk));
+                }
+
                 long next = _nextTimer++;
                 _wantTimers[next] = (want.Slot, still, want.Attempt + 1);
                 context.SetTimer(_options.SyncGrace, next);
