@@ -60,6 +60,95 @@ public sealed class PlumtreeSimulationTests
     }
 
     [Fact]
+    public void A_healed_partition_converges_with_every_message_delivered_once_where_v1_loses_them()
+    {
+        Topology topology = Topology.Create("random-regular:4", 200, seed: 2);
+        SimulationOptions Scenario(string protocol) => new()
+        {
+            Topology = topology,
+            Messages = 200,
+            Publishers = [0, 60, 120, 180],
+            PartitionTime = TimeSpan.FromMilliseconds(1500), // mid-publishing (1 s to 3 s)
+            HealTime = TimeSpan.FromSeconds(6),
+            ProtocolName = protocol,
+            Protocol = protocol == "v2" ? PlumtreeProtocol.Factory() : null,
+            QuietTime = TimeSpan.FromSeconds(5),
+        };
+
+        SimulationResult v1 = Simulator.Run(Scenario("v1"));
+        SimulationResult v2 = Simulator.Run(Scenario("v2"));
+
+        Assert.True(v1.DeliveredRatio < 1.0, $"v1 loses what crosses the cut while it is down ({v1.DeliveredRatio})");
+        Assert.Equal(1.0, v2.DeliveredRatio);
+        Assert.Equal(0, v2.DuplicateDeliveries);
+        Assert.Equal(1.0, v2.VerifiesPerUnique);
+    }
+
+    [Fact]
+    public void A_late_joiner_receives_every_retained_message_once_when_its_links_come_up()
+    {
+        Topology topology = Topology.Create("random-regular:4", 100, seed: 4);
+        SimulationResult result = Simulator.Run(new SimulationOptions
+        {
+            Topology = topology,
+            Messages = 100,
+            Publishers = [1, 2, 3],
+            PartitionSide = [0],
+            PartitionTime = TimeSpan.Zero, // node 0's links first come up after everything was published
+            HealTime = TimeSpan.FromSeconds(10),
+            ProtocolName = "v2",
+            Protocol = PlumtreeProtocol.Factory(),
+            QuietTime = TimeSpan.FromSeconds(5),
+        });
+
+        Assert.Equal(1.0, result.DeliveredRatio);
+        Assert.Equal(0, result.DuplicateDeliveries);
+        Assert.Equal(1.0, result.VerifiesPerUnique);
+        // Published between 1 s and 2 s, completed only by the late joiner after the heal at 10 s.
+        Assert.True(result.TimeTo100 > TimeSpan.FromSeconds(7), $"the last deliveries are the late joiner's, after the heal ({result.TimeTo100})");
+    }
+
+    [Fact]
+    public void Links_that_reorder_frames_cost_v2_nothing()
+    {
+        SimulationResult result = Simulator.Run(new SimulationOptions
+        {
+            Topology = Topology.Create("scale-free:2", 200, seed: 5),
+            Messages = 300,
+            Publishers = [0, 1, 2],
+            PublishSpacing = TimeSpan.FromMilliseconds(1), // an author's messages overtake each other
+            Reorder = true,
+            ProtocolName = "v2",
+            Protocol = PlumtreeProtocol.Factory(),
+            QuietTime = TimeSpan.FromSeconds(5),
+        });
+
+        Assert.Equal(1.0, result.DeliveredRatio);
+        Assert.Equal(0, result.DuplicateDeliveries);
+        Assert.Equal(1.0, result.VerifiesPerUnique);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_run()
+    {
+        SimulationOptions Scenario() => new()
+        {
+            Topology = Topology.Create("random-regular:4", 150, seed: 6),
+            Messages = 100,
+            Loss = 0.05,
+            KillFraction = 0.1,
+            Reorder = true,
+            ProtocolName = "v2",
+            Protocol = PlumtreeProtocol.Factory(),
+        };
+
+        SimulationResult first = Simulator.Run(Scenario()), second = Simulator.Run(Scenario());
+        Assert.Equal(
+            (first.Deliveries, first.FramesSent, first.PayloadsSent, first.BytesSent, first.FramesLost, first.Events, first.VirtualTime),
+            (second.Deliveries, second.FramesSent, second.PayloadsSent, second.BytesSent, second.FramesLost, second.Events, second.VirtualTime));
+    }
+
+    [Fact]
     public void V2_sends_a_small_fraction_of_the_payloads_v1_floods()
     {
         Topology topology = Topology.Create("random-regular:4", 200, seed: 3);
