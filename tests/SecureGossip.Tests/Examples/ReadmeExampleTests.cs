@@ -1,4 +1,8 @@
+using System.Net;
+using SecureGossip.Crypto;
+using SecureGossip.Storage;
 using SecureGossip.Tests.TestSupport;
+using SecureGossip.Transports;
 
 namespace SecureGossip.Tests.Examples;
 
@@ -49,4 +53,68 @@ public sealed class ReadmeExampleTests
         await done.Task.WaitAsync(Gossip.Timeout);
         Assert.Equal(["{\"data\":\"hello warld\"}", "{\"data\":\"hello warld\"}"], received);
     }
+
+    [Fact]
+    public async Task The_readme_v2_node_keeps_its_history_and_serves_it_to_a_v2_peer()
+    {
+        DirectoryInfo dataDir = Directory.CreateTempSubdirectory("sg-readme-");
+        try
+        {
+            int port;
+            using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            using var stop = new CancellationTokenSource();
+            var output = new StringWriter();
+            Task running = RunNodeAsync(dataDir.FullName, new IPEndPoint(IPAddress.Loopback, port), output, stop.Token);
+
+            await using var peer = new GossipNode(new GossipNodeOptions { AnnounceV2 = true });
+            Task linked = TcpGossipClient.MaintainAsync(peer, new IPEndPoint(IPAddress.Loopback, port), cancellationToken: stop.Token);
+            await Gossip.WaitUntilAsync(() => peer.Peers is [{ Version: 2 }]);
+            peer.PublishJson("{\"text\":\"hi\"}");
+            await Gossip.WaitUntilAsync(() => output.ToString().Contains("{\"text\":\"hi\"}", StringComparison.Ordinal));
+            await stop.CancelAsync();
+            await Task.WhenAll(running, linked);
+
+            Assert.StartsWith($"{peer.Keys.Public} #0: {{\"text\":\"hi\"}}", output.ToString(), StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(dataDir.FullName, "node.db")));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            dataDir.Delete(recursive: true);
+        }
+    }
+
+    // --- README v2 example starts ---
+    static async Task RunNodeAsync(string dataDir, IPEndPoint listenOn, TextWriter output, CancellationToken stop)
+    {
+        using GossipKeys keys = GossipKeys.LoadOrCreate(Path.Combine(dataDir, "secret"));
+        await using var node = new GossipNode(new GossipNodeOptions
+        {
+            Keys = keys,
+            AnnounceV2 = true,                                                  // v2 with v2 peers, v1 with JS peers
+            Store = new SqliteGossipStore(Path.Combine(dataDir, "node.db")),   // seq, seen ids and history survive restarts
+            OwnsStore = true,
+            Retention = new GossipRetention { MaxAge = TimeSpan.FromHours(6), MaxPerAuthor = 500 },
+        });
+        await using TcpGossipListener listener = TcpGossipListener.Start(listenOn);
+        Task serving = listener.ServeAsync(node, cancellationToken: stop);
+        try
+        {
+            await foreach (GossipMessage message in node.ReadMessagesAsync(stop))
+            {
+                output.WriteLine($"{message.Author} #{message.Sequence}: {message}");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await serving;
+    }
+    // --- README v2 example ends ---
 }
