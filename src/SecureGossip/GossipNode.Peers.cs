@@ -170,7 +170,8 @@ public sealed partial class GossipNode
     private async Task ReadLoopAsync(PeerLink link, CancellationToken cancellationToken)
     {
         PipeReader input = link.Connection.Input;
-        int maxLine = _options.MaxLineLength;
+        // A v2 msg frame wraps a line of up to MaxLineLength in a few dozen bytes (docs/PROTOCOL.md §4.1).
+        int maxLine = _options.MaxLineLength + (_core is null ? 0 : V2FrameOverhead);
         bool discarding = false;
         while (true)
         {

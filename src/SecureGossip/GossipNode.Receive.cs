@@ -19,6 +19,9 @@ public sealed partial class GossipNode
 {
     private static readonly int s_maxInFlight = 256 * Math.Max(2, Environment.ProcessorCount);
 
+    /// <summary>Room a v2 frame has beyond <see cref="GossipNodeOptions.MaxLineLength"/> for its own members.</summary>
+    private const int V2FrameOverhead = 1024;
+
     private readonly Dictionary<string, AuthorState> _authors = new(StringComparer.Ordinal);
 
     /// <summary>Accept by message id rather than the v1 seq rule: asked for, or implied by v2 or a store.</summary>
@@ -50,6 +53,14 @@ public sealed partial class GossipNode
             }
 
             line = new ReadOnlySequence<byte>(v2.Line!); // a msg frame: its embedded line takes the v1 path
+        }
+
+        if (line.Length > _options.MaxLineLength)
+        {
+            // Only v2 frames get the extra room; a v1 line, embedded or not, keeps the v1 limit.
+            Interlocked.Increment(ref _counters.DroppedTooLong);
+            Log.LineDropped(_logger, DropReason.TooLong);
+            return;
         }
 
         if (Volatile.Read(ref _inFlight) >= s_maxInFlight)

@@ -268,6 +268,32 @@ public sealed class GossipNodeV2Tests : IDisposable
         await mine.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_msg_frame_may_exceed_the_line_limit_by_its_own_members_but_the_line_inside_may_not()
+    {
+        const int limit = 2048;
+        var node = new GossipNode(new GossipNodeOptions { TimeProvider = _clock, AnnounceV2 = true, MaxLineLength = limit });
+        _nodes.Add(node);
+        var inbox = Gossip.Watch(node);
+        var author = new GossipNode(new GossipNodeOptions { TimeProvider = _clock, MaxLineLength = limit });
+        _nodes.Add(author);
+        string filler = new('x', 1700);
+        author.PublishJson(Encoding.UTF8.GetBytes($"{{\"fill\":\"{filler}\"}}"), out byte[] line);
+        Assert.InRange(line.Length, limit - 300, limit);
+        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(theirs);
+
+        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        string padding = new(' ', limit - line.Length + 10); // whitespace inside the frame: legal JSON, over the line limit
+        string frame = "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1," + padding + "\"m\":" + Encoding.UTF8.GetString(line) + "}";
+        Assert.True(frame.Length > limit);
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(hello + "\n" + frame + "\n" + new string('y', limit + 10) + "\n"));
+
+        Assert.Equal(filler, (await inbox.WaitForAsync(1))[0].Payload.GetProperty("fill").GetString());
+        await Gossip.WaitUntilAsync(() => node.Statistics.DroppedTooLong == 1); // the long v1 line
+        await mine.DisposeAsync();
+    }
+
     public void Dispose()
     {
         Task.WhenAll(_nodes.Select(n => n.DisposeAsync().AsTask())).GetAwaiter().GetResult();
