@@ -80,6 +80,18 @@ public sealed partial class GossipNode
         if (_options.AnnounceV2)
         {
             link.Enqueue([_hello ??= V2Hello.Create(Keys.Public, _options.MaxLineLength)]); // always the first line
+            if (_options.CatchUpV1Peers)
+            {
+                link.HelloTimer = _options.TimeProvider.CreateTimer(
+                    static state =>
+                    {
+                        var (node, peer) = ((GossipNode, PeerLink))state!;
+                        node.PostCore(() => node.CatchUpV1(peer));
+                    },
+                    (this, link),
+                    HelloWait,
+                    Timeout.InfiniteTimeSpan);
+            }
         }
 
         Task writer = link.WriteLoopAsync();
@@ -99,6 +111,11 @@ public sealed partial class GossipNode
             lock (_gate)
             {
                 _peers.Remove(link);
+            }
+
+            if (link.HelloTimer is { } helloTimer)
+            {
+                await helloTimer.DisposeAsync();
             }
 
             if (_core is not null && link.Version >= 2)
@@ -256,11 +273,17 @@ public sealed partial class GossipNode
         /// <summary>The link's number in the v2 core once it speaks v2 (0 before); read and written on the commit loop.</summary>
         public int CoreId { get; set; }
 
-        /// <summary>Anti-entropy messages for the peer, encoded only when the link has nothing live to send (docs/PROTOCOL.md §9.4).</summary>
-        private readonly System.Collections.Concurrent.ConcurrentQueue<Protocol.Core.PlumtreeMessage> _bulk = new();
+        /// <summary>
+        /// History for the peer, written only when the link has nothing live to send (docs/PROTOCOL.md §9.4): v2
+        /// anti-entropy messages (encoded when written) or, for a v1 peer, retained lines (§10.3).
+        /// </summary>
+        private readonly System.Collections.Concurrent.ConcurrentQueue<object> _bulk = new();
         private int _bulkSignalled;
 
-        public void EnqueueBulk(Protocol.Core.PlumtreeMessage message)
+        /// <summary>Fires once <see cref="HelloWait"/> after connecting (v2 nodes only), for the v1 catch-up.</summary>
+        public ITimer? HelloTimer { get; set; }
+
+        public void EnqueueBulk(object message)
         {
             _bulk.Enqueue(message);
             EnqueueMarker();
@@ -376,9 +399,9 @@ public sealed partial class GossipNode
             while (true)
             {
                 int written = 0;
-                while (written < 64 && _bulk.TryDequeue(out Protocol.Core.PlumtreeMessage? message))
+                while (written < 64 && _bulk.TryDequeue(out object? message))
                 {
-                    byte[] frame = V2Frames.Encode(message, _node._v2Authors!);
+                    byte[] frame = message as byte[] ?? V2Frames.Encode((Protocol.Core.IGossipFrame)message, _node._v2Authors!);
                     output.Write(frame);
                     output.Write("\n"u8);
                     written++;

@@ -100,9 +100,17 @@ public sealed partial class GossipNode
 
         Interlocked.Increment(ref _counters.V2FramesReceived);
         byte[] frame = line.ToArray();
-        int version = V2Hello.TryReadHello(frame);
+        int version = V2Hello.TryReadHello(frame, out string? helloNode);
         if (version > 0)
         {
+            if (link is not null && _core is not null && IsOwnKey(helloNode))
+            {
+                // docs/PROTOCOL.md §5: we dialled ourselves (an address that loops back); nothing useful can cross.
+                Log.SelfConnection(_logger, link.Connection);
+                link.Close();
+                return true;
+            }
+
             if (link is not null && _core is not null && link.Version < 2)
             {
                 link.Version = version;
@@ -137,6 +145,18 @@ public sealed partial class GossipNode
         }
 
         return true;
+    }
+
+    private bool IsOwnKey(string? key)
+    {
+        if (key is null)
+        {
+            return false;
+        }
+
+        Span<byte> raw = stackalloc byte[33];
+        int dot = key.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && SsbBase64.Decode(key.AsSpan(0, dot), raw) == 32 && raw[..32].SequenceEqual(Keys.PublicKey);
     }
 
     /// <summary>

@@ -93,6 +93,34 @@ public sealed partial class GossipNode
         }
     }
 
+    /// <summary>How long a v2 node waits for a peer's hello before it treats the peer as v1 (docs/PROTOCOL.md §5).</summary>
+    private static readonly TimeSpan HelloWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// On the commit loop, <see cref="HelloWait"/> after connecting: a peer that has not said hello is a v1 peer, and
+    /// gets the retained history as v1 lines (docs/PROTOCOL.md §10.3), each author's in ascending seq because a
+    /// secure-gossip 0.3.1 peer drops a seq at or below the highest it has seen. It accepts those above its own
+    /// highest and floods them on to its neighbours.
+    /// </summary>
+    private void CatchUpV1(PeerLink link)
+    {
+        if (_core is null || link.Version >= 2 || link.Completion.IsCompleted)
+        {
+            return;
+        }
+
+        var lines = _core.Protocol.RetainedLines()
+            .Select(r => (r.Author, r.Line, Seq: V1Envelope.TryParse(r.Line, _options.MaxJsonDepth, out V1Envelope envelope) == DropReason.None ? envelope.Seq : double.MaxValue))
+            .OrderBy(r => r.Author)
+            .ThenBy(r => r.Seq)
+            .ToList();
+        Log.V1CatchUp(_logger, link.Connection, lines.Count);
+        foreach (var retained in lines)
+        {
+            link.EnqueueBulk(retained.Line);
+        }
+    }
+
     /// <summary>Loads the store at construction: the next seq, the ids seen and (for v2) the retained messages.</summary>
     private void LoadStore()
     {

@@ -82,6 +82,15 @@ public sealed class GossipNodeOptions
     public bool AnnounceV2 { get; set; }
 
     /// <summary>
+    /// With <see cref="AnnounceV2"/>: a peer that has not answered the hello within a second is a v1 (JS) peer, and
+    /// is sent the retained messages (<see cref="Retention"/>) as v1 lines, each author's in ascending seq
+    /// (docs/PROTOCOL.md §10.3). It accepts those it has not seen, so a JS late joiner, and the JS peers behind it,
+    /// catch up too, which secure-gossip 0.3.1 alone never does. Default true; false sends JS peers only what is
+    /// published or accepted while they are connected, as before.
+    /// </summary>
+    public bool CatchUpV1Peers { get; set; } = true;
+
+    /// <summary>
     /// Where the node keeps its own next seq, retained messages and seen ids across restarts
     /// (<see cref="Storage.IGossipStore"/>; the SecureGossip.Storage.Sqlite package has one on SQLite).
     /// <see langword="null"/> (the default): nothing survives the process, as in the JS package.

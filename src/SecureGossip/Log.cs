@@ -42,6 +42,12 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "The store failed; the message stays in memory only")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(14, LogLevel.Warning, "Closing peer {Connection}: its hello carries our own key (the node connected to itself)")]
+    public static partial void SelfConnection(ILogger logger, GossipConnection connection);
+
+    [LoggerMessage(15, LogLevel.Debug, "Peer {Connection} did not say hello: sending it {Count} retained messages as v1 lines")]
+    public static partial void V1CatchUp(ILogger logger, GossipConnection connection, int count);
+
     [LoggerMessage(8, LogLevel.Warning, "Closing peer {Connection}: more than {Limit} bytes queued for it (it is not reading)")]
     public static partial void PeerTooSlow(ILogger logger, GossipConnection connection, long limit);
 }

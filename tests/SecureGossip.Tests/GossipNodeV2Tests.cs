@@ -294,6 +294,15 @@ public sealed class GossipNodeV2Tests : IDisposable
         await mine.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_node_linked_to_itself_closes_the_link_when_it_hears_its_own_hello()
+    {
+        GossipNode node = V2Node();
+        Gossip.Link(node, node);
+        await Gossip.WaitUntilAsync(() => node.Statistics.V2FramesReceived >= 1);
+        await Gossip.WaitUntilAsync(() => node.Peers.Count == 0);
+    }
+
     public void Dispose()
     {
         Task.WhenAll(_nodes.Select(n => n.DisposeAsync().AsTask())).GetAwaiter().GetResult();

@@ -43,8 +43,12 @@ internal static class V2Hello
     /// Reads a hello: the version the link will speak (the lower of both, if each accepts it), or 0 when the
     /// line is another frame type or malformed.
     /// </summary>
-    public static int TryReadHello(ReadOnlySpan<byte> line)
+    public static int TryReadHello(ReadOnlySpan<byte> line) => TryReadHello(line, out _);
+
+    /// <summary>As <see cref="TryReadHello(ReadOnlySpan{byte})"/>, also giving the sender's claimed key (<c>node</c>), if any.</summary>
+    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node)
     {
+        node = null;
         try
         {
             var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
@@ -69,6 +73,9 @@ internal static class V2Hello
                         break;
                     case "min" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int m):
                         min = m;
+                        break;
+                    case "node" when reader.TokenType == JsonTokenType.String:
+                        node = reader.GetString();
                         break;
                     default:
                         reader.Skip();

@@ -192,6 +192,38 @@ public sealed class JsInteropTests
     }
 
     [Fact]
+    public async Task A_JS_late_joiner_gets_the_retained_history_as_v1_lines_from_a_v2_node()
+    {
+        await using var node = new GossipNode(new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(20), AnnounceV2 = true });
+        await using var peer = new GossipNode(new GossipNodeOptions { Interval = TimeSpan.FromMilliseconds(20), AnnounceV2 = true });
+        var atPeer = Gossip.Watch(peer);
+        Gossip.Link(node, peer);
+        await Gossip.WaitForV2Async(node, peer);
+        for (int n = 0; n < 3; n++)
+        {
+            node.PublishJson($"{{\"n\":{n}}}");
+        }
+
+        await atPeer.WaitForAsync(3);
+        await Gossip.WaitUntilAsync(() => node.PendingLines == 0); // a round ran: nothing is waiting for a new neighbour
+
+        await using TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        using var stop = new CancellationTokenSource();
+        Task serving = listener.ServeAsync(node, cancellationToken: stop.Token);
+        await using JsNode js = await JsNode.StartAsync("--connect", $"127.0.0.1:{listener.LocalEndPoint.Port}", "--interval", "20");
+
+        var received = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            received.Add((await js.ReceiveAsync()).Data.GetProperty("n").GetInt32());
+        }
+
+        Assert.Equal([0, 1, 2], received); // in seq order, or the JS peer would have dropped the lower ones
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
     public async Task A_key_file_written_by_dotnet_is_loaded_by_ssb_keys()
     {
         string directory = Directory.CreateTempSubdirectory("sgossip-interop-").FullName;

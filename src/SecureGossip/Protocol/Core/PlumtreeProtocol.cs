@@ -174,6 +174,21 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     /// <summary>Whether the message is known: seen or retained (a copy of it would be a duplicate).</summary>
     public bool IsKnown(MessageId message) => IsSeen(message);
 
+    /// <summary>The lines of every retained message of a real link, each author's in the order they were accepted.</summary>
+    public IEnumerable<(int Author, byte[] Line)> RetainedLines()
+    {
+        foreach ((int author, List<MessageId> ids) in _retainedByAuthor)
+        {
+            foreach (MessageId id in ids)
+            {
+                if (_retained[id].Line is { } line)
+                {
+                    yield return (author, line);
+                }
+            }
+        }
+    }
+
     /// <summary>How many messages are retained now (for statistics).</summary>
     public int RetainedCount => _retained.Count;
 
