@@ -66,13 +66,13 @@ public sealed partial class GossipNode
         }
 
         MessageId id = MessageId.FromDigest(AuthorIndex(author), job.Id);
-        if (job.V2Frame is { } frame && job.Source is { CoreId: > 0 } source)
+        if (job.V2Frame is { } frame && job.Source is { CoreId: > 0 } source && _core.IsUp(source))
         {
-            _core.Received(source, frame with { Message = id, Line = job.StoredLine });
+            _core.Protocol.AcceptVerified(_core, source.CoreId, frame with { Message = id, Line = job.StoredLine });
         }
         else
         {
-            _core.Protocol.AcceptFromOutside(_core, new PlumtreeMessage(id, job.StoredLine!.Length, PlumtreeSendKind.Sync, 0, false) { Line = job.StoredLine });
+            _core.Protocol.AcceptVerified(_core, null, new PlumtreeMessage(id, job.StoredLine!.Length, PlumtreeSendKind.Sync, 0, false) { Line = job.StoredLine });
         }
     }
 
@@ -148,6 +148,26 @@ public sealed partial class GossipNode
         }
     }
 
+    /// <summary>The node's own id memory, lent to the core so each seen id is kept once.</summary>
+    private sealed class SeenIds(GossipNode node) : IDigestSet
+    {
+        public bool Contains(UInt128 digest)
+        {
+            lock (node._gate)
+            {
+                return node._seenIds.Contains(digest);
+            }
+        }
+
+        public void Add(UInt128 digest)
+        {
+            lock (node._gate)
+            {
+                node.RememberId(digest);
+            }
+        }
+    }
+
     /// <summary>The core's view of this node: its links, clock and timers.</summary>
     private sealed class CoreDriver : IGossipContext
     {
@@ -191,6 +211,8 @@ public sealed partial class GossipNode
                 Protocol.NeighbourDown(this, link.CoreId);
             }
         }
+
+        public bool IsUp(PeerLink link) => link.CoreId != 0 && _links.ContainsKey(link.CoreId);
 
         public void Received(PeerLink link, IGossipFrame frame)
         {

@@ -49,6 +49,7 @@ public sealed partial class GossipNode : IAsyncDisposable
                 RetainAge = _options.Retention.MaxAge,
                 RetainCountPerAuthor = _options.Retention.MaxPerAuthor,
                 MaxSeenDigests = _options.MaxRememberedIds,
+                SeenDigests = new SeenIds(this),
             });
         }
 

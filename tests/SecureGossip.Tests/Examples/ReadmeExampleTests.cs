@@ -68,18 +68,27 @@ public sealed class ReadmeExampleTests
             }
 
             using var stop = new CancellationTokenSource();
-            var output = new StringWriter();
+            var written = new StringWriter();
+            TextWriter output = TextWriter.Synchronized(written); // written by the node's thread, read here
+            string Printed()
+            {
+                lock (output)
+                {
+                    return written.ToString();
+                }
+            }
+
             Task running = RunNodeAsync(dataDir.FullName, new IPEndPoint(IPAddress.Loopback, port), output, stop.Token);
 
             await using var peer = new GossipNode(new GossipNodeOptions { AnnounceV2 = true });
             Task linked = TcpGossipClient.MaintainAsync(peer, new IPEndPoint(IPAddress.Loopback, port), cancellationToken: stop.Token);
             await Gossip.WaitUntilAsync(() => peer.Peers is [{ Version: 2 }]);
             peer.PublishJson("{\"text\":\"hi\"}");
-            await Gossip.WaitUntilAsync(() => output.ToString().Contains("{\"text\":\"hi\"}", StringComparison.Ordinal));
+            await Gossip.WaitUntilAsync(() => Printed().Contains("{\"text\":\"hi\"}", StringComparison.Ordinal));
             await stop.CancelAsync();
             await Task.WhenAll(running, linked);
 
-            Assert.StartsWith($"{peer.Keys.Public} #0: {{\"text\":\"hi\"}}", output.ToString(), StringComparison.Ordinal);
+            Assert.StartsWith($"{peer.Keys.Public} #0: {{\"text\":\"hi\"}}", Printed(), StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(dataDir.FullName, "node.db")));
         }
         finally

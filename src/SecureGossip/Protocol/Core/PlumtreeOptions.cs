@@ -51,6 +51,12 @@ public sealed record PlumtreeOptions
     /// </summary>
     public int MaxSeenDigests { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// The seen-set of digests, when the driver already keeps one (a node remembers the ids it accepted): the core
+    /// then asks it instead of keeping a second copy, and <see cref="MaxSeenDigests"/> does not apply.
+    /// </summary>
+    public IDigestSet? SeenDigests { get; init; }
+
     /// <summary>Most digests or seqs listed in one <c>sync</c> frame; a larger full frontier is sent in pages (4,096).</summary>
     public int MaxFrontierItemsPerFrame { get; init; } = 4096;
 

@@ -116,14 +116,24 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     }
 
     /// <summary>
-    /// A message accepted from outside the core's links (a v1 peer): it is retained and forwarded like any other,
-    /// and delivered. The caller has verified it; the call does nothing if it is already known.
+    /// A message the driver has verified and accepted as new (its own dedup came first, and may already have
+    /// recorded it as seen), from the neighbour <paramref name="fromNeighbour"/> or, when null, from outside the
+    /// core's links (a v1 peer): it is retained, delivered and forwarded like any other.
     /// </summary>
-    public void AcceptFromOutside(IGossipContext context, PlumtreeMessage message)
+    public void AcceptVerified(IGossipContext context, int? fromNeighbour, PlumtreeMessage message)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Message.Author != context.Self && !IsSeen(message.Message))
+        if (message.Message.Author == context.Self || _retained.ContainsKey(message.Message))
+        {
+            return;
+        }
+
+        if (fromNeighbour is int neighbour)
+        {
+            Accept(context, message, SlotOf(neighbour), own: false);
+        }
+        else
         {
             Accept(context, message with { Kind = PlumtreeSendKind.Sync, Hops = 0 }, fromSlot: -1, own: false);
         }
@@ -155,7 +165,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         if (message.HasDigest)
         {
-            if ((_seenDigests ??= []).Add(message.Digest))
+            if (_options.SeenDigests is { } shared)
+            {
+                shared.Add(message.Digest);
+            }
+            else if ((_seenDigests ??= []).Add(message.Digest))
             {
                 _seenDigestOrder ??= new();
                 _seenDigestOrder.Enqueue(message.Digest);
@@ -757,7 +771,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     }
 
     private bool IsSeen(MessageId id) => id.HasDigest
-        ? _seenDigests?.Contains(id.Digest) == true || _retained.ContainsKey(id)
+        ? (_options.SeenDigests?.Contains(id.Digest) ?? _seenDigests?.Contains(id.Digest) == true) || _retained.ContainsKey(id)
         : _seen.TryGetValue(id.Author, out SeenSeqs? seen) && seen.Contains(id.Sequence);
 
     private SeenSeqs Seen(int author)
