@@ -79,7 +79,7 @@ public sealed partial class GossipNode
         Log.PeerConnected(_logger, connection);
         if (_options.AnnounceV2)
         {
-            link.Enqueue([_hello ??= V2Hello.Create(Keys.Public, _options.MaxLineLength)]); // always the first line
+            link.Enqueue([_hello ??= V2Hello.Create(Keys.Public, _options.MaxLineLength + V2FrameOverhead)]); // always the first line
             if (_options.CatchUpV1Peers)
             {
                 link.HelloTimer = _options.TimeProvider.CreateTimer(
