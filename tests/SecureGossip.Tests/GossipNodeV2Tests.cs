@@ -303,6 +303,35 @@ public sealed class GossipNodeV2Tests : IDisposable
         await Gossip.WaitUntilAsync(() => node.Peers.Count == 0);
     }
 
+    [Fact]
+    public async Task A_relay_that_inflates_the_envelope_seq_silences_nobody_and_a_forged_signed_seq_is_never_recorded()
+    {
+        GossipNode node = V2Node();
+        var inbox = Gossip.Watch(node);
+        var author = new GossipNode(new GossipNodeOptions { TimeProvider = _clock, SignSequence = true });
+        _nodes.Add(author);
+        author.PublishJson(Encoding.UTF8.GetBytes("{\"n\":0}"), out byte[] first);
+        author.PublishJson(Encoding.UTF8.GetBytes("{\"n\":1}"), out byte[] second);
+        string genuine = Encoding.UTF8.GetString(first);
+        string inflated = genuine[..genuine.LastIndexOf("\"seq\":0}", StringComparison.Ordinal)] + "\"seq\":9007199254740991}"; // the envelope's, not $sg's
+        string forged = Encoding.UTF8.GetString(second).Replace("\"$sg\":{\"seq\":1}", "\"$sg\":{\"seq\":7}", StringComparison.Ordinal);
+        Assert.NotEqual(Encoding.UTF8.GetString(second), forged);
+        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(theirs);
+
+        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        static string Msg(string line) => "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + line + "}\n";
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(hello + "\n" + Msg(inflated) + Msg(forged) + Msg(Encoding.UTF8.GetString(second))));
+
+        IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(2);
+        Assert.Equal(["{\"n\":0}", "{\"n\":1}"], got.Select(m => m.ToString()));
+        Assert.Equal([0L, 1L], got.Select(m => (long)m.Sequence)); // the signed seqs, whatever the envelope said
+        Assert.All(got, m => Assert.True(m.SequenceSigned));
+        await node.WhenIdleAsync();
+        Assert.Equal(1, node.Statistics.DroppedBadSignature);
+        await mine.DisposeAsync();
+    }
+
     public void Dispose()
     {
         Task.WhenAll(_nodes.Select(n => n.DisposeAsync().AsTask())).GetAwaiter().GetResult();
