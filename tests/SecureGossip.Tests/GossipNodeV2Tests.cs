@@ -219,11 +219,7 @@ public sealed class GossipNodeV2Tests : IDisposable
         var inbox = Gossip.Watch(node);
         GossipNode author = V2Node();
         author.PublishJson(Encoding.UTF8.GetBytes("{\"valid\":true}"), out byte[] line);
-        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
-        _ = node.RunConnectionAsync(theirs);
-        PipeWriter output = mine.Output;
-
-        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        GossipConnection mine = await RawV2PeerAsync(node);
         string[] garbage =
         [
             "{\"sg2\":\"ihave\",\"i\":[[\"not base64\",1]]}",
@@ -233,12 +229,11 @@ public sealed class GossipNodeV2Tests : IDisposable
             "{\"sg2\":\"sync\",\"s\":7}",
             "{\"sg2\":\"msg\",\"k\":\"e\",\"data\":{},\"m\":{}}",
         ];
-        await output.WriteAsync(Encoding.UTF8.GetBytes(hello + "\n" + string.Join("\n", garbage) + "\n"));
-        await output.WriteAsync(Encoding.UTF8.GetBytes("{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + Encoding.UTF8.GetString(line) + "}\n"));
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(string.Join("\n", garbage) + "\n" + MsgFrame(Encoding.UTF8.GetString(line))));
 
         Assert.Equal("{\"valid\":true}", (await inbox.WaitForAsync(1))[0].ToString());
         await node.WhenIdleAsync();
-        Assert.True(node.Statistics.DroppedMalformed >= garbage.Length - 1, $"dropped {node.Statistics.DroppedMalformed}");
+        Assert.Equal(garbage.Length, node.Statistics.DroppedMalformed);
         Assert.Equal(1, node.Statistics.MessagesAccepted);
         await mine.DisposeAsync();
     }
@@ -251,14 +246,8 @@ public sealed class GossipNodeV2Tests : IDisposable
         GossipNode author = V2Node();
         author.PublishJson(Encoding.UTF8.GetBytes("{\"once\":true}"), out byte[] line);
         string replayed = Encoding.UTF8.GetString(line).Replace("\"seq\":0}", "\"seq\":99}", StringComparison.Ordinal);
-        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
-        _ = node.RunConnectionAsync(theirs);
-
-        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
-        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(
-            hello + "\n" +
-            "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + Encoding.UTF8.GetString(line) + "}\n" +
-            "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + replayed + "}\n"));
+        GossipConnection mine = await RawV2PeerAsync(node);
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(MsgFrame(Encoding.UTF8.GetString(line)) + MsgFrame(replayed)));
 
         await inbox.WaitForAsync(1);
         await Gossip.WaitUntilAsync(() => node.Statistics.DroppedOld == 1);
@@ -280,14 +269,11 @@ public sealed class GossipNodeV2Tests : IDisposable
         string filler = new('x', 1700);
         author.PublishJson(Encoding.UTF8.GetBytes($"{{\"fill\":\"{filler}\"}}"), out byte[] line);
         Assert.InRange(line.Length, limit - 300, limit);
-        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
-        _ = node.RunConnectionAsync(theirs);
-
-        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        GossipConnection mine = await RawV2PeerAsync(node);
         string padding = new(' ', limit - line.Length + 10); // whitespace inside the frame: legal JSON, over the line limit
         string frame = "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1," + padding + "\"m\":" + Encoding.UTF8.GetString(line) + "}";
         Assert.True(frame.Length > limit);
-        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(hello + "\n" + frame + "\n" + new string('y', limit + 10) + "\n"));
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(frame + "\n" + new string('y', limit + 10) + "\n"));
 
         Assert.Equal(filler, (await inbox.WaitForAsync(1))[0].Payload.GetProperty("fill").GetString());
         await Gossip.WaitUntilAsync(() => node.Statistics.DroppedTooLong == 1); // the long v1 line
@@ -316,12 +302,8 @@ public sealed class GossipNodeV2Tests : IDisposable
         string inflated = genuine[..genuine.LastIndexOf("\"seq\":0}", StringComparison.Ordinal)] + "\"seq\":9007199254740991}"; // the envelope's, not $sg's
         string forged = Encoding.UTF8.GetString(second).Replace("\"$sg\":{\"seq\":1}", "\"$sg\":{\"seq\":7}", StringComparison.Ordinal);
         Assert.NotEqual(Encoding.UTF8.GetString(second), forged);
-        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
-        _ = node.RunConnectionAsync(theirs);
-
-        string hello = Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
-        static string Msg(string line) => "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + line + "}\n";
-        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(hello + "\n" + Msg(inflated) + Msg(forged) + Msg(Encoding.UTF8.GetString(second))));
+        GossipConnection mine = await RawV2PeerAsync(node);
+        await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(MsgFrame(inflated) + MsgFrame(forged) + MsgFrame(Encoding.UTF8.GetString(second))));
 
         IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(2);
         Assert.Equal(["{\"n\":0}", "{\"n\":1}"], got.Select(m => m.ToString()));
@@ -353,6 +335,18 @@ public sealed class GossipNodeV2Tests : IDisposable
         _nodes.Add(node);
         return node;
     }
+
+    /// <summary>A raw link into <paramref name="node"/> on which the test plays a v2 peer: the hello is already written.</summary>
+    private static async Task<GossipConnection> RawV2PeerAsync(GossipNode node)
+    {
+        (GossipConnection mine, GossipConnection theirs) = InMemoryTransport.CreatePair();
+        _ = node.RunConnectionAsync(theirs);
+        await mine.Output.WriteAsync(SecureGossip.Protocol.V2Hello.Create(GossipKeys.Generate().Public, 1 << 20));
+        await mine.Output.WriteAsync("\n"u8.ToArray());
+        return mine;
+    }
+
+    private static string MsgFrame(string line) => "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":" + line + "}\n";
 
     private static CancellationTokenSource CuttableLink(GossipNode a, GossipNode b)
     {
