@@ -97,12 +97,61 @@ public sealed class PlumtreeProtocolTests
         Assert.All(context.SentTo(2).OfType<PlumtreeMessage>(), m => Assert.Equal(PlumtreeSendKind.Sync, m.Kind));
     }
 
+    [Fact]
+    public void Announcements_past_the_missing_bound_are_left_to_anti_entropy()
+    {
+        var (node, context) = Node(neighbours: [1], new PlumtreeOptions { MaxMissing = 2 });
+        node.FrameReceived(context, 1, new PlumtreeIHave([A0, A1, new MessageId(9, 2)], [1, 1, 1]));
+
+        context.FireTimers(node);
+
+        Assert.Equal([A0, A1], context.SentTo(1).OfType<PlumtreeGraft>().Select(g => g.Id!.Value));
+    }
+
+    [Fact]
+    public void A_repeated_full_frontier_is_answered_once_per_link_session()
+    {
+        var (node, context) = Node(neighbours: [1]);
+        node.Publish(context, new MessageId(0, 0), 100);
+        context.Sent.Clear();
+        var empty = new PlumtreeSync(Full: true, []);
+
+        node.FrameReceived(context, 1, empty);
+        node.FrameReceived(context, 1, empty);
+        Assert.Single(context.SentTo(1).OfType<PlumtreeMessage>());
+
+        node.NeighbourDown(context, 1);
+        node.NeighbourUp(context, 1);
+        context.Sent.Clear();
+        node.FrameReceived(context, 1, empty);
+        Assert.Single(context.SentTo(1).OfType<PlumtreeMessage>()); // a new session: answered again
+    }
+
+    [Fact]
+    public void A_digest_frontier_gets_exactly_the_retained_messages_it_does_not_list_and_retention_caps_them_per_author()
+    {
+        var (node, context) = Node(neighbours: [1, 2], new PlumtreeOptions { RetainCountPerAuthor = 3 });
+        MessageId[] ids = [.. Enumerable.Range(1, 5).Select(i => MessageId.FromDigest(7, (UInt128)i))];
+        foreach (MessageId id in ids)
+        {
+            node.AcceptVerified(context, 1, new PlumtreeMessage(id, 10, PlumtreeSendKind.Eager, 1, false) { Line = [(byte)'{', (byte)'}'] });
+        }
+
+        context.Sent.Clear();
+        node.FrameReceived(context, 2, new PlumtreeSync(Full: true, [PlumtreeFrontierEntry.ForDigests(7, [(UInt128)4])]));
+
+        // Only the newest three are retained (3, 4, 5); the peer lists 4.
+        Assert.Equal(
+            [(UInt128)3, (UInt128)5],
+            context.SentTo(2).OfType<PlumtreeMessage>().Where(m => m.Kind == PlumtreeSendKind.Sync).Select(m => m.Message.Digest).Order());
+    }
+
     private static PlumtreeMessage Push(MessageId id, int hops) => new(id, 100, PlumtreeSendKind.Eager, hops, AuthorTree: false);
 
-    private static (PlumtreeProtocol Node, RecordingContext Context) Node(int[] neighbours)
+    private static (PlumtreeProtocol Node, RecordingContext Context) Node(int[] neighbours, PlumtreeOptions? options = null)
     {
         var context = new RecordingContext { Neighbours = [.. neighbours] };
-        var node = new PlumtreeProtocol();
+        var node = new PlumtreeProtocol(options);
         node.Start(context);
         foreach (int n in neighbours)
         {

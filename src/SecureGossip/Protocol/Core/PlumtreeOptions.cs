@@ -57,6 +57,16 @@ public sealed record PlumtreeOptions
     /// </summary>
     public IDigestSet? SeenDigests { get; init; }
 
+    /// <summary>
+    /// Most messages known to be missing (announced but not received, or wanted after a delta) at once (16,384):
+    /// further announcements are left to anti-entropy, so a neighbour announcing ids that never come cannot grow
+    /// the node's memory.
+    /// </summary>
+    public int MaxMissing { get; init; } = 16_384;
+
+    /// <summary>A link's full frontier is answered at most this often within one session of the link (10 s).</summary>
+    public TimeSpan FullSyncMinInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most digests or seqs listed in one <c>sync</c> frame; a larger full frontier is sent in pages (4,096).</summary>
     public int MaxFrontierItemsPerFrame { get; init; } = 4096;
 

@@ -40,6 +40,8 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private Queue<UInt128>? _seenDigestOrder;
     private Dictionary<int, HashSet<int>>? _mentioned;
     private long _nextTimer = FirstTaskTimer;
+    private int _pendingWants;
+    private Dictionary<int, TimeSpan>? _fullSyncAnswered;
     private bool _ihaveScheduled;
 
     /// <summary>Creates one node's state.</summary>
@@ -95,6 +97,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         _lazy[slot].Clear();
         _mentioned?.Remove(slot);
+        _fullSyncAnswered?.Remove(slot); // a new session of this link gets its full answer
     }
 
     /// <inheritdoc/>
@@ -262,6 +265,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
         else if (_wantTimers.Remove(timerId, out var want))
         {
+            _pendingWants -= want.Ids.Length;
             // Ask the peer whose frontier showed it has them; ask again (a lost want or answer) until they
             // arrive, a bounded number of times.
             MessageId[] still = [.. want.Ids.Where(id => !IsSeen(id))];
@@ -274,6 +278,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
                 long next = _nextTimer++;
                 _wantTimers[next] = (want.Slot, still, want.Attempt + 1);
+                _pendingWants += still.Length;
                 context.SetTimer(_options.SyncGrace, next);
             }
         }
@@ -470,6 +475,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         if (!_missing.TryGetValue(id, out Missing? missing))
         {
+            if (_missing.Count >= _options.MaxMissing)
+            {
+                return; // §6.1: past the bound, announcements are left to anti-entropy
+            }
+
             _missing[id] = missing = new Missing(context.Now);
             long timer = _nextTimer++;
             _graftTimers[timer] = id;
@@ -610,6 +620,15 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         HashSet<int>? mentioned = null;
         if (sync.Full && !(_mentioned ??= []).TryGetValue(slot, out mentioned))
         {
+            // §11.4: one full frontier per link session and FullSyncMinInterval is answered; more would let a
+            // neighbour make us queue the whole history for it again and again.
+            _fullSyncAnswered ??= [];
+            if (_fullSyncAnswered.TryGetValue(slot, out TimeSpan last) && context.Now - last < _options.FullSyncMinInterval)
+            {
+                return;
+            }
+
+            _fullSyncAnswered[slot] = context.Now;
             _mentioned[slot] = mentioned = [];
         }
 
@@ -679,10 +698,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             }
         }
 
-        if (wanted.Count > 0)
+        if (wanted.Count > 0 && _pendingWants + wanted.Count <= _options.MaxMissing)
         {
             long timer = _nextTimer++;
             _wantTimers[timer] = (slot, [.. wanted], 0);
+            _pendingWants += wanted.Count;
             context.SetTimer(_options.SyncGrace, timer);
         }
     }
