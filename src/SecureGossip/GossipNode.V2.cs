@@ -148,14 +148,18 @@ public sealed partial class GossipNode
         }
     }
 
-    /// <summary>The node's own id memory, lent to the core so each seen id is kept once.</summary>
+    /// <summary>
+    /// The node's own id memory, lent to the core so each seen id is kept once. A message with a copy in
+    /// verification counts as seen too: the core must not graft or want what is already here (docs/PROTOCOL.md §8.4,
+    /// "id in InFlight: ignore"), which on a loaded node is most of what arrives late.
+    /// </summary>
     private sealed class SeenIds(GossipNode node) : IDigestSet
     {
         public bool Contains(UInt128 digest)
         {
             lock (node._gate)
             {
-                return node._seenIds.Contains(digest);
+                return node._seenIds.Contains(digest) || node._inFlightIds.Contains(digest);
             }
         }
 
