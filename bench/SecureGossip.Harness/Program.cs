@@ -99,64 +99,101 @@ Line();
 // 2. N peers in one process.
 if (only is "all" or "network")
 {
-Line("## N peers in one process (interval 100 ms): time until every peer has 1 message, then 100 messages from random publishers");
+const int WarmUp = 20;
+Line($"## N peers in one process (interval 100 ms): time until every peer has 1 message, then 100 messages from random publishers (cold); warm: a fresh network, {WarmUp} warm-up messages from the same publishers, one at a time (each delivered everywhere before the next), then the same 100");
 Line();
-Line("| nodes | topology | impl | 1 msg: ms | 100 msgs: ms | ratio JS/this (100) | copies sent per delivery | duplicates received | verifies per delivery | MB sent |");
-Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+Line("*RMR* = copies of messages received / messages accepted − 1, summed over nodes, from the publish until no copy has moved for an interval (JS: lines received / deliveries − 1). *Bytes per delivery* counts every byte written on every link (v2 control frames included) / deliveries. .NET v2 starts once every link has negotiated v2.");
+Line();
+Line("| nodes | topology | impl | 1 msg: ms | JS/this (1) | 100 cold: ms | JS/this (100 cold) | 100 warm: ms | JS/this (100 warm) | RMR cold | RMR warm | bytes/delivery cold | bytes/delivery warm | verifies per delivery | MB sent (100 cold) |");
+Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 var networks = new JsonArray();
-var curves = new Dictionary<int, List<(string, JsonArray)>>();
+var curves = new Dictionary<(int, string), List<(string, JsonArray)>>();
+var distinctAuthors = new SortedDictionary<int, int>();
 int[] sizes = quick ? [10, 50] : [10, 50, 200];
 string[] topologies = ["line", "ring", "random-regular:4"];
+(string Impl, string Label)[] impls = [("dotnet", ".NET v1"), ("dotnet-v2", ".NET v2"), ("js", "JS 0.3.1")];
 foreach (int n in sizes)
 {
     foreach (string topology in topologies)
     {
-        var spec = NetworkSpec.Create(topology, n, seed, 100);
-        JsonObject dn = await Scenarios.NetworkAsync(spec);
-        dn["topology"] = topology;
-        networks.Add(dn);
-        JsonObject dnV2 = await Scenarios.NetworkAsync(spec, v2Links: true);
-        dnV2["topology"] = topology;
-        networks.Add(dnV2);
-        JsonObject? js = null;
-        if (withJs)
+        var cold = NetworkSpec.Create(topology, n, seed, 100);
+        int authors = cold.Phases.First(p => p.Name == "hundred").Publishers.Distinct().Count();
+        distinctAuthors[n] = authors;
+        var runs = new Dictionary<(string Impl, string Run), JsonObject>();
+        foreach ((string run, NetworkSpec spec) in new[] { ("cold", cold), ("warm", cold.WithWarmUp("hundred", WarmUp)) })
         {
-            string specPath = Path.Combine(outDir, $"spec-{n}-{topology.Replace(':', '-')}.json");
-            await File.WriteAllTextAsync(specPath, spec.ToJson().ToJsonString());
-            js = await JsRunner.RunAsync("network.js", "--spec", specPath, "--timeout-s", "300");
-            js["topology"] = topology;
-            networks.Add(js);
-            File.Delete(specPath);
+            foreach ((string impl, _) in impls)
+            {
+                JsonObject result;
+                if (impl == "js")
+                {
+                    if (!withJs)
+                    {
+                        continue;
+                    }
+
+                    string specPath = Path.Combine(outDir, $"spec-{n}-{topology.Replace(':', '-')}-{run}.json");
+                    await File.WriteAllTextAsync(specPath, spec.ToJson().ToJsonString());
+                    result = await JsRunner.RunAsync("network.js", "--spec", specPath, "--timeout-s", "600");
+                    File.Delete(specPath);
+                    AddJsFigures(result);
+                }
+                else
+                {
+                    result = await Scenarios.NetworkAsync(spec, v2: impl == "dotnet-v2");
+                }
+
+                result["topology"] = topology;
+                result["run"] = run;
+                result["main_distinct_publishers"] = authors;
+                result["warmup_messages"] = run == "warm" ? WarmUp : 0;
+                result["warmup_distinct_publishers"] = run == "warm" ? Math.Min(WarmUp, authors) : 0;
+                networks.Add(result);
+                runs[(impl, run)] = result;
+            }
         }
 
-        JsonObject? jsHundred = js is null ? null : Phase(js, "hundred");
-        foreach ((string impl, JsonObject? result) in new[] { (".NET v1", dn), (".NET, v2 links: push on accept", dnV2), ("JS 0.3.1", js) })
+        JsonObject? jsCold = runs.GetValueOrDefault(("js", "cold"));
+        JsonObject? jsWarm = runs.GetValueOrDefault(("js", "warm"));
+        foreach ((string impl, string label) in impls)
         {
-            if (result is null)
+            if (!runs.TryGetValue((impl, "cold"), out JsonObject? coldResult))
             {
                 continue;
             }
 
-            JsonObject one = Phase(result, "one");
-            JsonObject hundred = Phase(result, "hundred");
-            string ratio = impl != "JS 0.3.1" && jsHundred is not null ? Ratio(Num(jsHundred, "elapsed_ms"), Num(hundred, "elapsed_ms")) : string.Empty;
-            Line($"| {n} | {topology} | {impl} | {Num(one, "elapsed_ms"):N0} | {Num(hundred, "elapsed_ms"):N0} | {ratio} | {Num(hundred, "copies_per_delivery"):F2} | {Num(hundred, "duplicates"):N0} | {Opt(hundred, "verifies_per_delivery")} | {Num(hundred, "bytes_sent") / 1e6:F1} |");
-            if (!curves.TryGetValue(n, out var list))
+            JsonObject warmResult = runs[(impl, "warm")];
+            JsonObject one = Phase(coldResult, "one");
+            JsonObject hundred = Phase(coldResult, "hundred");
+            JsonObject warm = Phase(warmResult, "hundred");
+            bool isJs = impl == "js";
+            string Versus(JsonObject? js, string phase, JsonObject mine) =>
+                isJs || js is null ? string.Empty : Ratio(Num(Phase(js, phase), "elapsed_ms"), Num(mine, "elapsed_ms"));
+            Line($"| {n} | {topology} | {label} | {Ms(one)} | {Versus(jsCold, "one", one)} | {Ms(hundred)} | {Versus(jsCold, "hundred", hundred)} | {Ms(warm)} | {Versus(jsWarm, "hundred", warm)} | {Opt(hundred, "rmr", "F3")} | {Opt(warm, "rmr", "F3")} | {Fmt(Num(hundred, "bytes_per_delivery"))} | {Fmt(Num(warm, "bytes_per_delivery"))} | {Opt(hundred, "verifies_per_delivery")} | {Num(hundred, "bytes_sent") / 1e6:F1} |");
+            foreach ((string run, JsonObject phase) in new[] { ("cold", hundred), ("warm", warm) })
             {
-                curves[n] = list = [];
-            }
+                if (!curves.TryGetValue((n, run), out var list))
+                {
+                    curves[(n, run)] = list = [];
+                }
 
-            list.Add(($"{impl} {topology}", hundred["delivery_curve"]!.AsArray()));
+                list.Add(($"{label} {topology}", phase["delivery_curve"]!.AsArray()));
+            }
         }
     }
 }
 
 results["network"] = networks;
 Line();
-foreach ((int n, var series) in curves)
+Line($"Distinct publishers among the 100 (each with its own v2 tree): {string.Join(", ", distinctAuthors.Select(d => $"{d.Value} of {d.Key} nodes"))}; the {WarmUp} warm-up messages come from the first {WarmUp} of them (cycling through all of them where there are fewer).");
+Line();
+foreach (((int n, string run), var series) in curves)
 {
-    string png = Path.Combine(outDir, $"delivery-{n}-nodes.png");
-    Plots.DeliveryCurves(png, $"{n} peers, 100 messages from random publishers: deliveries over time", series);
+    string png = Path.Combine(outDir, run == "cold" ? $"delivery-{n}-nodes.png" : $"delivery-{n}-nodes-warm.png");
+    string title = run == "cold"
+        ? $"{n} peers, 100 messages from random publishers (cold): deliveries over time"
+        : $"{n} peers, 100 messages after {WarmUp} warm-up messages from the same publishers: deliveries over time";
+    Plots.DeliveryCurves(png, title, series);
     Line($"plot: {Path.GetRelativePath(JsRunner.RepoRoot, png)}");
 }
 
@@ -231,9 +268,37 @@ string? ArgValue(string name)
 
 static double Num(JsonObject o, string key) => o[key] is JsonNode v ? double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture) : double.NaN;
 
-static string Opt(JsonObject o, string key) => o[key] is JsonNode ? Num(o, key).ToString("F2", CultureInfo.InvariantCulture) : "-";
+static string Opt(JsonObject o, string key, string format = "F2") => o[key] is JsonNode ? Num(o, key).ToString(format, CultureInfo.InvariantCulture) : "-";
 
-static string Fmt(double? v) => v is double d ? d.ToString("N0", CultureInfo.InvariantCulture) : "-";
+static string Fmt(double? v) => v is double d && !double.IsNaN(d) ? d.ToString("N0", CultureInfo.InvariantCulture) : "-";
+
+static string Ms(JsonObject phase) => (phase["timed_out"]?.GetValue<bool>() == true ? "timeout " : string.Empty) + Fmt(Num(phase, "elapsed_ms"));
+
+// The JS script counts every line on every link (each one a copy of a message) and every byte: RMR and bytes per
+// delivery follow from its phase figures the way the .NET side computes them from node statistics.
+static void AddJsFigures(JsonObject js)
+{
+    foreach (JsonObject phase in js["phases"]!.AsArray().Select(p => p!.AsObject()))
+    {
+        double received = Num(phase, "deliveries") + (phase["late_deliveries"] is JsonNode ? Num(phase, "late_deliveries") : 0);
+        phase["rmr"] = received > 0 ? Num(phase, "lines_sent") / received - 1 : null;
+        phase["bytes_per_delivery"] = received > 0 ? Num(phase, "bytes_sent") / received : null;
+    }
+
+    JsonObject[] phases = [.. js["phases"]!.AsArray().Select(p => p!.AsObject())];
+    double accepted = phases.Sum(p => Num(p, "deliveries") + (p["late_deliveries"] is JsonNode ? Num(p, "late_deliveries") : 0));
+    double lines = phases.Sum(p => Num(p, "lines_sent"));
+    double bytes = phases.Sum(p => Num(p, "bytes_sent"));
+    js["run_total"] = new JsonObject
+    {
+        ["accepted"] = accepted,
+        ["copies_received"] = lines,
+        ["rmr"] = accepted > 0 ? lines / accepted - 1 : null,
+        ["lines_sent"] = lines,
+        ["bytes_sent"] = bytes,
+        ["bytes_per_delivery"] = accepted > 0 ? bytes / accepted : null,
+    };
+}
 
 static string Ratio(double a, double? b) => b is double d && d > 0 ? (a / d).ToString("F2", CultureInfo.InvariantCulture) + "×" : "-";
 

@@ -127,8 +127,12 @@ internal static class Scenarios
         };
     }
 
-    /// <summary>N nodes on a graph; phases of publishes from chosen nodes; time until every node has every message.</summary>
-    public static async Task<JsonObject> NetworkAsync(NetworkSpec spec, bool v2Links = false)
+    /// <summary>
+    /// N nodes on a graph; phases of publishes from chosen nodes; time until every node has every message. With
+    /// <paramref name="v2"/> every node announces protocol v2, so every link runs it (Plumtree push along a tree,
+    /// lazy announcements, grafts, prunes, frontiers on link up); the phases start once every link has negotiated.
+    /// </summary>
+    public static async Task<JsonObject> NetworkAsync(NetworkSpec spec, bool v2 = false)
     {
         // Each node's rounds start at a random point of the first interval, as separate processes would (and as
         // bench/js/network.js staggers its peers): nodes created together would otherwise tick in lockstep.
@@ -138,28 +142,25 @@ internal static class Scenarios
         TimeSpan interval = TimeSpan.FromMilliseconds(spec.IntervalMs);
         for (int i = 0; i < nodes.Length; i++)
         {
-            GossipNode node = nodes[i] = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, AnnounceV2 = v2Links });
+            GossipNode node = nodes[i] = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, AnnounceV2 = v2 });
             timers[i] = TimeProvider.System.CreateTimer(_ => node.Gossip(), null, interval * random.NextDouble(), interval);
         }
 
         try
         {
+            int[] degree = new int[spec.Nodes];
             foreach ((int x, int y) in spec.Edges)
             {
                 (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
                 _ = nodes[x].RunConnectionAsync(left);
                 _ = nodes[y].RunConnectionAsync(right);
+                degree[x]++;
+                degree[y]++;
             }
 
-            if (v2Links)
-            {
-                // Every link has to have negotiated before the measured phases start.
-                var negotiated = Stopwatch.StartNew();
-                while (!nodes.All(n => n.Peers.All(p => p.Version == 2)) && negotiated.Elapsed < TimeSpan.FromSeconds(30))
-                {
-                    await Task.Delay(10);
-                }
-            }
+            long setup = Stopwatch.GetTimestamp();
+            await WaitUntilLinkedAsync(nodes, degree, v2);
+            double setupMs = Stopwatch.GetElapsedTime(setup).TotalMilliseconds;
 
             var phases = new JsonArray();
             foreach ((string name, int[] publishers) in spec.Phases)
@@ -167,14 +168,31 @@ internal static class Scenarios
                 phases.Add(await PhaseAsync(nodes, name, publishers, spec.IntervalMs));
             }
 
+            // The whole run, from the nodes' creation (v2's hellos and first frontiers included) to the end of the
+            // last phase's settling.
+            GossipNodeStatistics[] total = [.. nodes.Select(n => n.Statistics)];
+            long accepted = total.Sum(s => s.MessagesAccepted);
+            long copies = total.Sum(PayloadCopies);
+            long bytes = total.Sum(s => s.BytesSent);
             return new JsonObject
             {
-                ["impl"] = v2Links ? "dotnet-v2-links" : "dotnet",
+                ["impl"] = v2 ? "dotnet-v2" : "dotnet",
                 ["scenario"] = "network",
                 ["nodes"] = spec.Nodes,
                 ["edges"] = spec.Edges.Length,
                 ["interval_ms"] = spec.IntervalMs,
+                ["setup_ms"] = setupMs,
                 ["phases"] = phases,
+                ["run_total"] = new JsonObject
+                {
+                    ["accepted"] = accepted,
+                    ["copies_received"] = copies,
+                    ["rmr"] = accepted == 0 ? null : (double)copies / accepted - 1,
+                    ["lines_sent"] = total.Sum(s => s.LinesSent),
+                    ["bytes_sent"] = bytes,
+                    ["bytes_per_delivery"] = accepted == 0 ? null : (double)bytes / accepted,
+                    ["v2_frames_received"] = total.Sum(s => s.V2FramesReceived),
+                },
             };
         }
         finally
@@ -188,14 +206,40 @@ internal static class Scenarios
         }
     }
 
-    private static async Task<JsonObject> PhaseAsync(GossipNode[] nodes, string name, int[] publishers, int intervalMs)
+    /// <summary>
+    /// Waits until every node has all its links; with v2, until every link speaks v2 and each side has received the
+    /// other's hello and first frontier and processed them, so the measured phases see only their own traffic.
+    /// </summary>
+    private static async Task WaitUntilLinkedAsync(GossipNode[] nodes, int[] degree, bool v2)
     {
-        int expected = 0;
-        foreach (int p in publishers)
+        bool Ready(int i)
         {
-            expected += nodes.Length - 1;
+            IReadOnlyList<GossipPeerInfo> peers = nodes[i].Peers;
+            return peers.Count == degree[i] &&
+                (!v2 || (peers.All(p => p.Version == 2) && nodes[i].Statistics.V2FramesReceived >= 2 * peers.Count));
         }
 
+        var waited = Stopwatch.StartNew();
+        while (!Enumerable.Range(0, nodes.Length).All(Ready))
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                int late = Enumerable.Range(0, nodes.Length).Count(i => !Ready(i));
+                throw new TimeoutException($"{late} of {nodes.Length} nodes not linked{(v2 ? " with v2" : string.Empty)} after {waited.Elapsed.TotalSeconds:F0} s");
+            }
+
+            await Task.Delay(5);
+        }
+
+        await Task.WhenAll(nodes.Select(n => n.WhenIdleAsync()));
+    }
+
+    /// <summary>Copies of messages that reached the node from a peer: the new ones, and the duplicates (its own returning included).</summary>
+    private static long PayloadCopies(GossipNodeStatistics s) => s.MessagesAccepted + s.DroppedOld + s.DroppedOwn;
+
+    private static async Task<JsonObject> PhaseAsync(GossipNode[] nodes, string name, int[] publishers, int intervalMs)
+    {
+        int expected = publishers.Length * (nodes.Length - 1);
         var times = new long[expected];
         int delivered = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -239,17 +283,20 @@ internal static class Scenarios
         }
 
         double elapsed = Stopwatch.GetElapsedTime(start, times.Max()).TotalMilliseconds;
-        await Task.Delay(3 * intervalMs); // let in-flight duplicates land before counting
+        (double settleMs, bool quiet) = await SettleAsync(nodes, intervalMs);
         foreach (GossipNode node in nodes)
         {
             node.MessageReceived -= OnMessage;
         }
 
         GossipNodeStatistics[] after = [.. nodes.Select(n => n.Statistics)];
-        long linesSent = after.Sum(s => s.LinesSent) - before.Sum(s => s.LinesSent);
-        long bytesSent = after.Sum(s => s.BytesSent) - before.Sum(s => s.BytesSent);
-        long linesReceived = after.Sum(s => s.LinesReceived) - before.Sum(s => s.LinesReceived);
-        long verifies = after.Sum(s => s.SignaturesVerified) - before.Sum(s => s.SignaturesVerified);
+        long Delta(Func<GossipNodeStatistics, long> counter) => after.Sum(counter) - before.Sum(counter);
+        long linesSent = Delta(s => s.LinesSent);
+        long bytesSent = Delta(s => s.BytesSent);
+        long linesReceived = Delta(s => s.LinesReceived);
+        long verifies = Delta(s => s.SignaturesVerified);
+        long accepted = Delta(s => s.MessagesAccepted);
+        long copies = Delta(PayloadCopies);
         int deliveries = Math.Min(delivered, expected);
         return new JsonObject
         {
@@ -259,12 +306,47 @@ internal static class Scenarios
             ["expected_deliveries"] = expected,
             ["lines_sent"] = linesSent,
             ["bytes_sent"] = bytesSent,
+            // v1: every line received that was not a new delivery; on v2 links this includes control frames.
             ["duplicates"] = linesReceived - deliveries,
+            // Lines written per delivery (on v2 links, every frame counts as a line).
             ["copies_per_delivery"] = deliveries == 0 ? null : (double)linesSent / deliveries,
+            ["accepted"] = accepted,
+            ["copies_received"] = copies,
+            ["rmr"] = accepted == 0 ? null : (double)copies / accepted - 1,
+            ["bytes_per_delivery"] = deliveries == 0 ? null : (double)bytesSent / deliveries,
             ["verifies_per_delivery"] = deliveries == 0 ? null : (double)verifies / deliveries,
+            ["v2_frames_received"] = Delta(s => s.V2FramesReceived),
             ["delivery_curve"] = Curve(times.Take(deliveries).Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds), expected),
             ["timed_out"] = timedOut,
+            ["settle_ms"] = settleMs,
+            ["settled_quiet"] = quiet,
         };
+    }
+
+    /// <summary>
+    /// As bench/js/network.js settles: at least 3 intervals, then until a whole interval passes in which no copy of a
+    /// message reaches any node (at most 30 intervals), so in-flight duplicates are counted. v2's periodic frontiers
+    /// carry no message and do not count.
+    /// </summary>
+    private static async Task<(double Ms, bool Quiet)> SettleAsync(GossipNode[] nodes, int intervalMs)
+    {
+        long start = Stopwatch.GetTimestamp();
+        long last = nodes.Sum(n => PayloadCopies(n.Statistics));
+        bool quiet = false;
+        for (int waited = 1; waited <= 30; waited++)
+        {
+            await Task.Delay(intervalMs);
+            await Task.WhenAll(nodes.Select(n => n.WhenIdleAsync()));
+            long now = nodes.Sum(n => PayloadCopies(n.Statistics));
+            quiet = now == last;
+            last = now;
+            if (waited >= 3 && quiet)
+            {
+                break;
+            }
+        }
+
+        return (Stopwatch.GetElapsedTime(start).TotalMilliseconds, quiet);
     }
 
     /// <summary>About 80 points of (ms since start, fraction delivered).</summary>
@@ -311,6 +393,23 @@ internal sealed record NetworkSpec(int Nodes, string Topology, (int, int)[] Edge
             ("one", [random.Next(nodes)]),
             ("hundred", [.. Enumerable.Range(0, 100).Select(_ => random.Next(nodes))]),
         ]);
+    }
+
+    /// <summary>
+    /// The warm run, on a fresh network: <paramref name="count"/> warm-up messages from the publishers of the main
+    /// phase (its distinct publishers in order of first appearance, cycled), one at a time, each delivered everywhere
+    /// before the next is published, then the main phase. One at a time, because that is what lets v2's trees settle:
+    /// after a burst of 20 over links that are all still eager, the 100 on a 10-node 4-regular graph still drew
+    /// 1.4–1.9 redundant copies per delivery; after 20 one at a time, none.
+    /// </summary>
+    public NetworkSpec WithWarmUp(string mainPhase, int count)
+    {
+        int[] main = Phases.First(p => p.Name == mainPhase).Publishers;
+        int[] distinct = [.. main.Distinct()];
+        return this with
+        {
+            Phases = [.. Enumerable.Range(0, count).Select(i => ($"warmup-{i}", new[] { distinct[i % distinct.Length] })), (mainPhase, main)],
+        };
     }
 
     public JsonObject ToJson() => new()
