@@ -109,8 +109,8 @@ Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 var networks = new JsonArray();
 var curves = new Dictionary<(int, string), List<(string, JsonArray)>>();
 var distinctAuthors = new SortedDictionary<int, int>();
-int[] sizes = quick ? [10, 50] : [10, 50, 200];
-string[] topologies = ["line", "ring", "random-regular:4"];
+int[] sizes = ArgValue("--nodes") is { } nodesArg ? [int.Parse(nodesArg, CultureInfo.InvariantCulture)] : quick ? [10, 50] : [10, 50, 200];
+string[] topologies = ArgValue("--topology") is { } topologyArg ? [topologyArg] : ["line", "ring", "random-regular:4"];
 (string Impl, string Label)[] impls = [("dotnet", ".NET v1"), ("dotnet-v2", ".NET v2"), ("js", "JS 0.3.1")];
 foreach (int n in sizes)
 {

@@ -50,6 +50,7 @@ public sealed partial class GossipNode : IAsyncDisposable
                 RetainCountPerAuthor = _options.Retention.MaxPerAuthor,
                 MaxSeenDigests = _options.MaxRememberedIds,
                 SeenDigests = new SeenIds(this),
+                SendDeltas = false, // links are reliable streams; a new connection gets a full frontier
             });
         }
 

@@ -146,6 +146,24 @@ public sealed class PlumtreeProtocolTests
             context.SentTo(2).OfType<PlumtreeMessage>().Where(m => m.Kind == PlumtreeSendKind.Sync).Select(m => m.Message.Digest).Order());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Delta_frontiers_go_out_on_the_sync_timer_only_when_asked_for(bool sendDeltas)
+    {
+        var context = new RecordingContext { Neighbours = [1, 2] };
+        var node = new PlumtreeProtocol(new PlumtreeOptions { SendDeltas = sendDeltas });
+        node.Start(context);
+        node.NeighbourUp(context, 1);
+        node.NeighbourUp(context, 2);
+        node.FrameReceived(context, 1, Push(A0, hops: 1));
+        context.Sent.Clear();
+
+        context.FireTimers(node); // the ihave flush and the first sync interval
+
+        Assert.Equal(sendDeltas ? 2 : 0, context.Sent.Count(s => s.Frame is PlumtreeSync { Full: false }));
+    }
+
     private static PlumtreeMessage Push(MessageId id, int hops) => new(id, 100, PlumtreeSendKind.Eager, hops, AuthorTree: false);
 
     private static (PlumtreeProtocol Node, RecordingContext Context) Node(int[] neighbours, PlumtreeOptions? options = null)

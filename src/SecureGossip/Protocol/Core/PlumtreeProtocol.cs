@@ -256,7 +256,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         else if (timerId == SyncTimer)
         {
             SweepRetained(context);
-            SendDeltas(context);
+            if (_options.SendDeltas)
+            {
+                SendDeltas(context);
+            }
+
             context.SetTimer(Jitter(context, _options.SyncInterval), SyncTimer);
         }
         else if (_graftTimers.Remove(timerId, out MessageId missing))
@@ -871,6 +875,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         public TimeSpan AcceptedAt { get; } = acceptedAt;
 
         public bool Switched { get; set; }
+
 
         // Links known to have the message: the first 64 inline (most nodes have fewer), the rest on demand.
         // Kept per retained message on every node, so it is the core's largest state (docs/PROTOCOL.md §6.5).
