@@ -220,6 +220,13 @@ public sealed partial class GossipNode
 
         public void Received(PeerLink link, IGossipFrame frame)
         {
+            // A msg frame reaches the core here only as a duplicate of a known message; a new one goes through
+            // verification and AcceptVerified. Anything else would let an unverified payload be forwarded.
+            if (frame is PlumtreeMessage message && !Protocol.IsKnown(message.Message))
+            {
+                return;
+            }
+
             if (link.CoreId != 0 && _links.ContainsKey(link.CoreId))
             {
                 Protocol.FrameReceived(this, link.CoreId, frame);
