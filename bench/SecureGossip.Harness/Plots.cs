@@ -1,18 +1,80 @@
 using System.Text.Json.Nodes;
+using ScottPlot; // the Multiplot extension methods
 
 namespace SecureGossip.Harness;
 
-/// <summary>Delivery-over-time plots (PNG, ScottPlot) from the delivery curves the scenarios record.</summary>
+/// <summary>Delivery-over-time and bar plots (PNG, ScottPlot) from the figures the scenarios record.</summary>
 internal static class Plots
 {
+    private const string TimeLabel = "time since publish (ms)";
+    private const string DoneLabel = "deliveries done (%)";
+
     /// <summary>One line per series: x = ms since the phase started, y = % of the needed deliveries done.</summary>
-    public static void DeliveryCurves(string path, string title, IEnumerable<(string Label, JsonArray Curve)> series)
+    public static void DeliveryCurves(string path, string title, IEnumerable<(string Label, JsonArray Curve)> series) =>
+        Curves(path, title, series.Select(s => (s.Label, (double[])[.. s.Curve.Select(p => Value(p![0]!))], (double[])[.. s.Curve.Select(p => Value(p![1]!) * 100)])));
+
+    /// <summary>One line per series: x = ms since publish, y = % of the needed deliveries done.</summary>
+    public static void Curves(string path, string title, IEnumerable<(string Label, double[] Ms, double[] Percent)> series)
     {
         var plot = new ScottPlot.Plot();
-        foreach ((string label, JsonArray curve) in series)
+        DrawCurves(plot, title, series);
+        plot.SavePng(path, 1000, 560);
+    }
+
+    /// <summary>Several delivery-curve panels in one PNG, <paramref name="columns"/> to a row.</summary>
+    public static void CurveGrid(string path, int columns, IReadOnlyList<(string Title, IEnumerable<(string Label, double[] Ms, double[] Percent)> Series)> panels)
+    {
+        var multiplot = new ScottPlot.Multiplot();
+        multiplot.AddPlots(panels.Count);
+        int rows = (panels.Count + columns - 1) / columns;
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
+        for (int i = 0; i < panels.Count; i++)
         {
-            double[] xs = [.. curve.Select(p => Value(p![0]!))];
-            double[] ys = [.. curve.Select(p => Value(p![1]!) * 100)];
+            DrawCurves(multiplot.GetPlot(i), panels[i].Title, panels[i].Series);
+        }
+
+        multiplot.SavePng(path, 1400, 520 * rows);
+    }
+
+    /// <summary>Grouped bars: one group per category, one bar per series in each, each bar labelled with its value.</summary>
+    public static void Bars(string path, string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<(string Label, double[] Values)> series, string valueFormat)
+    {
+        var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var bars = new List<ScottPlot.Bar>();
+        int width = series.Count + 1; // a gap of one bar between groups
+        for (int s = 0; s < series.Count; s++)
+        {
+            ScottPlot.Color color = palette.GetColor(s);
+            for (int c = 0; c < categories.Count; c++)
+            {
+                double value = series[s].Values[c];
+                bars.Add(new ScottPlot.Bar
+                {
+                    Position = (c * width) + s,
+                    Value = value,
+                    FillColor = color,
+                    Label = value.ToString(valueFormat, System.Globalization.CultureInfo.InvariantCulture),
+                });
+            }
+
+            plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = series[s].Label, FillColor = color });
+        }
+
+        plot.Add.Bars(bars);
+        double[] ticks = [.. categories.Select((_, c) => (c * width) + ((series.Count - 1) / 2.0))];
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, [.. categories]);
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        plot.Title(title);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        plot.SavePng(path, 1000, 560);
+    }
+
+    private static void DrawCurves(ScottPlot.Plot plot, string title, IEnumerable<(string Label, double[] Ms, double[] Percent)> series)
+    {
+        foreach ((string label, double[] xs, double[] ys) in series)
+        {
             if (xs.Length == 0)
             {
                 continue;
@@ -24,11 +86,10 @@ internal static class Plots
         }
 
         plot.Title(title);
-        plot.XLabel("time since publish (ms)");
-        plot.YLabel("deliveries done (%)");
+        plot.XLabel(TimeLabel);
+        plot.YLabel(DoneLabel);
         plot.Axes.SetLimitsY(0, 102);
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-        plot.SavePng(path, 1000, 560);
     }
 
     private static double Value(JsonNode node) => double.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);

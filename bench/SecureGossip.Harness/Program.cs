@@ -7,13 +7,19 @@ using SecureGossip.Harness;
 
 // sgossip-bench: runs each scenario on the .NET implementation and on the real secure-gossip 0.3.1 under node,
 // in one run, and prints both figures and their ratio. See BENCHMARKS.md.
-//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S]
+//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S] [--only pair|network|tcp|sim]
 bool quick = args.Contains("--quick");
 bool withJs = !args.Contains("--no-js");
-string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results");
 int seed = int.Parse(ArgValue("--seed") ?? "1", CultureInfo.InvariantCulture);
-string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all
+string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator; not part of all)
+string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only == "sim" ? "sim" : string.Empty);
 Directory.CreateDirectory(outDir);
+
+if (only == "sim")
+{
+    // No JS and no verify-rate measurement: the simulator counts verifications, it does not perform them.
+    return await SimBench.RunAsync(outDir, seed);
+}
 
 string? node = withJs ? JsRunner.NodeVersion() : null;
 if (withJs && node is null)
