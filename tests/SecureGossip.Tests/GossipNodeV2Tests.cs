@@ -213,6 +213,32 @@ public sealed class GossipNodeV2Tests : IDisposable
     }
 
     [Fact]
+    public async Task A_v1_node_with_a_store_also_continues_its_seq_and_delivers_nothing_twice_after_a_restart()
+    {
+        string path = Path.Combine(_directory, "v1.db");
+        using GossipKeys keys = GossipKeys.Generate();
+        GossipNode stranger = V2Node();
+        stranger.PublishJson(Encoding.UTF8.GetBytes("{\"from\":\"stranger\"}"), out byte[] strangerLine);
+        GossipNode V1Node() => new(new GossipNodeOptions { TimeProvider = _clock, Keys = keys, Store = new SqliteGossipStore(path, _clock), OwnsStore = true });
+
+        await using (GossipNode first = V1Node())
+        {
+            first.PublishJson("{\"n\":0}");
+            var inbox = Gossip.Watch(first);
+            await first.HandleLineAsync(new ReadOnlySequence<byte>(strangerLine), CancellationToken.None);
+            await inbox.WaitForAsync(1);
+        }
+
+        await using GossipNode second = V1Node();
+        var again = Gossip.Watch(second);
+        Assert.Equal(1, second.PublishJson("{\"n\":1}").Sequence);
+        await second.HandleLineAsync(new ReadOnlySequence<byte>(strangerLine), CancellationToken.None);
+        await second.WhenIdleAsync();
+        Assert.Empty(again.Messages);
+        Assert.Equal(1, second.Statistics.DroppedOld);
+    }
+
+    [Fact]
     public async Task Malformed_v2_frames_on_a_v2_link_are_dropped_and_counted_and_the_link_keeps_working()
     {
         GossipNode node = V2Node();
