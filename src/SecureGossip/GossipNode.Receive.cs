@@ -155,8 +155,7 @@ public sealed partial class GossipNode
         }
 
         Span<byte> raw = stackalloc byte[33];
-        int dot = key.IndexOf('.', StringComparison.Ordinal);
-        return dot > 0 && SsbBase64.Decode(key.AsSpan(0, dot), raw) == 32 && raw[..32].SequenceEqual(Keys.PublicKey);
+        return SsbBase64.Decode(key, raw) == 32 && raw[..32].SequenceEqual(Keys.PublicKey); // cuts at the tag's dot
     }
 
     /// <summary>
@@ -248,19 +247,18 @@ public sealed partial class GossipNode
                 author = envelope.PublicEscaped
                     ? V1Envelope.DecodeString(rawAuthor, escaped: true).AsSpan().CopyToSpan(author)
                     : author[..Encoding.UTF8.GetChars(rawAuthor, author)];
+                bool signatureOk = envelope.SignatureEscaped
+                    ? SsbBase64.Decode(V1Envelope.DecodeString(text[envelope.Signature], escaped: true), job.Signature) == 64
+                    : SsbBase64.Decode(text[envelope.Signature], job.Signature) == 64;
                 if (author.SequenceEqual(Keys.Public))
                 {
-                    if (v2 is not null && _core is not null && SsbBase64.Decode(V1Envelope.DecodeString(text[envelope.Signature], envelope.SignatureEscaped), job.Signature) == 64)
+                    if (signatureOk && v2 is not null)
                     {
-                        CoreDuplicate(link, v2, _core.Self, MessageIdOf(Keys.PublicKey, job.Signature), onCommitLoop: false);
+                        CoreDuplicate(link, v2, author: null, MessageIdOf(Keys.PublicKey, job.Signature), onCommitLoop: false);
                     }
 
                     return Drop(DropReason.Own);
                 }
-
-                bool signatureOk = envelope.SignatureEscaped
-                    ? SsbBase64.Decode(V1Envelope.DecodeString(text[envelope.Signature], escaped: true), job.Signature) == 64
-                    : SsbBase64.Decode(text[envelope.Signature], job.Signature) == 64;
 
                 AuthorState? state;
                 lock (_gate)
@@ -299,11 +297,7 @@ public sealed partial class GossipNode
                         job.Id = MessageIdOf(state!.RawKey, job.Signature);
                         if (_seenIds.Contains(job.Id))
                         {
-                            if (v2 is not null && _core is not null)
-                            {
-                                CoreDuplicate(link, v2, AuthorIndex(state), job.Id, onCommitLoop: false);
-                            }
-
+                            CoreDuplicate(link, v2, state, job.Id, onCommitLoop: false);
                             return Drop(DropReason.Old);
                         }
 
@@ -469,7 +463,7 @@ public sealed partial class GossipNode
             // The first copy was accepted: this one is a duplicate and needs no verification.
             if (duplicate)
             {
-                CoreDuplicate(job.Source, job.V2Frame, _core is null ? 0 : AuthorIndex(author), job.Id, onCommitLoop: true);
+                CoreDuplicate(job.Source, job.V2Frame, author, job.Id, onCommitLoop: true);
                 Drop(DropReason.Old);
                 return;
             }
@@ -518,7 +512,7 @@ public sealed partial class GossipNode
         {
             if (old)
             {
-                CoreDuplicate(job.Source, job.V2Frame, _core is null ? 0 : AuthorIndex(author), job.Id, onCommitLoop: true);
+                CoreDuplicate(job.Source, job.V2Frame, author, job.Id, onCommitLoop: true);
             }
 
             Drop(old ? DropReason.Old : DropReason.BadSignature);

@@ -38,15 +38,18 @@ public sealed partial class GossipNode
         return author.V2Index;
     }
 
-    /// <summary>A copy that the receive path found to be a duplicate: the core learns the sender has it (and prunes, for tree traffic).</summary>
-    private void CoreDuplicate(PeerLink? link, PlumtreeMessage? frame, int author, UInt128 id, bool onCommitLoop)
+    /// <summary>
+    /// A copy that the receive path found to be a duplicate (<paramref name="author"/> null: one of our own): the
+    /// core learns the sender has it, and prunes it for tree traffic. Nothing to do for a v1 line.
+    /// </summary>
+    private void CoreDuplicate(PeerLink? link, PlumtreeMessage? frame, AuthorState? author, UInt128 id, bool onCommitLoop)
     {
         if (_core is null || link is null || frame is null)
         {
             return;
         }
 
-        PlumtreeMessage copy = frame with { Message = MessageId.FromDigest(author, id) };
+        PlumtreeMessage copy = frame with { Message = MessageId.FromDigest(author is null ? _core.Self : AuthorIndex(author), id) };
         if (onCommitLoop)
         {
             _core.Received(link, copy);

@@ -48,7 +48,6 @@ public sealed partial class GossipNode : IAsyncDisposable
             {
                 RetainAge = _options.Retention.MaxAge,
                 RetainCountPerAuthor = _options.Retention.MaxPerAuthor,
-                MaxSeenDigests = _options.MaxRememberedIds,
                 SeenDigests = new SeenIds(this),
                 SendDeltas = false, // links are reliable streams; a new connection gets a full frontier
             });

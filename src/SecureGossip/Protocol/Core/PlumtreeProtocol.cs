@@ -156,7 +156,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         MarkSeen(message);
-        Retain(context, message, new RetainedLine(message.Author, line.Length, 0, -1, PlumtreeSendKind.Sync, context.Now)
+        Retain(message, new RetainedLine(message.Author, line.Length, 0, -1, PlumtreeSendKind.Sync, context.Now)
         {
             Line = line,
             AgeAtAcceptanceMs = (long)Math.Clamp(age.TotalMilliseconds, 0, MaxAcceptedAgeMs),
@@ -205,9 +205,6 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             }
         }
     }
-
-    /// <summary>How many messages are retained now (for statistics).</summary>
-    public int RetainedCount => _retained.Count;
 
     /// <inheritdoc/>
     public void FrameReceived(IGossipContext context, int fromNeighbour, IGossipFrame frame)
@@ -341,7 +338,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             retained.HaveAdd(fromSlot);
         }
 
-        Retain(context, id, retained);
+        Retain(id, retained);
         if (!own)
         {
             context.Deliver(id, message.Hops);
@@ -368,7 +365,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     }
 
     /// <summary>Keeps a message for anti-entropy and grafts, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/>.</summary>
-    private void Retain(IGossipContext context, MessageId id, Retained retained)
+    private void Retain(MessageId id, Retained retained)
     {
         _retained[id] = retained;
         if (!_retainedByAuthor.TryGetValue(id.Author, out List<MessageId>? byAuthor))
