@@ -25,7 +25,7 @@ public class AcceptBenchmarks
     }
 
     [IterationSetup]
-    public void FreshNode() => _node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
+    public void FreshNode() => _node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, Protocol = GossipProtocol.V1 });
 
     [IterationCleanup]
     public void DisposeNode() => _node?.Dispose();

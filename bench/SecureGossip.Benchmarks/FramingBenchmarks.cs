@@ -23,7 +23,7 @@ public class FramingBenchmarks
         _author = GossipKeys.FromSeed(new byte[32]);
         byte[][] lines = WireFixtures.Lines(_author, Lines);
         _stream = [.. lines.SelectMany(l => l.Append((byte)'\n'))];
-        _node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
+        _node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, Protocol = GossipProtocol.V1 });
         foreach (byte[] line in lines)
         {
             await _node.HandleLineAsync(new System.Buffers.ReadOnlySequence<byte>(line), CancellationToken.None);

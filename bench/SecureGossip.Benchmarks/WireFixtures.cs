@@ -11,7 +11,7 @@ internal static class WireFixtures
     /// <summary><paramref name="count"/> lines by one author with seq 0..count-1, as the author's node writes them.</summary>
     public static byte[][] Lines(GossipKeys author, int count, Func<int, string>? payload = null)
     {
-        var node = new GossipNode(new GossipNodeOptions { Keys = author, Interval = Timeout.InfiniteTimeSpan });
+        var node = new GossipNode(new GossipNodeOptions { Keys = author, Interval = Timeout.InfiniteTimeSpan, Protocol = GossipProtocol.V1 });
         var lines = new byte[count][];
         for (int i = 0; i < count; i++)
         {

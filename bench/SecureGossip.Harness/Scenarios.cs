@@ -51,7 +51,7 @@ internal static class Scenarios
     /// <summary>N wire lines from one fresh author (seq 0..N-1), as its node writes them.</summary>
     public static byte[][] SignedLines(int count)
     {
-        var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
+        var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, Protocol = GossipProtocol.V1 });
         var lines = new byte[count][];
         for (int i = 0; i < count; i++)
         {
@@ -69,8 +69,8 @@ internal static class Scenarios
         // publishing: in JS the publish loop holds the only thread, so signing never overlaps receiving.
         TimeSpan interval = TimeSpan.FromMilliseconds(intervalMs);
         long created = Stopwatch.GetTimestamp();
-        await using var a = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
-        await using var b = new GossipNode(new GossipNodeOptions { Interval = interval });
+        await using var a = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, Protocol = GossipProtocol.V1 });
+        await using var b = new GossipNode(new GossipNodeOptions { Interval = interval, Protocol = GossipProtocol.V1 });
         (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
         _ = a.RunConnectionAsync(left);
         _ = b.RunConnectionAsync(right);

@@ -27,11 +27,17 @@ internal static class NodeCommand
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
         var byId = new Option<bool>("--dedup-by-id") { Description = "Accept each signed message once by its id, whatever its seq: replay-proof and order-free (a JS author's byte-identical repeats are delivered once)." };
         var signSeq = new Option<bool>("--sign-seq") { Description = "Sign each message's seq inside its payload as \"$sg\":{\"seq\":n} (JS peers accept it and see the member)." };
-        var announce = new Option<bool>("--announce-v2", "--v2") { Description = "Speak protocol v2 (docs/PROTOCOL.md) with peers that announce it too: trees instead of flooding, history for late joiners. JS peers drop the hello and stay on v1." };
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "v2 (default): protocol v2 (docs/PROTOCOL.md) with peers that say hello, v1 with the others (JS peers drop the hello); trees, acceptance by id, history for late joiners. v1: secure-gossip 0.3.1 exactly (compatibility mode).",
+            DefaultValueFactory = _ => "v2",
+        };
+        protocol.AcceptOnlyFromAmong("v1", "v2");
+        var announce = new Option<bool>("--announce-v2", "--v2") { Description = "Same as --protocol v2, the default (kept for scripts written when v2 was opt-in).", Hidden = true };
         var store = new Option<string?>("--store") { Description = "SQLite file (created if missing) that keeps this node's seq, the ids it has seen and the messages it retains across restarts." };
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
-            listen, connect, keys, interval, verbose, announce, byId, signSeq, store,
+            listen, connect, keys, interval, verbose, protocol, announce, byId, signSeq, store,
         };
 
         command.Validators.Add(result =>
@@ -40,6 +46,11 @@ internal static class NodeCommand
             if (result.GetResult(interval) is { Implicit: false } && result.GetValue(interval) <= 0)
             {
                 result.AddError("--interval must be a positive number of milliseconds.");
+            }
+
+            if (result.GetValue(announce) && result.GetValue(protocol) == "v1")
+            {
+                result.AddError("--v2 contradicts --protocol v1.");
             }
 
             foreach (string text in (result.GetValue(listen) ?? []).Concat(result.GetValue(connect) ?? []))
@@ -62,7 +73,7 @@ internal static class NodeCommand
                 parseResult.GetValue(keys),
                 TimeSpan.FromMilliseconds(parseResult.GetValue(interval)),
                 parseResult.GetValue(verbose),
-                parseResult.GetValue(announce),
+                parseResult.GetValue(protocol) == "v1" ? GossipProtocol.V1 : GossipProtocol.V2,
                 parseResult.GetValue(byId),
                 parseResult.GetValue(signSeq),
                 parseResult.GetValue(store),
@@ -77,7 +88,7 @@ internal static class NodeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, bool announceV2, bool deduplicateById, bool signSequence, string? storePath, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -121,7 +132,7 @@ internal static class NodeCommand
                 Keys = nodeKeys,
                 Interval = interval,
                 LoggerFactory = loggerFactory,
-                AnnounceV2 = announceV2,
+                Protocol = protocol,
                 DeduplicateById = deduplicateById,
                 SignSequence = signSequence,
                 Store = nodeStore,

@@ -57,10 +57,10 @@ public sealed class GossipNodeOptions
     /// Accept each signed message once by its id (SHA-256 over the author key and the signature,
     /// docs/PROTOCOL.md §3.3) instead of by the unsigned <c>seq</c>: a line replayed under another seq is dropped
     /// without verification, a message that arrives out of order is still accepted, and no relay can silence an
-    /// author by sending a huge seq. Off by default, which keeps secure-gossip 0.3.1's rule (a seq not above the
-    /// author's highest is old). The one loss with it on: a JS author that publishes a byte-identical payload
+    /// author by sending a huge seq. On its own off by default (v1 mode keeps secure-gossip 0.3.1's rule (a seq not above the
+    /// author's highest is old)). The one loss with it on: a JS author that publishes a byte-identical payload
     /// twice (ed25519 is deterministic, so both lines carry the same signature) is delivered once. Always on with
-    /// <see cref="AnnounceV2"/> or a <see cref="Store"/>.
+    /// protocol v2 (<see cref="Protocol"/>, the default) or a <see cref="Store"/>.
     /// </summary>
     public bool DeduplicateById { get; set; }
 
@@ -71,18 +71,33 @@ public sealed class GossipNodeOptions
     public int MaxRememberedIds { get; set; } = 1_000_000;
 
     /// <summary>
-    /// Speak protocol v2 (docs/PROTOCOL.md) with peers that speak it too. Every new connection starts with a hello
-    /// line, which secure-gossip 0.3.1 peers drop as a line they cannot verify; a link on which both sides said
-    /// hello switches to v2 (<see cref="GossipPeerInfo.Version"/>): messages are pushed along a spanning tree as
-    /// soon as they are verified instead of flooded on rounds, other links only hear their ids, and on connect each
-    /// side sends what the other lacks of the messages it retains (<see cref="Retention"/>), so late joiners and
-    /// healed partitions catch up. Links to JS peers keep speaking v1 exactly as before. Implies acceptance by id
-    /// (<see cref="DeduplicateById"/>). Off by default, so a JS peer sees exactly the traffic it always did.
+    /// Which protocol the node speaks (default <see cref="GossipProtocol.V2"/>).
+    /// <para><see cref="GossipProtocol.V2"/> (docs/PROTOCOL.md): every new connection starts with a hello line,
+    /// which secure-gossip 0.3.1 peers drop as a line they cannot verify; a link on which both sides said hello
+    /// switches to v2 (<see cref="GossipPeerInfo.Version"/>): messages are pushed along a spanning tree as soon as
+    /// they are verified instead of flooded on rounds, other links only hear their ids, and on connect each side
+    /// sends what the other lacks of the messages it retains (<see cref="Retention"/>), so late joiners and healed
+    /// partitions catch up. Links to JS peers speak v1 on rounds, and are caught up too
+    /// (<see cref="CatchUpV1Peers"/>). Messages are accepted once by id (<see cref="DeduplicateById"/>), so a relay
+    /// cannot replay a message under another seq or silence an author with a huge one.</para>
+    /// <para><see cref="GossipProtocol.V1"/> is the compatibility mode: the node does exactly what a
+    /// secure-gossip 0.3.1 node does on the wire (no hello, flooding on rounds, the unsigned seq rule, nothing
+    /// for late joiners). Choose it only to reproduce 0.3.1 bit for bit.</para>
     /// </summary>
-    public bool AnnounceV2 { get; set; }
+    public GossipProtocol Protocol { get; set; } = GossipProtocol.V2;
 
     /// <summary>
-    /// With <see cref="AnnounceV2"/>: a peer that has not answered the hello within a second is a v1 (JS) peer, and
+    /// <see langword="true"/> when <see cref="Protocol"/> is <see cref="GossipProtocol.V2"/> (the default); setting
+    /// it sets <see cref="Protocol"/>. Kept for source compatibility with earlier versions, where v2 was opt-in.
+    /// </summary>
+    public bool AnnounceV2
+    {
+        get => Protocol == GossipProtocol.V2;
+        set => Protocol = value ? GossipProtocol.V2 : GossipProtocol.V1;
+    }
+
+    /// <summary>
+    /// With protocol v2 (the default): a peer that has not answered the hello within a second is a v1 (JS) peer, and
     /// is sent the retained messages (<see cref="Retention"/>) as v1 lines, each author's in ascending seq
     /// (docs/PROTOCOL.md §10.3). It accepts those it has not seen, so a JS late joiner, and the JS peers behind it,
     /// catch up too, which secure-gossip 0.3.1 alone never does. Default true; false sends JS peers only what is
@@ -114,6 +129,11 @@ public sealed class GossipNodeOptions
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(Protocol))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Protocol), Protocol, "The protocol must be GossipProtocol.V1 or GossipProtocol.V2.");
+        }
+
         if (Interval != Timeout.InfiniteTimeSpan && Interval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(Interval), Interval, "The gossip interval must be positive, or Timeout.InfiniteTimeSpan for no timer.");

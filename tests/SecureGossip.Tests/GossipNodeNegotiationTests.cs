@@ -24,7 +24,7 @@ public sealed class GossipNodeNegotiationTests
     public async Task A_node_that_does_not_announce_ignores_a_hello_without_counting_it_as_garbage()
     {
         await using GossipNode announcing = Announcing();
-        await using GossipNode plain = Gossip.Node();
+        await using GossipNode plain = Gossip.V1Node();
         var inbox = Gossip.Watch(plain);
         Gossip.Link(announcing, plain);
 
@@ -37,9 +37,9 @@ public sealed class GossipNodeNegotiationTests
     }
 
     [Fact]
-    public async Task Without_the_option_no_hello_is_sent()
+    public async Task In_v1_mode_no_hello_is_sent()
     {
-        await using GossipNode a = Gossip.Node(), b = Gossip.Node();
+        await using GossipNode a = Gossip.V1Node(), b = Gossip.V1Node();
         var inbox = Gossip.Watch(b);
         Gossip.Link(a, b);
         a.PublishJson("{\"n\":1}");
@@ -93,7 +93,7 @@ public sealed class GossipNodeV2ForwardingTests
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         await using var v2a = new GossipNode(new GossipNodeOptions { TimeProvider = clock, AnnounceV2 = true });
         await using var v2b = new GossipNode(new GossipNodeOptions { TimeProvider = clock, AnnounceV2 = true });
-        await using var v1 = new GossipNode(new GossipNodeOptions { TimeProvider = clock });
+        await using var v1 = new GossipNode(new GossipNodeOptions { TimeProvider = clock, Protocol = GossipProtocol.V1 });
         Gossip.Link(v2a, v2b);
         Gossip.Link(v2b, v1);
         await Gossip.WaitUntilAsync(() => v2b.Peers.Count(p => p.Version == 2) == 1 && v2a.Peers is [{ Version: 2 }]);

@@ -65,7 +65,7 @@ public sealed class GossipNodeReplayTests
 
     private static async Task<(bool[] Accepted, GossipNodeStatistics Stats)> ReceiveAsync(bool byId, int maxIds, params string[] lines)
     {
-        await using var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, DeduplicateById = byId, MaxRememberedIds = maxIds });
+        await using var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, Protocol = GossipProtocol.V1, DeduplicateById = byId, MaxRememberedIds = maxIds });
         var accepted = new List<bool>();
         foreach (string line in lines)
         {

@@ -45,7 +45,7 @@ public sealed class GossipNodeVectorTests
     {
         JsonElement vector = GoldenVectors.Named("lines", name);
         using GossipKeys keys = Gossip.VectorKeys(1);
-        await using GossipNode node = Gossip.Node(Timeout.InfiniteTimeSpan, keys);
+        await using GossipNode node = Gossip.V1Node(Timeout.InfiniteTimeSpan, keys);
         var received = new List<GossipMessage>();
         node.MessageReceived += (_, m) => received.Add(m);
 
@@ -77,7 +77,7 @@ public sealed class GossipNodeVectorTests
             ? ours
             : [.. vector.GetProperty("accepted").EnumerateArray().Select(e => e.GetBoolean())];
         using GossipKeys keys = Gossip.VectorKeys(1);
-        await using GossipNode node = Gossip.Node(Timeout.InfiniteTimeSpan, keys);
+        await using GossipNode node = Gossip.V1Node(Timeout.InfiniteTimeSpan, keys);
 
         var verdicts = new List<bool>();
         foreach (JsonElement line in vector.GetProperty("lines").EnumerateArray())
@@ -95,7 +95,7 @@ public sealed class GossipNodeVectorTests
     public async Task Every_accepted_line_is_forwarded_as_the_bytes_that_arrived()
     {
         using GossipKeys keys = Gossip.VectorKeys(1);
-        await using GossipNode node = Gossip.Node(Timeout.InfiniteTimeSpan, keys);
+        await using GossipNode node = Gossip.V1Node(Timeout.InfiniteTimeSpan, keys);
         (var left, var right) = SecureGossip.Transports.InMemoryTransport.CreatePair();
         _ = node.RunConnectionAsync(left);
 

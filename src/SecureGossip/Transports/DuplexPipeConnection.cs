@@ -30,7 +30,13 @@ public sealed class DuplexPipeConnection : GossipConnection
     /// <inheritdoc/>
     protected override async ValueTask DisposeCoreAsync()
     {
-        await Input.CompleteAsync();
-        await Output.CompleteAsync();
+        try
+        {
+            await Input.CompleteAsync();
+        }
+        finally
+        {
+            await Output.CompleteAsync();
+        }
     }
 }

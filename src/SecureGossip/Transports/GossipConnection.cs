@@ -34,10 +34,25 @@ public abstract class GossipConnection : IDuplexPipe, IAsyncDisposable
     /// <summary>Cancelled when the connection is closed, by either side.</summary>
     public CancellationToken Closed => _closed.Token;
 
-    /// <summary>Closes both directions and releases the transport.</summary>
+    /// <summary>Accepted messages that arrived over this connection; the node counts them, a listener reads them to
+    /// decide which connections to evict first (one that never delivered anything valid).</summary>
+    public long MessagesAccepted => Interlocked.Read(ref _messagesAccepted);
+
+    /// <summary>When the connection was created, for eviction order.</summary>
+    public long CreatedTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    private long _messagesAccepted;
+
+    internal void CountAccepted() => Interlocked.Increment(ref _messagesAccepted);
+
+    /// <summary>
+    /// Closes both directions and releases the transport. Never throws: a transport that fails while closing (a
+    /// broken pipe while flushing what was buffered, a reset socket) is closed anyway; the first such failure is
+    /// available in <see cref="CloseError"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_closed.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _disposing, 1) != 0)
         {
             return;
         }
@@ -51,12 +66,28 @@ public abstract class GossipConnection : IDuplexPipe, IAsyncDisposable
             // A callback of someone else's threw; closing goes on.
         }
 
-        await DisposeCoreAsync();
+        try
+        {
+            await DisposeCoreAsync();
+        }
+        catch (Exception e)
+        {
+            CloseError ??= e; // the link is over either way; nothing the caller can do but know
+        }
+
         _closed.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Releases the transport: complete the pipes, close the socket or stream.</summary>
+    /// <summary>The error the transport raised while closing, if any (informational: the connection is closed).</summary>
+    public Exception? CloseError { get; private set; }
+
+    private int _disposing;
+
+    /// <summary>
+    /// Releases the transport: complete the pipes, close the socket or stream. It may throw (the node catches it);
+    /// it must release the transport even when an earlier step failed.
+    /// </summary>
     protected abstract ValueTask DisposeCoreAsync();
 
     /// <inheritdoc/>

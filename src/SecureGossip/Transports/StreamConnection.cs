@@ -34,8 +34,39 @@ public sealed class StreamConnection : GossipConnection
     /// <inheritdoc/>
     protected override async ValueTask DisposeCoreAsync()
     {
-        await Output.CompleteAsync();
-        await Input.CompleteAsync();
-        await _stream.DisposeAsync();
+        // Completing the writer flushes what is buffered, which fails on a dead socket ("Broken pipe"): the stream
+        // is released whatever the earlier steps did, and the first failure is reported after.
+        Exception? first = null;
+        try
+        {
+            await Output.CompleteAsync();
+        }
+        catch (Exception e)
+        {
+            first = e;
+        }
+
+        try
+        {
+            await Input.CompleteAsync();
+        }
+        catch (Exception e)
+        {
+            first ??= e;
+        }
+
+        try
+        {
+            await _stream.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            first ??= e;
+        }
+
+        if (first is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
     }
 }

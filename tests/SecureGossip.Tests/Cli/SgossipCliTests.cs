@@ -123,14 +123,14 @@ public sealed partial class SgossipCliTests
         {
             string keys = Path.Combine(directory.FullName, "a.keys"), store = Path.Combine(directory.FullName, "a.db");
             int port = FreePort();
-            string[] arguments = ["node", "--listen", $"127.0.0.1:{port}", "--v2", "--keys", keys, "--store", store];
+            string[] arguments = ["node", "--listen", $"127.0.0.1:{port}", "--keys", keys, "--store", store];
             ChildProcess first = Sgossip(arguments);
             await first.WaitForStderrAsync(l => ListeningPattern().IsMatch(l));
             await first.WriteLineAsync("{\"n\":0}");
             await first.WriteLineAsync("{\"n\":1}");
 
             // A late peer gets both from the node's retained history (no round ever sends it to a v2 peer).
-            await using ChildProcess late = Sgossip("node", "--connect", $"127.0.0.1:{port}", "--v2");
+            await using ChildProcess late = Sgossip("node", "--connect", $"127.0.0.1:{port}");
             string[] history = [await late.ReadLineAsync(), await late.ReadLineAsync()];
             Assert.Equal(["{\"n\":0}", "{\"n\":1}"], history.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("data").GetRawText()).Order(StringComparer.Ordinal));
             Assert.Equal(0, await first.TerminateAsync());

@@ -12,8 +12,11 @@ internal static class Gossip
     /// <summary>A fast round for end-to-end tests; they await signals, never the clock.</summary>
     public static readonly TimeSpan FastInterval = TimeSpan.FromMilliseconds(5);
 
-    public static GossipNode Node(TimeSpan? interval = null, GossipKeys? keys = null) =>
-        new(new GossipNodeOptions { Interval = interval ?? FastInterval, Keys = keys });
+    public static GossipNode Node(TimeSpan? interval = null, GossipKeys? keys = null, GossipProtocol protocol = GossipProtocol.V2) =>
+        new(new GossipNodeOptions { Interval = interval ?? FastInterval, Keys = keys, Protocol = protocol });
+
+    /// <summary>A node in the secure-gossip 0.3.1 compatibility mode (<see cref="GossipProtocol.V1"/>).</summary>
+    public static GossipNode V1Node(TimeSpan? interval = null, GossipKeys? keys = null) => Node(interval, keys, GossipProtocol.V1);
 
     /// <summary>The key pair the golden lines were addressed to (the receiving peer of vectors.json).</summary>
     public static GossipKeys VectorKeys(int index) =>
