@@ -59,9 +59,11 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"ihave bytes sent {sentBytes:N0}; grafts back {attacker.Grafts:N0} ({attacker.GraftBytes:N0} bytes), wants {attacker.Wants:N0} ({attacker.WantBytes:N0} bytes)");
         PlumtreeStatistics stats = CoreOf(victim).Statistics;
         output.WriteLine($"core: {stats}");
-        Assert.InRange(attacker.GraftBytes + attacker.WantBytes, 0, 256 * 1024); // before the budgets: 17 MB in 35 s
-        Assert.True(stats.IdsIgnoredOverBudget >= 100_000 - 8 * 1024, $"ignored {stats.IdsIgnoredOverBudget}");
-        Assert.Equal(1, stats.NeighboursReported);
+        // Before the budgets: 39,010 grafts, 1,833,470 bytes in these 36 s. Now one round of MaxWantsPerNeighbour
+        // grafts, then the broken promises make the attacker unreliable (about 53 KB).
+        Assert.InRange(attacker.GraftBytes + attacker.WantBytes, 1, 128 * 1024);
+        Assert.True(stats.IdsIgnoredOverBudget >= 100_000 - (2 * 16_384), $"ignored {stats.IdsIgnoredOverBudget}");
+        Assert.InRange(stats.NeighboursReported, 1, 2); // ihave flood, then broken promises
     }
 
     [Fact]
@@ -98,9 +100,7 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
 
             await Gossip.WaitUntilAsync(() => victim.Statistics.V2FramesReceived >= framesBefore + 1 + 50); // hello and 50 syncs
             await victim.WhenIdleAsync();
-            output.WriteLine($"frames in: {core.Statistics}");
             await AdvanceAsync(victim, TimeSpan.FromSeconds(3));
-            output.WriteLine($"3 s later: {core.Statistics}");
             author.PublishJson("{\"honest\":1}");
             await AdvanceAsync(victim, TimeSpan.FromSeconds(1));
             await inbox.WaitForAsync(1);
@@ -109,7 +109,7 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
             output.WriteLine($"during: {during}; V2Authors {AuthorsOf(victim).Count:N0}; memory {memoryBefore:N0} -> {memoryDuring:N0}");
             Assert.Equal(1, during.TrackedAuthors); // the honest author: no fake one got a table entry
             Assert.InRange(during.PendingWants, 1, new PlumtreeOptions().MaxWantsPerNeighbour);
-            Assert.InRange(during.WantsSent, 1, new PlumtreeOptions().MaxWantsPerNeighbour * 4); // 1,024 a second at most
+            Assert.InRange(during.WantsSent, 0, new PlumtreeOptions().MaxWantsPerNeighbour * 4); // 1,024 a second at most
             Assert.True(during.IdsIgnoredOverBudget >= 100_000 - 1024, $"ignored {during.IdsIgnoredOverBudget}");
         }
 

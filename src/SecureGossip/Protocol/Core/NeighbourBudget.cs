@@ -17,6 +17,15 @@ internal sealed class NeighbourBudget(PlumtreeOptions options)
     /// <summary>Messages sent in answer to its grafts and wants per second.</summary>
     public TokenBucket Responses { get; } = new(options.ResponseRate);
 
+    /// <summary>Grafts it left unanswered (a broken promise: it announced the id) per second.</summary>
+    public TokenBucket BrokenPromises { get; } = new(Math.Max(1, options.MaxWantsPerNeighbour / 4));
+
+    /// <summary>
+    /// Set once it broke more than a quarter of <see cref="PlumtreeOptions.MaxWantsPerNeighbour"/> promises in a second:
+    /// its announcements of unknown ids are ignored and it is grafted no more for the rest of the link session.
+    /// </summary>
+    public bool Unreliable { get; set; }
+
     /// <summary>Missing ids this neighbour is recorded as an announcer of.</summary>
     public int MissingAnnounced { get; set; }
 

@@ -550,7 +550,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         {
             // Past the neighbour's announcement budget, its share of the table, or the table's bound (§6.1), an
             // unknown id is left to the eager push and anti-entropy: nothing we send grows with what it claims.
-            if (budget.Announcements.Take(1, context.Now) == 0 || budget.MissingAnnounced >= _options.MaxMissingPerNeighbour ||
+            if (budget.Unreliable || budget.Announcements.Take(1, context.Now) == 0 || budget.MissingAnnounced >= _options.MaxMissingPerNeighbour ||
                 _missing.Count >= _options.MaxMissing)
             {
                 _idsIgnored++;
@@ -603,11 +603,21 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         if (missing.GraftedTo is { } previous)
         {
-            previous.WantsOutstanding--; // the last graft was answered or lost by now
+            // The last graft went unanswered: lost, or a promise its announcer never meant to keep. Honest links
+            // break a few (loss, retention); a neighbour announcing ids it does not have breaks them by the hundred.
+            previous.WantsOutstanding--;
             missing.GraftedTo = null;
+            previous.BrokenPromises.Count(1, context.Now);
+            if (!previous.Unreliable && previous.BrokenPromises.AskedInWindow >= previous.BrokenPromises.Rate &&
+                _budgets.IndexOf(previous) is int broken and >= 0)
+            {
+                previous.Unreliable = true;
+                Report(context, broken, "broken promises");
+            }
         }
 
-        if (missing.Announcers.Count == 0 || context.Now - missing.Since > _options.MissingTtl)
+        if (missing.Announcers.Count == 0 || context.Now - missing.Since > _options.MissingTtl ||
+            missing.Announcers.TrueForAll(a => _budgets[a.Slot].Unreliable))
         {
             RemoveMissing(id); // anti-entropy covers what remains
             return;
@@ -626,7 +636,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             .OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
         {
             NeighbourBudget budget = _budgets[candidate];
-            if (budget.WantsOutstanding < _options.MaxWantsPerNeighbour && budget.Wants.Take(1, context.Now) == 1)
+            if (!budget.Unreliable && budget.WantsOutstanding < _options.MaxWantsPerNeighbour && budget.Wants.Take(1, context.Now) == 1)
             {
                 slot = candidate;
                 break;
