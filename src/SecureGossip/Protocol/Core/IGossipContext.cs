@@ -45,4 +45,15 @@ public interface IGossipContext
 
     /// <summary>Counts one signature verification performed (the dominant CPU cost of a real node).</summary>
     void CountVerify();
+
+    /// <summary>
+    /// Reports that <paramref name="neighbour"/> went far past a budget (by <see cref="PlumtreeOptions.MisbehaviourFactor"/>)
+    /// or sent a frame the core deems abusive; once per reason and link session. The excess is already ignored: a
+    /// driver may close the link and back off its address. The default does nothing (the simulator has no bad nodes).
+    /// </summary>
+    /// <param name="neighbour">The neighbour reported.</param>
+    /// <param name="reason">A short reason for logs and counters (e.g. <c>ihave flood</c>).</param>
+    void Misbehaved(int neighbour, string reason)
+    {
+    }
 }

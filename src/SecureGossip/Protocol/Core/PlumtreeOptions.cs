@@ -76,6 +76,57 @@ public sealed record PlumtreeOptions
     /// </summary>
     public int MaxMissing { get; init; } = 16_384;
 
+    /// <summary>
+    /// Most missing ids one neighbour can be recorded as the announcer of (4,096, a quarter of
+    /// <see cref="MaxMissing"/>): a neighbour announcing ids that never come fills its share, not the table, so
+    /// honest neighbours' announcements are still followed.
+    /// </summary>
+    public int MaxMissingPerNeighbour { get; init; } = 4096;
+
+    /// <summary>
+    /// Unknown ids a neighbour may announce per second (16,384, burst the same): the excess is ignored (left to the
+    /// eager push and anti-entropy). Ids the node already has are not counted, so a neighbour forwarding a catch-up
+    /// it shares with us costs nothing; honest unknown ids arrive at the rate messages are published.
+    /// </summary>
+    public double IHaveRate { get; init; } = 16_384;
+
+    /// <summary>
+    /// Most ids asked of one neighbour (grafts sent and wants queued or sent) and not yet settled at once (1,024, the
+    /// ids of one <c>want</c> frame): what the node sends back can never be proportional to what a neighbour claims.
+    /// </summary>
+    public int MaxWantsPerNeighbour { get; init; } = 1024;
+
+    /// <summary>
+    /// Ids the node asks of one neighbour per second, in grafts and wants (1,024, burst the same). A graft over budget
+    /// waits for the budget or goes to another announcer; over 35 s an ihave flood gets at most this many a second.
+    /// Honest grafts follow the message rate and are a small fraction of deliveries (under 10 % in the simulator).
+    /// </summary>
+    public double WantRate { get; init; } = 1024;
+
+    /// <summary>
+    /// Messages sent to one neighbour per second in answer to its grafts and wants (4,096, burst the same); the
+    /// rest wait in order, so a neighbour wanting everything gets it paced. The catch-up of a full frontier is not
+    /// counted: it is answered once per link session and <see cref="FullSyncMinInterval"/>.
+    /// </summary>
+    public double ResponseRate { get; init; } = 4096;
+
+    /// <summary>Most answers waiting for <see cref="ResponseRate"/> per neighbour (4,096); further requests are dropped.</summary>
+    public int MaxDeferredResponses { get; init; } = 4096;
+
+    /// <summary>
+    /// Most authors one neighbour's unsigned frames (<c>graft</c>, <c>prune</c>) may make the core keep state for
+    /// (1,024); a frame naming another new author is ignored, and what a neighbour introduced alone is forgotten when
+    /// its link goes down. Authors of verified messages are not counted.
+    /// </summary>
+    public int MaxAuthorsPerNeighbour { get; init; } = 1024;
+
+    /// <summary>
+    /// A neighbour asking this many times a budget (announcements, wants to answer) within one second is reported
+    /// through <see cref="IGossipContext.Misbehaved"/> (4): a busy honest neighbour stays near its budget, and the
+    /// excess is ignored anyway, so only a flood goes this far.
+    /// </summary>
+    public int MisbehaviourFactor { get; init; } = 4;
+
     /// <summary>A link's full frontier is answered at most this often within one session of the link (10 s).</summary>
     public TimeSpan FullSyncMinInterval { get; init; } = TimeSpan.FromSeconds(10);
 

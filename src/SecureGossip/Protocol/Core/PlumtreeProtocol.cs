@@ -32,7 +32,8 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private readonly Dictionary<int, List<MessageId>> _retainedByAuthor = [];
     private readonly Dictionary<MessageId, Missing> _missing = [];
     private readonly Dictionary<long, MessageId> _graftTimers = [];
-    private readonly Dictionary<long, (int Slot, MessageId[] Ids, int Attempt)> _wantTimers = [];
+    private readonly Dictionary<long, (int Slot, NeighbourBudget Budget, MessageId[] Ids, int Attempt)> _wantTimers = [];
+    private readonly Dictionary<long, (int Slot, NeighbourBudget Budget)> _drainTimers = [];
     private readonly Dictionary<int, TimeSpan> _changed = [];
     private readonly Dictionary<int, (int Last, int Previous)> _firstFrom = [];
     // Allocated on first use: the simulator's nodes never need them, and 10,000 of them share one process.
@@ -43,11 +44,36 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private int _pendingWants;
     private Dictionary<int, TimeSpan>? _fullSyncAnswered;
     private bool _ihaveScheduled;
+    private readonly List<NeighbourBudget> _budgets = [];
+    private readonly Dictionary<int, int> _introducedBy = [];
+    private long _idsIgnored;
+    private long _wantsSent;
+    private long _wantsDeferred;
+    private long _responsesDeferred;
+    private long _responsesDropped;
+    private long _framesIgnored;
+    private long _neighboursReported;
 
     /// <summary>Creates one node's state.</summary>
     public PlumtreeProtocol(PlumtreeOptions? options = null)
     {
         _options = options ?? new PlumtreeOptions();
+    }
+
+    /// <summary>The core's counters and table sizes (docs/PROTOCOL.md §16a, per-link limits); O(authors) to read.</summary>
+    public PlumtreeStatistics Statistics
+    {
+        get
+        {
+            var authors = new HashSet<int>(_seen.Keys);
+            authors.UnionWith(_trees.Keys);
+            authors.UnionWith(_retainedByAuthor.Keys);
+            authors.UnionWith(_firstFrom.Keys);
+            authors.UnionWith(_changed.Keys);
+            return new PlumtreeStatistics(
+                _idsIgnored, _wantsSent, _wantsDeferred, _responsesDeferred, _responsesDropped, _framesIgnored, _neighboursReported,
+                _missing.Count, _pendingWants, authors.Count, _introducedBy.Count, _budgets.Sum(b => b.Deferred.Count));
+        }
     }
 
     /// <summary>One instance per node, as a simulator or driver factory wants it.</summary>
@@ -95,7 +121,30 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             missing.Announcers.RemoveAll(a => a.Slot == slot);
         }
 
+        foreach (long timer in _wantTimers.Where(w => w.Value.Slot == slot).Select(w => w.Key).ToList())
+        {
+            _pendingWants -= _wantTimers[timer].Ids.Length;
+            _wantTimers.Remove(timer);
+        }
+
+        // Every per-neighbour table goes with the link (§16a): its budgets, deferred answers, and the authors only
+        // its unsigned frames made us keep.
+        NeighbourBudget budget = _budgets[slot];
+        foreach (int author in budget.Introduced ?? [])
+        {
+            if (--_introducedBy[author] == 0)
+            {
+                _introducedBy.Remove(author);
+                if (!IsVerifiedAuthor(author))
+                {
+                    _trees.Remove(author);
+                }
+            }
+        }
+
+        _budgets[slot] = new NeighbourBudget(_options);
         _lazy[slot].Clear();
+        _lazy[slot].TrimExcess();
         _mentioned?.Remove(slot);
         _fullSyncAnswered?.Remove(slot); // a new session of this link gets its full answer
     }
@@ -222,12 +271,17 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                     OnIHave(context, slot, ihave.Ids[i], ihave.Hops[i]);
                 }
 
+                CheckBudget(context, slot, _budgets[slot].Announcements, "ihave flood");
                 break;
             case PlumtreeGraft graft:
                 OnGraft(context, slot, graft);
                 break;
             case PlumtreePrune prune:
-                TreeFor(prune.Author, create: prune.Optimisation).Remove(slot);
+                if (!prune.Optimisation || Introduce(slot, prune.Author))
+                {
+                    TreeFor(prune.Author, create: prune.Optimisation).Remove(slot);
+                }
+
                 break;
             case PlumtreeSync sync:
                 OnSync(context, slot, sync);
@@ -235,9 +289,10 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             case PlumtreeWant want:
                 foreach (MessageId id in want.Ids)
                 {
-                    SendRetained(context, slot, id, PlumtreeSendKind.Sync);
+                    Respond(context, slot, id, PlumtreeSendKind.Sync);
                 }
 
+                CheckBudget(context, slot, _budgets[slot].Responses, "want flood");
                 break;
         }
     }
@@ -253,6 +308,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         else if (timerId == SyncTimer)
         {
             SweepRetained(context);
+            ForgetUnchanged(context);
             if (_options.SendDeltas)
             {
                 SendDeltas(context);
@@ -267,21 +323,30 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         else if (_wantTimers.Remove(timerId, out var want))
         {
             _pendingWants -= want.Ids.Length;
+            want.Budget.WantsOutstanding -= want.Ids.Length;
             // Ask the peer whose frontier showed it has them; ask again (a lost want or answer) until they
-            // arrive, a bounded number of times.
+            // arrive, a bounded number of times, and no faster than the neighbour's want budget.
             MessageId[] still = [.. want.Ids.Where(id => !IsSeen(id))];
-            if (still.Length > 0 && _up[want.Slot] && want.Attempt < MaxWantAttempts)
+            if (still.Length > 0 && _up[want.Slot] && want.Attempt < MaxWantAttempts && ReferenceEquals(want.Budget, _budgets[want.Slot]))
             {
-                foreach (MessageId[] chunk in still.Chunk(MaxWantIdsPerFrame))
+                int granted = want.Budget.Wants.Take(still.Length, context.Now);
+                foreach (MessageId[] chunk in still.Take(granted).Chunk(MaxWantIdsPerFrame))
                 {
                     context.Send(_neighbourOf[want.Slot], new PlumtreeWant(chunk));
                 }
 
+                _wantsSent += granted;
+                _wantsDeferred += still.Length - granted;
                 long next = _nextTimer++;
-                _wantTimers[next] = (want.Slot, still, want.Attempt + 1);
+                _wantTimers[next] = (want.Slot, want.Budget, still, want.Attempt + 1);
                 _pendingWants += still.Length;
+                want.Budget.WantsOutstanding += still.Length;
                 context.SetTimer(_options.SyncGrace, next);
             }
+        }
+        else if (_drainTimers.Remove(timerId, out var drain))
+        {
+            DrainResponses(context, drain.Slot, drain.Budget);
         }
     }
 
@@ -354,7 +419,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         Forward(context, id, retained, fromSlot);
 
-        if (_missing.Remove(id, out Missing? missing))
+        if (RemoveMissing(id) is { } missing)
         {
             foreach ((int slot, int hops) in missing.Announcers.OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
             {
@@ -403,7 +468,13 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         foreach (int author in emptied ?? [])
         {
+            // Nothing of the author is retained: its tree and parent memory go too (rebuilt if it publishes again).
             _retainedByAuthor.Remove(author);
+            _firstFrom.Remove(author);
+            if (!_seen.ContainsKey(author) && !_introducedBy.ContainsKey(author))
+            {
+                _trees.Remove(author);
+            }
         }
     }
 
@@ -474,11 +545,16 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             return;
         }
 
+        NeighbourBudget budget = _budgets[slot];
         if (!_missing.TryGetValue(id, out Missing? missing))
         {
-            if (_missing.Count >= _options.MaxMissing)
+            // Past the neighbour's announcement budget, its share of the table, or the table's bound (§6.1), an
+            // unknown id is left to the eager push and anti-entropy: nothing we send grows with what it claims.
+            if (budget.Unreliable || budget.Announcements.Take(1, context.Now) == 0 || budget.MissingAnnounced >= _options.MaxMissingPerNeighbour ||
+                _missing.Count >= _options.MaxMissing)
             {
-                return; // §6.1: past the bound, announcements are left to anti-entropy
+                _idsIgnored++;
+                return;
             }
 
             _missing[id] = missing = new Missing(context.Now);
@@ -487,23 +563,63 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             context.SetTimer(_options.GraftTimeout1, timer);
         }
 
-        if (missing.Announcers.Count < 4 && !missing.Announcers.Exists(a => a.Slot == slot))
+        if (missing.Announcers.Count < 4 && budget.MissingAnnounced < _options.MaxMissingPerNeighbour &&
+            !missing.Announcers.Exists(a => a.Slot == slot))
         {
             missing.Announcers.Add((slot, hops));
+            budget.MissingAnnounced++;
         }
+    }
+
+    /// <summary>Forgets a missing id, settling what its announcers and its last graft counted against their budgets.</summary>
+    private Missing? RemoveMissing(MessageId id)
+    {
+        if (!_missing.Remove(id, out Missing? missing))
+        {
+            return null;
+        }
+
+        foreach ((int slot, _) in missing.Announcers)
+        {
+            _budgets[slot].MissingAnnounced--;
+        }
+
+        if (missing.GraftedTo is { } grafted)
+        {
+            grafted.WantsOutstanding--;
+            missing.GraftedTo = null;
+        }
+
+        return missing;
     }
 
     private void OnGraftTimer(IGossipContext context, MessageId id)
     {
         if (!_missing.TryGetValue(id, out Missing? missing) || IsSeen(id))
         {
-            _missing.Remove(id);
+            RemoveMissing(id);
             return;
         }
 
-        if (missing.Announcers.Count == 0 || context.Now - missing.Since > _options.MissingTtl)
+        if (missing.GraftedTo is { } previous)
         {
-            _missing.Remove(id); // anti-entropy covers what remains
+            // The last graft went unanswered: lost, or a promise its announcer never meant to keep. Honest links
+            // break a few (loss, retention); a neighbour announcing ids it does not have breaks them by the hundred.
+            previous.WantsOutstanding--;
+            missing.GraftedTo = null;
+            previous.BrokenPromises.Count(1, context.Now);
+            if (!previous.Unreliable && previous.BrokenPromises.AskedInWindow >= previous.BrokenPromises.Rate &&
+                _budgets.IndexOf(previous) is int broken and >= 0)
+            {
+                previous.Unreliable = true;
+                Report(context, broken, "broken promises");
+            }
+        }
+
+        if (missing.Announcers.Count == 0 || context.Now - missing.Since > _options.MissingTtl ||
+            missing.Announcers.TrueForAll(a => _budgets[a.Slot].Unreliable))
+        {
+            RemoveMissing(id); // anti-entropy covers what remains
             return;
         }
 
@@ -513,11 +629,33 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             missing.Round++;
         }
 
-        (int slot, _) = missing.Announcers
+        // The nearest untried announcer whose want budget allows one more id; if none does, wait for the budget.
+        int slot = -1;
+        foreach ((int candidate, _) in missing.Announcers
             .Where(a => !missing.Tried.Contains(a.Slot))
-            .OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops)
-            .First();
+            .OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
+        {
+            NeighbourBudget budget = _budgets[candidate];
+            if (!budget.Unreliable && budget.WantsOutstanding < _options.MaxWantsPerNeighbour && budget.Wants.Take(1, context.Now) == 1)
+            {
+                slot = candidate;
+                break;
+            }
+        }
+
+        if (slot < 0)
+        {
+            _wantsDeferred++;
+            long retry = _nextTimer++;
+            _graftTimers[retry] = id;
+            context.SetTimer(_options.GraftTimeout2, retry);
+            return;
+        }
+
         missing.Tried.Add(slot);
+        missing.GraftedTo = _budgets[slot];
+        missing.GraftedTo.WantsOutstanding++;
+        _wantsSent++;
         context.Send(_neighbourOf[slot], new PlumtreeGraft(id, id.Author));
         TimeSpan wait = _options.GraftTimeout2 * Math.Pow(2, missing.Round);
         long timer = _nextTimer++;
@@ -532,14 +670,137 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             if (_retained.TryGetValue(id, out Retained? retained))
             {
                 TreeFor(retained.Author, create: false).Add(slot);
-                SendRetained(context, slot, id, PlumtreeSendKind.Graft);
+                Respond(context, slot, id, PlumtreeSendKind.Graft);
             }
 
+            CheckBudget(context, slot, _budgets[slot].Responses, "graft flood");
             return;
         }
 
-        TreeFor(graft.Author, create: true).Add(slot);
+        if (Introduce(slot, graft.Author))
+        {
+            TreeFor(graft.Author, create: true).Add(slot);
+        }
     }
+
+    /// <summary>
+    /// Answers a graft or want within the asker's response budget; past it the answer waits its turn (bounded), so a
+    /// neighbour wanting everything gets it paced and cannot make the node amplify its requests.
+    /// </summary>
+    private void Respond(IGossipContext context, int slot, MessageId id, PlumtreeSendKind kind)
+    {
+        if (!_retained.ContainsKey(id) || !_up[slot])
+        {
+            return;
+        }
+
+        NeighbourBudget budget = _budgets[slot];
+        if (budget.Deferred.Count > 0)
+        {
+            budget.Responses.Count(1, context.Now); // behind earlier answers: counted, not served first
+        }
+        else if (budget.Responses.Take(1, context.Now) == 1)
+        {
+            SendRetained(context, slot, id, kind);
+            return;
+        }
+
+        if (budget.Deferred.Count >= _options.MaxDeferredResponses)
+        {
+            _responsesDropped++;
+            return;
+        }
+
+        budget.Deferred.Enqueue((id, kind));
+        _responsesDeferred++;
+        ScheduleDrain(context, slot, budget);
+    }
+
+    private void ScheduleDrain(IGossipContext context, int slot, NeighbourBudget budget)
+    {
+        if (budget.DrainScheduled)
+        {
+            return;
+        }
+
+        budget.DrainScheduled = true;
+        long timer = _nextTimer++;
+        _drainTimers[timer] = (slot, budget);
+        TimeSpan wait = budget.Responses.Until(Math.Max(1, (int)(budget.Responses.Rate / 10)), context.Now);
+        context.SetTimer(wait > TimeSpan.FromMilliseconds(10) ? wait : TimeSpan.FromMilliseconds(10), timer);
+    }
+
+    private void DrainResponses(IGossipContext context, int slot, NeighbourBudget budget)
+    {
+        budget.DrainScheduled = false;
+        if (!ReferenceEquals(budget, _budgets[slot]) || !_up[slot])
+        {
+            return; // the link went down: its queue went with it
+        }
+
+        int granted = budget.Responses.Take(budget.Deferred.Count, context.Now);
+        for (int i = 0; i < granted; i++)
+        {
+            (MessageId id, PlumtreeSendKind kind) = budget.Deferred.Dequeue();
+            SendRetained(context, slot, id, kind);
+        }
+
+        if (budget.Deferred.Count > 0)
+        {
+            ScheduleDrain(context, slot, budget);
+        }
+        else
+        {
+            budget.Deferred.TrimExcess();
+        }
+    }
+
+    /// <summary>Reports a neighbour that asked <see cref="PlumtreeOptions.MisbehaviourFactor"/> times a budget within its window.</summary>
+    private void CheckBudget(IGossipContext context, int slot, TokenBucket bucket, string reason)
+    {
+        if (bucket.AskedInWindow >= _options.MisbehaviourFactor * bucket.Rate)
+        {
+            Report(context, slot, reason);
+        }
+    }
+
+    private void Report(IGossipContext context, int slot, string reason)
+    {
+        NeighbourBudget budget = _budgets[slot];
+        if ((budget.Reported ??= []).Add(reason))
+        {
+            _neighboursReported++;
+            context.Misbehaved(_neighbourOf[slot], reason);
+        }
+    }
+
+    /// <summary>
+    /// Whether an unsigned frame of <paramref name="slot"/>'s naming <paramref name="author"/> may make the core keep
+    /// state for it: always for authors of verified messages; otherwise within the neighbour's share of new authors,
+    /// which are forgotten with its link unless a verified message of theirs arrives meanwhile.
+    /// </summary>
+    private bool Introduce(int slot, int author)
+    {
+        NeighbourBudget budget = _budgets[slot];
+        if (IsVerifiedAuthor(author) || budget.Introduced?.Contains(author) == true)
+        {
+            return true;
+        }
+
+        if ((budget.Introduced ??= []).Count >= _options.MaxAuthorsPerNeighbour)
+        {
+            _framesIgnored++;
+            return false;
+        }
+
+        budget.Introduced.Add(author);
+        _introducedBy[author] = _introducedBy.GetValueOrDefault(author) + 1;
+        return true;
+    }
+
+    /// <summary>An author known from a verified (or our own) message: its state is not a neighbour's to grow or drop.</summary>
+    private bool IsVerifiedAuthor(int author) =>
+        _retainedByAuthor.ContainsKey(author) || _firstFrom.ContainsKey(author) || _seen.ContainsKey(author) || _changed.ContainsKey(author);
 
     /// <summary>
     /// §8.6: an announcement that offers a shorter path than the eager copy had moves this node under the announcer
@@ -581,14 +842,18 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             AgeMs = retained.Line is null ? 0 : (long)AgeOf(context, retained).TotalMilliseconds,
         };
 
-    private void SendDeltas(IGossipContext context)
+    /// <summary>Authors drop out of deltas after the sync windows (and out of memory, with deltas off too).</summary>
+    private void ForgetUnchanged(IGossipContext context)
     {
         TimeSpan window = _options.SyncInterval * _options.SyncWindows;
         foreach (int author in _changed.Where(c => context.Now - c.Value > window).Select(c => c.Key).ToList())
         {
             _changed.Remove(author);
         }
+    }
 
+    private void SendDeltas(IGossipContext context)
+    {
         if (_changed.Count == 0)
         {
             return;
@@ -636,7 +901,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         var wanted = new List<MessageId>();
         foreach (PlumtreeFrontierEntry entry in sync.Entries)
         {
-            mentioned?.Add(entry.Author);
+            if (_retainedByAuthor.ContainsKey(entry.Author))
+            {
+                mentioned?.Add(entry.Author); // only ours matter at the end: the set stays as small as our own
+            }
+
             if (entry.Digests is { } digests)
             {
                 OnDigestEntry(context, slot, sync.Full, entry.Author, digests, wanted);
@@ -659,20 +928,21 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
             if (!sync.Full && entry.Author != context.Self)
             {
-                SeenSeqs seen = Seen(entry.Author);
+                // Looked up, not created: an unsigned frame naming an author we never saw adds no table entry.
+                SeenSeqs? seen = _seen.GetValueOrDefault(entry.Author);
                 foreach (long seq in entry.Above)
                 {
                     var id = new MessageId(entry.Author, seq);
-                    if (!seen.Contains(seq) && !_missing.ContainsKey(id))
+                    if (seen?.Contains(seq) != true && !_missing.ContainsKey(id))
                     {
                         wanted.Add(id);
                     }
                 }
 
                 // Seqs below the peer's floor that we lack; bounded, so a forged floor cannot make us loop.
-                for (long seq = seen.Floor; seq < entry.Floor && wanted.Count < _options.MaxFrontierItemsPerFrame; seq++)
+                for (long seq = seen?.Floor ?? 0; seq < entry.Floor && wanted.Count < _options.MaxFrontierItemsPerFrame; seq++)
                 {
-                    if (!seen.Contains(seq))
+                    if (seen?.Contains(seq) != true)
                     {
                         wanted.Add(new MessageId(entry.Author, seq));
                     }
@@ -699,11 +969,22 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             }
         }
 
-        if (wanted.Count > 0 && _pendingWants + wanted.Count <= _options.MaxMissing)
+        // At most the neighbour's share of outstanding wants (and the node's MaxMissing): the rest is asked for after a
+        // later delta, so a frontier listing a million ids gets no more than MaxWantsPerNeighbour asked back.
+        NeighbourBudget budget = _budgets[slot];
+        int room = Math.Max(0, Math.Min(_options.MaxWantsPerNeighbour - budget.WantsOutstanding, _options.MaxMissing - _pendingWants));
+        if (wanted.Count > room)
+        {
+            _idsIgnored += wanted.Count - room;
+            wanted.RemoveRange(room, wanted.Count - room);
+        }
+
+        if (wanted.Count > 0)
         {
             long timer = _nextTimer++;
-            _wantTimers[timer] = (slot, [.. wanted], 0);
+            _wantTimers[timer] = (slot, budget, [.. wanted], 0);
             _pendingWants += wanted.Count;
+            budget.WantsOutstanding += wanted.Count;
             context.SetTimer(_options.SyncGrace, timer);
         }
     }
@@ -836,6 +1117,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             _neighbourOf.Add(neighbour);
             _up.Add(false);
             _lazy.Add([]);
+            _budgets.Add(new NeighbourBudget(_options));
         }
 
         return slot;
@@ -915,6 +1197,9 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         public HashSet<int> Tried { get; } = [];
 
         public int Round { get; set; }
+
+        /// <summary>The budget of the neighbour the last graft went to, until it is settled.</summary>
+        public NeighbourBudget? GraftedTo { get; set; }
     }
 
     /// <summary>The seqs seen of one author: every seq below <see cref="Floor"/>, and those in the set above it.</summary>

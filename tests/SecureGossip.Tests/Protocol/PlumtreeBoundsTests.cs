@@ -1,0 +1,311 @@
+using SecureGossip.Protocol.Core;
+using SecureGossip.Simulation;
+
+namespace SecureGossip.Tests.Protocol;
+
+/// <summary>
+/// The v2 core's per-neighbour bounds and budgets (docs/PROTOCOL.md §16a), one event at a time against a recording
+/// context with a virtual clock: what a neighbour can make the node keep, send and answer, and when it is reported.
+/// </summary>
+public sealed class PlumtreeBoundsTests
+{
+    [Fact]
+    public void Unknown_ids_past_the_announcement_budget_are_ignored_and_a_flood_of_four_times_it_is_reported_once()
+    {
+        var (node, context) = Node([1, 2], new PlumtreeOptions { IHaveRate = 100 });
+        node.FrameReceived(context, 1, IHave(Ids(0, 1000)));
+        node.FrameReceived(context, 1, IHave(Ids(1000, 10)));
+
+        Assert.Equal(100, node.Statistics.MissingIds);
+        Assert.Equal(910, node.Statistics.IdsIgnoredOverBudget);
+        Assert.Equal([(1, "ihave flood")], context.Reports);
+
+        node.FrameReceived(context, 2, IHave(Ids(5000, 100))); // another neighbour's budget is its own
+        Assert.Equal(200, node.Statistics.MissingIds);
+        Assert.Single(context.Reports);
+    }
+
+    [Fact]
+    public void Announcements_of_ids_the_node_has_cost_no_budget()
+    {
+        var (node, context) = Node([1, 2], new PlumtreeOptions { IHaveRate = 10 });
+        MessageId[] ids = Ids(0, 500);
+        foreach (MessageId id in ids)
+        {
+            node.FrameReceived(context, 1, Push(id));
+        }
+
+        node.FrameReceived(context, 2, IHave(ids));
+
+        Assert.Equal(0, node.Statistics.IdsIgnoredOverBudget);
+        Assert.Empty(context.Reports);
+    }
+
+    [Fact]
+    public void The_budget_refills_with_the_clock()
+    {
+        var (node, context) = Node([1], new PlumtreeOptions { IHaveRate = 100 });
+        node.FrameReceived(context, 1, IHave(Ids(0, 150)));
+        Assert.Equal(100, node.Statistics.MissingIds);
+
+        context.Now += TimeSpan.FromMilliseconds(500);
+        node.FrameReceived(context, 1, IHave(Ids(150, 100)));
+
+        Assert.Equal(150, node.Statistics.MissingIds); // half a second: 50 more
+        Assert.Empty(context.Reports); // 250 asked in the window: under four times the budget
+    }
+
+    [Fact]
+    public void One_neighbour_fills_only_its_share_of_the_missing_table()
+    {
+        var (node, context) = Node([1, 2], new PlumtreeOptions { MaxMissingPerNeighbour = 10 });
+        node.FrameReceived(context, 1, IHave(Ids(0, 50)));
+        node.FrameReceived(context, 2, IHave(Ids(1000, 5)));
+
+        Assert.Equal(15, node.Statistics.MissingIds);
+        Assert.Equal(40, node.Statistics.IdsIgnoredOverBudget);
+    }
+
+    [Fact]
+    public void Grafts_to_one_neighbour_are_bounded_by_its_outstanding_wants_and_paced_by_its_want_rate()
+    {
+        var (node, context) = Node([1], new PlumtreeOptions { WantRate = 20, MaxWantsPerNeighbour = 1000, MaxMissingPerNeighbour = 1000, IHaveRate = 1000 });
+        node.FrameReceived(context, 1, IHave(Ids(0, 100)));
+
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(150)); // the first graft round
+        Assert.Equal(20, context.SentTo(1).OfType<PlumtreeGraft>().Count());
+
+        var (bounded, boundedContext) = Node([1], new PlumtreeOptions { MaxWantsPerNeighbour = 8, IHaveRate = 1000 });
+        bounded.FrameReceived(boundedContext, 1, IHave(Ids(0, 100)));
+        boundedContext.FireTimersUntil(bounded, boundedContext.Now + TimeSpan.FromMilliseconds(150));
+        Assert.Equal(8, boundedContext.SentTo(1).OfType<PlumtreeGraft>().Count());
+        Assert.Equal(8, bounded.Statistics.WantsSent);
+    }
+
+    [Fact]
+    public void A_neighbour_that_leaves_its_announcements_unanswered_is_reported_grafted_no_more_and_its_ids_forgotten()
+    {
+        var (node, context) = Node([1], new PlumtreeOptions { MaxWantsPerNeighbour = 40, IHaveRate = 1000 });
+        node.FrameReceived(context, 1, IHave(Ids(0, 40)));
+
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromSeconds(40));
+
+        Assert.Equal([(1, "broken promises")], context.Reports);
+        Assert.InRange(context.SentTo(1).OfType<PlumtreeGraft>().Count(), 40, 50); // one round, not one per backoff step
+        Assert.Equal(0, node.Statistics.MissingIds);
+        node.FrameReceived(context, 1, IHave(Ids(100, 10)));
+        Assert.Equal(0, node.Statistics.MissingIds); // its announcements are ignored for the rest of the session
+    }
+
+    [Fact]
+    public void A_lost_graft_now_and_then_is_not_a_broken_promise_worth_reporting()
+    {
+        var (node, context) = Node([1, 2]);
+        for (int i = 0; i < 50; i++)
+        {
+            MessageId id = new(9, i);
+            node.FrameReceived(context, 1, IHave([id]));
+            context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(250)); // grafted, lost, grafted again
+            node.FrameReceived(context, 1, Push(id) with { Kind = PlumtreeSendKind.Graft });
+        }
+
+        Assert.Empty(context.Reports);
+        Assert.Equal(50, context.Delivered.Count);
+    }
+
+    [Fact]
+    public void Wants_after_a_delta_are_bounded_per_neighbour_whatever_the_delta_lists()
+    {
+        var (node, context) = Node([1], new PlumtreeOptions { MaxWantsPerNeighbour = 10 });
+        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, [new PlumtreeFrontierEntry(9, 0, [.. Enumerable.Range(0, 100).Select(i => (long)i)])]));
+        Assert.Equal(10, node.Statistics.PendingWants);
+        Assert.Equal(90, node.Statistics.IdsIgnoredOverBudget);
+
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(1100));
+
+        Assert.Equal(10, context.SentTo(1).OfType<PlumtreeWant>().Sum(w => w.Ids.Length));
+    }
+
+    [Fact]
+    public void Answers_to_wants_are_paced_by_the_response_budget_and_a_want_flood_is_reported()
+    {
+        var (node, context) = Node([1, 2], new PlumtreeOptions { ResponseRate = 10 });
+        MessageId[] ids = Ids(0, 50);
+        foreach (MessageId id in ids)
+        {
+            node.FrameReceived(context, 2, Push(id));
+        }
+
+        context.Sent.Clear();
+        node.FrameReceived(context, 1, new PlumtreeWant(ids));
+
+        Assert.Equal(10, context.SentTo(1).OfType<PlumtreeMessage>().Count());
+        Assert.Equal(40, node.Statistics.DeferredResponses);
+        Assert.Equal([(1, "want flood")], context.Reports); // 50 asked: five times the budget
+
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(2000));
+        Assert.Equal(30, context.SentTo(1).OfType<PlumtreeMessage>().Count()); // ten a second
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromSeconds(5));
+        Assert.Equal(ids.ToHashSet(), context.SentTo(1).OfType<PlumtreeMessage>().Select(m => m.Message).ToHashSet());
+        Assert.Equal(0, node.Statistics.DeferredResponses);
+    }
+
+    [Fact]
+    public void Unsigned_frames_naming_new_authors_are_capped_per_neighbour_and_what_they_introduced_goes_with_the_link()
+    {
+        var (node, context) = Node([1, 2], new PlumtreeOptions { MaxAuthorsPerNeighbour = 3 });
+        node.FrameReceived(context, 2, Push(new MessageId(7, 0))); // a verified author
+        for (int author = 100; author < 110; author++)
+        {
+            node.FrameReceived(context, 1, new PlumtreeGraft(null, author));
+            node.FrameReceived(context, 1, new PlumtreePrune(author + 1000, Optimisation: true));
+        }
+
+        node.FrameReceived(context, 1, new PlumtreeGraft(null, 7));
+        PlumtreeStatistics during = node.Statistics;
+        Assert.Equal(1 + 3, during.TrackedAuthors);
+        Assert.Equal(3, during.IntroducedAuthors);
+        Assert.Equal(17, during.FramesIgnored);
+
+        node.NeighbourDown(context, 1);
+
+        Assert.Equal(1, node.Statistics.TrackedAuthors); // author 7 stays: it is known from a verified message
+        Assert.Equal(0, node.Statistics.IntroducedAuthors);
+    }
+
+    [Fact]
+    public void Frontiers_naming_authors_never_seen_add_no_author_state()
+    {
+        var (node, context) = Node([1]);
+        PlumtreeFrontierEntry[] fakes = [.. Enumerable.Range(1000, 5000).Select(a => new PlumtreeFrontierEntry(a, 2, [4]))];
+        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, fakes));
+        node.FrameReceived(context, 1, new PlumtreeSync(Full: true, fakes) { End = false });
+
+        Assert.Equal(0, node.Statistics.TrackedAuthors);
+        Assert.Equal(new PlumtreeOptions().MaxWantsPerNeighbour, node.Statistics.PendingWants);
+    }
+
+    [Fact]
+    public void A_neighbour_going_down_takes_its_wants_deferred_answers_and_missing_share_with_it()
+    {
+        var (node, context) = Node([1, 2], new PlumtreeOptions { ResponseRate = 1 });
+        node.FrameReceived(context, 2, Push(new MessageId(9, 0)));
+        node.FrameReceived(context, 2, Push(new MessageId(9, 1)));
+        node.FrameReceived(context, 1, new PlumtreeWant([new MessageId(9, 0), new MessageId(9, 1)]));
+        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, [new PlumtreeFrontierEntry(8, 0, [0, 1, 2])]));
+        node.FrameReceived(context, 1, IHave(Ids(0, 5))); // 9/0 and 9/1 are here: three missing
+        PlumtreeStatistics during = node.Statistics;
+        Assert.Equal((1, 3, 3), (during.DeferredResponses, during.PendingWants, during.MissingIds));
+
+        context.Sent.Clear();
+        node.NeighbourDown(context, 1);
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromSeconds(40));
+
+        PlumtreeStatistics after = node.Statistics;
+        Assert.Equal((0, 0, 0), (after.DeferredResponses, after.PendingWants, after.MissingIds));
+        Assert.Empty(context.SentTo(1)); // no deferred answer and no want outlives the link
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.1, 0.2)]
+    public void Honest_simulated_networks_with_bursts_and_late_joiners_never_trigger_a_report(double loss, double kill)
+    {
+        var cores = new List<PlumtreeProtocol>();
+        SimulationResult result = Simulator.Run(new SimulationOptions
+        {
+            Topology = Topology.Create("random-regular:4", 12, seed: 3),
+            Messages = 3000,
+            PublisherCount = 3,
+            PublishSpacing = TimeSpan.FromMilliseconds(1), // bursts of 1,000 messages a second
+            Loss = loss,
+            KillFraction = kill,
+            PartitionTime = TimeSpan.FromSeconds(1.5),
+            HealTime = TimeSpan.FromSeconds(3), // half the network joins late, thousands behind
+            ProtocolName = "v2",
+            Protocol = _ =>
+            {
+                var core = new PlumtreeProtocol();
+                cores.Add(core);
+                return core;
+            },
+            QuietTime = TimeSpan.FromSeconds(5),
+        });
+
+        Assert.Equal(1.0, result.DeliveredReachableRatio);
+        Assert.Equal(0, result.DuplicateDeliveries);
+        Assert.Equal(0, cores.Sum(c => c.Statistics.NeighboursReported));
+    }
+
+    private static MessageId[] Ids(int from, int count) => [.. Enumerable.Range(from, count).Select(i => new MessageId(9, i))];
+
+    private static PlumtreeIHave IHave(MessageId[] ids) => new(ids, [.. ids.Select(_ => 2)]);
+
+    private static PlumtreeMessage Push(MessageId id) => new(id, 100, PlumtreeSendKind.Eager, 1, AuthorTree: false);
+
+    private static (PlumtreeProtocol Node, BoundsContext Context) Node(int[] neighbours, PlumtreeOptions? options = null)
+    {
+        var context = new BoundsContext { Neighbours = [.. neighbours] };
+        var node = new PlumtreeProtocol(options);
+        node.Start(context);
+        foreach (int n in neighbours)
+        {
+            node.NeighbourUp(context, n);
+        }
+
+        context.Sent.Clear();
+        context.Timers.RemoveAll(t => t.Id == 2); // the periodic sync is not under test here
+        return (node, context);
+    }
+
+    private sealed class BoundsContext : IGossipContext
+    {
+        public HashSet<int> Neighbours { get; init; } = [];
+
+        public List<(int To, IGossipFrame Frame)> Sent { get; } = [];
+
+        public List<(TimeSpan Due, long Id)> Timers { get; } = [];
+
+        public List<MessageId> Delivered { get; } = [];
+
+        public List<(int Neighbour, string Reason)> Reports { get; } = [];
+
+        public int Self => 0;
+
+        public TimeSpan Now { get; set; } = TimeSpan.FromSeconds(10);
+
+        public Random Random { get; } = new(1);
+
+        public IEnumerable<IGossipFrame> SentTo(int neighbour) => Sent.Where(s => s.To == neighbour).Select(s => s.Frame);
+
+        public void Send(int neighbour, IGossipFrame frame)
+        {
+            Assert.Contains(neighbour, Neighbours);
+            Sent.Add((neighbour, frame));
+        }
+
+        public void SetTimer(TimeSpan delay, long timerId) => Timers.Add((Now + delay, timerId));
+
+        public void Deliver(MessageId message, int hops) => Delivered.Add(message);
+
+        public void CountVerify()
+        {
+        }
+
+        public void Misbehaved(int neighbour, string reason) => Reports.Add((neighbour, reason));
+
+        /// <summary>Fires timers in time order (including those they set) up to <paramref name="until"/>; the clock ends there.</summary>
+        public void FireTimersUntil(PlumtreeProtocol node, TimeSpan until)
+        {
+            while (Timers.Count > 0 && Timers.Min(t => t.Due) <= until)
+            {
+                (TimeSpan due, long id) = Timers.MinBy(t => t.Due);
+                Timers.Remove((due, id));
+                Now = due > Now ? due : Now;
+                node.Timer(this, id);
+            }
+
+            Now = until;
+        }
+    }
+}
