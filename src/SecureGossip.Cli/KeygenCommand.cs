@@ -14,10 +14,16 @@ internal static class KeygenCommand
             Description = "Where to write the ssb-keys secret file (never overwritten).",
             DefaultValueFactory = _ => DefaultKeysPath,
         };
-        var command = new Command("keygen", "Create an ed25519 key pair, write it as an ssb-keys secret file, print its public id.") { keys };
+        var command = new Command("keygen", "Create an ed25519 key pair, write it as an ssb-keys secret file, print its public key (as it appears in the from field of received messages).") { keys };
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(keys)!;
+            if (Directory.Exists(path))
+            {
+                Console.Error.WriteLine($"error: --keys {path} is a directory; give the path of a file to create.");
+                return 1;
+            }
+
             if (File.Exists(path))
             {
                 Console.Error.WriteLine($"error: {path} already exists; it is never overwritten.");
@@ -35,7 +41,7 @@ internal static class KeygenCommand
                 return 1;
             }
 
-            Console.Out.WriteLine(created.Id);
+            Console.Out.WriteLine(created.Public); // the spelling of "from" in sgossip node's output and of the node's log
             return 0;
         });
         return command;

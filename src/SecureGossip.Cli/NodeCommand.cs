@@ -34,10 +34,16 @@ internal static class NodeCommand
         };
         protocol.AcceptOnlyFromAmong("v1", "v2");
         var announce = new Option<bool>("--announce-v2", "--v2") { Description = "Same as --protocol v2, the default (kept for scripts written when v2 was opt-in).", Hidden = true };
-        var store = new Option<string?>("--store") { Description = "SQLite file (created if missing) that keeps this node's seq, the ids it has seen and the messages it retains across restarts." };
+        var store = new Option<string?>("--store") { Description = "SQLite file (created if missing) that keeps this node's seq, the ids it has seen and the messages it retains across restarts: a message is printed only once its id is committed, so a crash prints nothing twice." };
+        var storeSync = new Option<string>("--store-sync")
+        {
+            Description = "normal (default): a commit survives a crash of the process; full: it also survives power loss (an fsync per commit).",
+            DefaultValueFactory = _ => "normal",
+        };
+        storeSync.AcceptOnlyFromAmong("normal", "full");
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
-            listen, connect, keys, interval, verbose, protocol, announce, byId, signSeq, store,
+            listen, connect, keys, interval, verbose, protocol, announce, byId, signSeq, store, storeSync,
         };
 
         command.Validators.Add(result =>
@@ -77,6 +83,7 @@ internal static class NodeCommand
                 parseResult.GetValue(byId),
                 parseResult.GetValue(signSeq),
                 parseResult.GetValue(store),
+                parseResult.GetValue(storeSync) == "full",
                 stop.Token);
 
             void Stop(PosixSignalContext context)
@@ -88,7 +95,7 @@ internal static class NodeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -109,24 +116,25 @@ internal static class NodeCommand
         }
         catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: cannot use keys file {keysPath}: {e.Message}");
+            Console.Error.WriteLine($"error: --keys {keysPath}: {e.Message}");
             return 1;
         }
 
         SqliteGossipStore? nodeStore;
         try
         {
-            nodeStore = storePath is null ? null : new SqliteGossipStore(storePath, loggerFactory: loggerFactory);
+            nodeStore = storePath is null ? null : new SqliteGossipStore(storePath, new SqliteGossipStoreOptions { FullSync = storeFullSync }, loggerFactory: loggerFactory);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            Console.Error.WriteLine($"error: cannot use store {storePath}: {e.Message}");
+            Console.Error.WriteLine($"error: --store {storePath}: {e.Message}");
             nodeKeys.Dispose();
             return 1;
         }
 
         using (nodeKeys)
         {
+            var stdout = new StdoutSink();
             await using var node = new GossipNode(new GossipNodeOptions
             {
                 Keys = nodeKeys,
@@ -138,11 +146,11 @@ internal static class NodeCommand
                 Store = nodeStore,
                 OwnsStore = true,
             });
+            node.DeliverySink = stdout;
             logger.LogInformation("Public key {Public}", nodeKeys.Public);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using GossipSubscription subscription = node.Subscribe();
-            var tasks = new List<Task> { PrintAsync(subscription, stop.Token) };
+            var tasks = new List<Task>();
             var listeners = new List<TcpGossipListener>();
             try
             {
@@ -156,9 +164,14 @@ internal static class NodeCommand
                     tasks.Add(listener.ServeAsync(node, logger, stop.Token));
                 }
             }
+            catch (ListenException e)
+            {
+                Console.Error.WriteLine($"error: --listen: {e.Message}");
+                return 1;
+            }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
             {
-                Console.Error.WriteLine($"error: cannot listen: {e.Message}");
+                Console.Error.WriteLine($"error: --listen: cannot listen: {e.Message}");
                 return 1;
             }
 
@@ -214,33 +227,45 @@ internal static class NodeCommand
         }
     }
 
-    private static async Task PrintAsync(GossipSubscription subscription, CancellationToken cancellationToken)
+    /// <summary>
+    /// Prints received messages to stdout exactly once across crashes: each message is formatted when it is accepted
+    /// and the lines of a batch are written in one system call once the store has committed their ids (without a
+    /// store, at once). A kill -9 can only land before the commit (the peers send the messages again after the
+    /// restart) or after the write (the ids are recorded); in between lie a few instructions.
+    /// </summary>
+    private sealed class StdoutSink : IDeliverySink
     {
-        await using Stream stdout = Console.OpenStandardOutput();
-        var batch = new MemoryStream(64 * 1024);
-        var reader = subscription.Reader;
-        try
-        {
-            // Every line is flushed as soon as it is printed; lines that are already waiting go out in the same
-            // write, so a burst costs one system call per batch rather than one per message.
-            while (await reader.WaitToReadAsync(cancellationToken))
-            {
-                batch.SetLength(0);
-                while (batch.Length < 256 * 1024 && reader.TryRead(out GossipMessage? message))
-                {
-                    FormatLine(message, batch);
-                }
+        private readonly Stream _stdout = Console.OpenStandardOutput();
+        private readonly MemoryStream _batch = new(64 * 1024);
+        private bool _broken;
 
-                await stdout.WriteAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length), cancellationToken);
-                await stdout.FlushAsync(cancellationToken);
+        public void Prepare(GossipMessage message) => FormatLine(message, _batch);
+
+        public void Commit()
+        {
+            if (_batch.Length == 0)
+            {
+                return;
             }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (IOException)
-        {
-            // stdout closed (a pipe reader went away): nothing left to print to.
+
+            try
+            {
+                if (!_broken)
+                {
+                    _stdout.Write(_batch.GetBuffer().AsSpan(0, (int)_batch.Length));
+                    _stdout.Flush();
+                }
+            }
+            catch (IOException)
+            {
+                _broken = true; // stdout closed (a pipe reader went away): nothing left to print to
+            }
+
+            _batch.SetLength(0);
+            if (_batch.Capacity > 1024 * 1024)
+            {
+                _batch.Capacity = 64 * 1024;
+            }
         }
     }
 

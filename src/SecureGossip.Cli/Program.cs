@@ -9,6 +9,13 @@ RootCommand root = new("sgossip: a secure-gossip node, wire-compatible with the 
     SimCommand.Create(),
 };
 
+if (args.Length == 0)
+{
+    // Alone, sgossip says what it can do (on stderr: stdout carries only data) and fails, so a script notices.
+    root.Parse("--help").Invoke(new InvocationConfiguration { Output = Console.Error });
+    return 1;
+}
+
 // SIGINT and SIGTERM are handled by the commands themselves (a clean stop, exit code 0), not by System.CommandLine,
 // which would report them as exit codes 130 and 143.
 ParseResult parsed = root.Parse(args);

@@ -13,11 +13,14 @@ namespace SecureGossip.Storage;
 /// <remarks>
 /// <para>What is durable when. <see cref="Add"/> with <c>durable</c> (the node's own messages) commits that message,
 /// and every batched one added before it, before it returns. Other messages are batched in memory and committed
-/// together <see cref="GossipRetention.FlushInterval"/> after the first of them (a timer of the
-/// <see cref="TimeProvider"/>), at <see cref="Flush"/>, at <see cref="Load"/>, or at <see cref="Dispose"/>; a crash
-/// loses at most that interval of received messages, which peers can send again.</para>
-/// <para>The file is in write-ahead-log mode with <c>synchronous=NORMAL</c>: a commit survives the process
-/// crashing, but the last commits before a power loss or operating-system crash may be rolled back.</para>
+/// together at <see cref="Flush"/> (a node calls it before it delivers what it accepted: a group commit),
+/// <see cref="GossipRetention.FlushInterval"/> after the first of them (a timer of the <see cref="TimeProvider"/>), at
+/// <see cref="Load"/>, or at <see cref="Dispose"/>.</para>
+/// <para>The file is in write-ahead-log mode. By default with <c>synchronous=NORMAL</c>: a commit survives the process
+/// crashing, but the last commits before a power loss or operating-system crash may be rolled back (messages
+/// delivered just before are then delivered again, and a seq published just before may be reused).
+/// <see cref="SqliteGossipStoreOptions.FullSync"/> selects <c>synchronous=FULL</c>: every commit is synced to the disk
+/// before it returns, so it survives power loss too, at the price of an fsync per commit.</para>
 /// <para>The store owns one connection. Calls come from one thread at a time, as <see cref="IGossipStore"/>
 /// says; the background commit of batched messages is serialized with them.</para>
 /// </remarks>
@@ -58,6 +61,7 @@ public sealed class SqliteGossipStore : IGossipStore
     private readonly SqliteCommand _insertSeen;
     private readonly SqliteCommand _raiseNextSequence;
     private readonly ITimer _flushTimer;
+    private readonly SqliteGossipStoreOptions _options;
     private readonly Lock _gate = new();
     private readonly List<StoredMessage> _batch = [];
     private readonly byte[] _id = new byte[16];
@@ -74,8 +78,24 @@ public sealed class SqliteGossipStore : IGossipStore
     /// newer version of this package; the message names the file.
     /// </exception>
     public SqliteGossipStore(string path, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+        : this(path, new SqliteGossipStoreOptions(), timeProvider, loggerFactory)
+    {
+    }
+
+    /// <summary>Opens the store at <paramref name="path"/> with <paramref name="options"/>, creating the file if missing.</summary>
+    /// <param name="path">The SQLite file. Its <c>-wal</c> and <c>-shm</c> companions appear beside it while open.</param>
+    /// <param name="options">How durable a commit is.</param>
+    /// <param name="timeProvider">The clock of the batch commit timer (<see cref="TimeProvider.System"/> when null).</param>
+    /// <param name="loggerFactory">Where the store logs its loads and any failed batch commit.</param>
+    /// <exception cref="InvalidOperationException">
+    /// The file cannot be opened, is not a SQLite database or not a gossip store, is corrupt, or was written by a
+    /// newer version of this package; the message names the file.
+    /// </exception>
+    public SqliteGossipStore(string path, SqliteGossipStoreOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
         Path = System.IO.Path.GetFullPath(path);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SqliteGossipStore>();
 
@@ -247,7 +267,7 @@ public sealed class SqliteGossipStore : IGossipStore
     {
         // journal_mode is the first statement to read the file, so a file that is not SQLite fails here.
         Execute("PRAGMA journal_mode = WAL");
-        Execute("PRAGMA synchronous = NORMAL");
+        Execute(_options.FullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 
         // IMMEDIATE: two processes creating the same file at once do not both run the schema.
         using SqliteTransaction transaction = _connection.BeginTransaction(deferred: false);

@@ -62,51 +62,84 @@ public sealed partial class GossipNode
     /// <summary>
     /// Gossips with the neighbour at the other end of <paramref name="connection"/> until it closes, the token is
     /// cancelled or the node is disposed. The node owns the connection from here on and disposes it at the end.
-    /// Errors of the link (a reset socket, garbage) end or skip as documented; they are never thrown from here.
     /// </summary>
+    /// <remarks>
+    /// Nothing the link does is thrown from here: a failure at any point (read, write, flush, a keepalive that is not
+    /// answered within <see cref="GossipLinkOptions.IdleTimeout"/>, a write stuck past
+    /// <see cref="GossipLinkOptions.WriteTimeout"/>, a peer over a budget of <see cref="GossipNodeOptions.Defences"/>,
+    /// an error while closing) ends this connection, is logged once with its cause, and the returned task
+    /// completes normally. The caller (for example <see cref="TcpGossipClient.MaintainAsync(GossipNode, System.Net.EndPoint, Microsoft.Extensions.Logging.ILogger?, TimeProvider?, CancellationToken)"/>)
+    /// can dial again at once.
+    /// </remarks>
+    /// <exception cref="ObjectDisposedException">The node is disposed (the connection is disposed too).</exception>
     public async Task RunConnectionAsync(GossipConnection connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token, cancellationToken, connection.Closed);
-        var link = new PeerLink(this, connection, linked);
-        lock (_gate)
-        {
-            _peers.Add(link);
-        }
-
-        Log.PeerConnected(_logger, connection);
-        if (_options.AnnounceV2)
-        {
-            link.Enqueue([_hello ??= V2Hello.Create(Keys.Public, _options.MaxLineLength + V2FrameOverhead)]); // always the first line
-            if (_options.CatchUpV1Peers)
-            {
-                link.HelloTimer = _options.TimeProvider.CreateTimer(
-                    static state =>
-                    {
-                        var (node, peer) = ((GossipNode, PeerLink))state!;
-                        node.PostCore(() => node.CatchUpV1(peer));
-                    },
-                    (this, link),
-                    HelloWait,
-                    Timeout.InfiniteTimeSpan);
-            }
-        }
-
-        Task writer = link.WriteLoopAsync();
+        CancellationTokenSource linked;
         try
         {
-            await ReadLoopAsync(link, linked.Token);
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            linked = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token, cancellationToken, connection.Closed);
         }
-        catch (OperationCanceledException)
+        catch (ObjectDisposedException)
         {
+            await connection.DisposeAsync();
+            throw new ObjectDisposedException(nameof(GossipNode), "The node is disposed; the connection was closed.");
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+
+        using (linked)
         {
-            Log.PeerFailed(_logger, connection, e);
+            var link = new PeerLink(this, connection, linked);
+            lock (_gate)
+            {
+                _peers.Add(link);
+            }
+
+            Log.PeerConnected(_logger, connection);
+            Task writer = Task.CompletedTask;
+            try
+            {
+                if (_options.Protocol == GossipProtocol.V2)
+                {
+                    link.Enqueue([_hello ??= V2Hello.Create(Keys.Public, _options.MaxLineLength + V2FrameOverhead)]); // always the first line
+                    link.HelloTimer = _options.TimeProvider.CreateTimer(
+                        static state =>
+                        {
+                            var (node, peer) = ((GossipNode, PeerLink))state!;
+                            node.PostCore(() => node.HelloTimedOut(peer));
+                        },
+                        (this, link),
+                        _options.Links.HelloTimeout,
+                        Timeout.InfiniteTimeSpan);
+                }
+
+                writer = link.WriteLoopAsync();
+                await ReadLoopAsync(link, linked.Token);
+                link.Close("closed by the peer");
+            }
+            catch (OperationCanceledException) when (linked.IsCancellationRequested)
+            {
+                link.Close(_disposed != 0 ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "cancelled" : "closed");
+            }
+            catch (Exception e)
+            {
+                link.Fail("read failed", e);
+            }
+            finally
+            {
+                await EndLinkAsync(link, writer);
+            }
         }
-        finally
+    }
+
+    /// <summary>
+    /// Takes a finished link down: every step is guarded, because a dead transport can fail at any of them, and the
+    /// link must end (and be logged) once whatever happens.
+    /// </summary>
+    private async Task EndLinkAsync(PeerLink link, Task writer)
+    {
+        GossipConnection connection = link.Connection;
+        try
         {
             lock (_gate)
             {
@@ -123,21 +156,56 @@ public sealed partial class GossipNode
                 PostCore(() => _core.LinkDown(link));
             }
 
-            // Let queued lines drain briefly, then close.
+            // Let queued lines drain briefly, then close the transport under a writer that is still stuck.
             link.Outbox.Writer.TryComplete();
-            try
+            link.CancelAfter(_options.Links.DrainTimeout);
+            if (!await CompletesWithinAsync(writer, _options.Links.DrainTimeout + TimeSpan.FromSeconds(1)))
             {
-                linked.CancelAfter(TimeSpan.FromSeconds(5));
+                link.Close("write stuck while closing");
             }
-            catch (ObjectDisposedException)
+        }
+        catch (Exception e)
+        {
+            Log.LinkStepFailed(_logger, connection, e);
+        }
+
+        try
+        {
+            await connection.DisposeAsync();
+            if (connection.CloseError is { } closeError)
             {
+                Log.PeerCloseFailed(_logger, connection, closeError.Message);
             }
 
-            await writer;
+            // A writer stuck in a transport that ignores cancellation ends when the transport is closed under it.
+            await CompletesWithinAsync(writer, TimeSpan.FromSeconds(5));
             Requeue(link);
-            await connection.DisposeAsync();
-            Log.PeerDisconnected(_logger, connection);
+        }
+        catch (Exception e)
+        {
+            Log.LinkStepFailed(_logger, connection, e);
+        }
+        finally
+        {
+            LogLinkDown(link);
             link.Done.TrySetResult();
+        }
+    }
+
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
+    {
+        try
+        {
+            await task.WaitAsync(limit, _options.TimeProvider);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            return true; // the writer's own failures are logged by the writer
         }
     }
 
@@ -193,6 +261,7 @@ public sealed partial class GossipNode
         while (true)
         {
             ReadResult result = await input.ReadAsync(cancellationToken);
+            Volatile.Write(ref link.LastReceived, _options.TimeProvider.GetTimestamp());
             ReadOnlySequence<byte> buffer = result.Buffer;
             try
             {
@@ -250,6 +319,7 @@ public sealed partial class GossipNode
         Interlocked.Increment(ref _counters.LinesReceived);
         Interlocked.Increment(ref _counters.DroppedTooLong);
         Log.LineTooLong(_logger, link.Connection, length, _options.MaxLineLength);
+        link.Budget.Charge(DropReason.TooLong);
     }
 
     private sealed class PeerLink
@@ -263,9 +333,37 @@ public sealed partial class GossipNode
             _node = node;
             Connection = connection;
             _cancellation = cancellation;
+            LastReceived = LastSent = node._options.TimeProvider.GetTimestamp();
+            Budget = new LinkBudget(node, this);
         }
 
         public GossipConnection Connection { get; }
+
+        /// <summary>What the peer has cost so far in the current budget window.</summary>
+        public LinkBudget Budget { get; }
+
+        /// <summary>When bytes last arrived (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long LastReceived;
+
+        /// <summary>When a write was last flushed.</summary>
+        public long LastSent;
+
+        /// <summary>When the flush in progress started; 0 when none is.</summary>
+        public long FlushStarted;
+
+        /// <summary>A keepalive is queued and not yet written.</summary>
+        public int PingQueued;
+
+        /// <summary>Why the link ended (the first cause given), and whether that was a failure (logged at Warning).</summary>
+        public string? CloseReason { get; private set; }
+
+        public bool CloseIsFailure { get; private set; }
+
+        /// <summary>The link was logged as up at Information (so its end is too).</summary>
+        public bool Announced { get; set; }
+
+        /// <summary>The peer was cut for exceeding a budget (once).</summary>
+        public int Cut;
 
         /// <summary>1 until the peer's hello arrives, then the version both speak.</summary>
         public int Version { get; set; } = 1;
@@ -280,7 +378,7 @@ public sealed partial class GossipNode
         private readonly System.Collections.Concurrent.ConcurrentQueue<object> _bulk = new();
         private int _bulkSignalled;
 
-        /// <summary>Fires once <see cref="HelloWait"/> after connecting (v2 nodes only), for the v1 catch-up.</summary>
+        /// <summary>Fires once <see cref="GossipLinkOptions.HelloTimeout"/> after connecting (v2 nodes only), for the v1 catch-up.</summary>
         public ITimer? HelloTimer { get; set; }
 
         public void EnqueueBulk(object message)
@@ -295,8 +393,18 @@ public sealed partial class GossipNode
 
         public Task Completion => Done.Task;
 
-        public void Close()
+        /// <summary>Ends the link for <paramref name="reason"/> (the first reason given is the one logged).</summary>
+        public void Close(string reason = "closed by this node", bool failure = false)
         {
+            lock (this)
+            {
+                if (CloseReason is null)
+                {
+                    CloseReason = reason;
+                    CloseIsFailure = failure;
+                }
+            }
+
             try
             {
                 _cancellation.Cancel();
@@ -304,7 +412,29 @@ public sealed partial class GossipNode
             catch (ObjectDisposedException)
             {
             }
+            catch (AggregateException)
+            {
+                // A callback registered on the token threw; the link is cancelled regardless.
+            }
         }
+
+        /// <summary>Ends the link because of a failure, with its cause.</summary>
+        public void Fail(string what, Exception e) => Close($"{what}: {Describe(e)}", failure: true);
+
+        public void CancelAfter(TimeSpan delay)
+        {
+            try
+            {
+                _cancellation.CancelAfter(delay);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        private static string Describe(Exception e) => e is IOException { InnerException: System.Net.Sockets.SocketException socket }
+            ? $"{socket.SocketErrorCode}: {socket.Message}"
+            : $"{e.GetType().Name}: {e.Message}";
 
         public void Enqueue(List<byte[]> lines)
         {
@@ -312,9 +442,8 @@ public sealed partial class GossipNode
             {
                 if (Interlocked.Add(ref _queuedBytes, line.Length + 1) > _node._options.MaxQueuedBytesPerPeer)
                 {
-                    Log.PeerTooSlow(_node._logger, Connection, _node._options.MaxQueuedBytesPerPeer);
                     Outbox.Writer.TryComplete();
-                    Close();
+                    Close($"more than {_node._options.MaxQueuedBytesPerPeer} bytes queued for it (it is not reading)", failure: true);
                     return;
                 }
 
@@ -353,6 +482,11 @@ public sealed partial class GossipNode
                             continue;
                         }
 
+                        if (ReferenceEquals(line, s_ping))
+                        {
+                            Volatile.Write(ref PingQueued, 0);
+                        }
+
                         output.Write(line);
                         output.Write("\n"u8);
                         Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
@@ -360,7 +494,7 @@ public sealed partial class GossipNode
                         Interlocked.Add(ref _node._counters.BytesSent, line.Length + 1);
                     }
 
-                    FlushResult flushed = await output.FlushAsync(token);
+                    FlushResult flushed = await FlushAsync(output, token);
                     if (flushed.IsCompleted || flushed.IsCanceled)
                     {
                         break;
@@ -370,9 +504,9 @@ public sealed partial class GossipNode
             catch (OperationCanceledException)
             {
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e)
             {
-                Log.PeerFailed(_node._logger, Connection, e);
+                Fail("write failed", e);
             }
             finally
             {
@@ -409,7 +543,7 @@ public sealed partial class GossipNode
                     Interlocked.Add(ref _node._counters.BytesSent, frame.Length + 1);
                 }
 
-                FlushResult flushed = await output.FlushAsync(token);
+                FlushResult flushed = await FlushAsync(output, token);
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
                     return false;
@@ -426,6 +560,23 @@ public sealed partial class GossipNode
                     EnqueueMarker();
                     return true;
                 }
+            }
+        }
+
+        /// <summary>A flush, timed: the supervisor closes a link whose flush makes no progress for the write timeout.</summary>
+        private async ValueTask<FlushResult> FlushAsync(PipeWriter output, CancellationToken token)
+        {
+            TimeProvider time = _node._options.TimeProvider;
+            Volatile.Write(ref FlushStarted, time.GetTimestamp());
+            try
+            {
+                return await output.FlushAsync(token);
+            }
+            finally
+            {
+                long now = time.GetTimestamp();
+                Volatile.Write(ref FlushStarted, 0);
+                Volatile.Write(ref LastSent, now);
             }
         }
 

@@ -201,7 +201,12 @@ public sealed partial class GossipNode
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"The payload is not valid JSON (nesting is limited to {maxDepth} levels): {e.Message}", nameof(json), e);
+            // System.Text.Json's message describes its own reader; say what is wrong with the text, and where.
+            string where = e.BytePositionInLine is long at ? $" at byte {at + 1}" : "";
+            string what = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("maximum", StringComparison.OrdinalIgnoreCase)
+                ? $"it nests deeper than {maxDepth} levels"
+                : e.Message.Split(" LineNumber:", 2)[0].Split(" Path:", 2)[0].TrimEnd('.');
+            throw new ArgumentException($"The payload is not valid JSON{where}: {what}.", nameof(json), e);
         }
     }
 }

@@ -99,6 +99,16 @@ public sealed partial class GossipNode
         }
 
         Interlocked.Increment(ref _counters.V2FramesReceived);
+        if (line.Length == s_ping.Length)
+        {
+            Span<byte> ping = stackalloc byte[s_ping.Length];
+            line.CopyTo(ping);
+            if (ping.SequenceEqual(s_ping))
+            {
+                return true; // a keepalive: its arrival is all it says
+            }
+        }
+
         byte[] frame = line.ToArray();
         int version = V2Hello.TryReadHello(frame, out string? helloNode);
         if (version > 0)
@@ -115,6 +125,7 @@ public sealed partial class GossipNode
             {
                 link.Version = version;
                 Log.PeerNegotiated(_logger, link.Connection, version);
+                AnnounceLink(link);
                 PostCore(() => _core.LinkUp(link));
             }
 
@@ -125,6 +136,7 @@ public sealed partial class GossipNode
         {
             Interlocked.Increment(ref _counters.DroppedMalformed);
             Log.V2FrameIgnored(_logger, V2Hello.Describe(frame));
+            Charge(link, DropReason.Malformed);
             return true;
         }
 
@@ -132,6 +144,7 @@ public sealed partial class GossipNode
         {
             Interlocked.Increment(ref _counters.DroppedMalformed);
             Log.V2FrameDropped(_logger, link.Connection, error ?? "malformed");
+            Charge(link, DropReason.Malformed);
             return true;
         }
 
@@ -236,7 +249,7 @@ public sealed partial class GossipNode
             DropReason reason = V1Envelope.TryParse(text, _options.MaxJsonDepth, out V1Envelope envelope);
             if (reason != DropReason.None)
             {
-                return Drop(reason);
+                return Drop(reason, link);
             }
 
             ReadOnlySpan<byte> rawAuthor = text[envelope.Public];
@@ -271,13 +284,13 @@ public sealed partial class GossipNode
                     reason = NewAuthor(author, out state);
                     if (reason != DropReason.None)
                     {
-                        return Drop(reason);
+                        return Drop(reason, link);
                     }
                 }
 
                 if (!signatureOk)
                 {
-                    return Drop(DropReason.BadKey);
+                    return Drop(DropReason.BadKey, link);
                 }
 
                 bool deferred;
@@ -285,6 +298,11 @@ public sealed partial class GossipNode
                 {
                     if (!_authors.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(author, out AuthorState? existing))
                     {
+                        if (_byId && _authors.Count >= _options.Defences.MaxAuthors)
+                        {
+                            ForgetIdleAuthors();
+                        }
+
                         _authors.Add(state!.Name, state);
                     }
                     else
@@ -373,6 +391,42 @@ public sealed partial class GossipNode
         return DropReason.None;
     }
 
+    /// <summary>
+    /// Keys are free to make, so the table of decoded author keys is bounded: past the limit, about a tenth of the
+    /// authors with nothing in flight are forgotten (decoded again if they return). Only with acceptance by id, where
+    /// the table holds no state that acceptance depends on. Called under the gate.
+    /// </summary>
+    private void ForgetIdleAuthors()
+    {
+        int target = _options.Defences.MaxAuthors - Math.Max(1, _options.Defences.MaxAuthors / 10);
+        List<string> idle = [];
+        foreach ((string name, AuthorState author) in _authors)
+        {
+            if (_authors.Count - idle.Count <= target)
+            {
+                break;
+            }
+
+            if (author.Claims == 0)
+            {
+                idle.Add(name);
+            }
+        }
+
+        foreach (string name in idle)
+        {
+            _authors.Remove(name);
+        }
+
+        Interlocked.Add(ref _counters.AuthorsForgotten, idle.Count);
+    }
+
+    private bool Drop(DropReason why, PeerLink? link)
+    {
+        Charge(link, why);
+        return Drop(why);
+    }
+
     private bool Drop(DropReason why)
     {
         switch (why)
@@ -395,13 +449,46 @@ public sealed partial class GossipNode
         return false;
     }
 
+    /// <summary>
+    /// The commit loop: one per node, the owner of acceptance, delivery and the v2 core. It never ends before the node
+    /// does: a failure in one work item is logged as an error and the loop goes on with the next.
+    /// </summary>
     private async Task CommitLoopAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                await CommitLoopCoreAsync();
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.CommitLoopFailed(_logger, e);
+            }
+        }
+    }
+
+    private async Task CommitLoopCoreAsync()
     {
         ChannelReader<VerifyJob> reader = _commits.Reader;
         while (await reader.WaitToReadAsync())
         {
-            while (reader.TryRead(out VerifyJob? job))
+            while (true)
             {
+                // Group commit (docs/PROTOCOL.md §11.3): with a store, accepted messages are delivered only once their
+                // ids are committed, one commit for everything accepted since the last, taken before the loop would
+                // wait (for a verification or for more lines) or once a batch is full.
+                if (_undelivered.Count > 0 && (_undelivered.Count >= MaxDeliveryBatch || !reader.TryPeek(out VerifyJob? next) || MustWaitFor(next)))
+                {
+                    await DeliverCommittedAsync();
+                }
+
+                if (!reader.TryRead(out VerifyJob? job))
+                {
+                    break;
+                }
+
                 if (job.Barrier is { } barrier)
                 {
                     barrier.TrySetResult();
@@ -434,6 +521,11 @@ public sealed partial class GossipNode
                     ReleaseSlot();
                 }
             }
+        }
+
+        if (_undelivered.Count > 0)
+        {
+            await DeliverCommittedAsync();
         }
     }
 
@@ -513,19 +605,93 @@ public sealed partial class GossipNode
             if (old)
             {
                 CoreDuplicate(job.Source, job.V2Frame, author, job.Id, onCommitLoop: true);
+                Drop(DropReason.Old);
+            }
+            else
+            {
+                Drop(DropReason.BadSignature, job.Source);
             }
 
-            Drop(old ? DropReason.Old : DropReason.BadSignature);
             return;
         }
 
-        StoreAccepted(job, author);
+        if (job.Source is { } source)
+        {
+            source.Connection.CountAccepted();
+            if (!source.Announced)
+            {
+                AnnounceLink(source);
+            }
+        }
+
+        bool stored = StoreAccepted(job, author);
         CoreAccepted(job, author);
         Interlocked.Increment(ref _counters.MessagesAccepted);
         var message = job.SignedSeq is long signed
             ? new GossipMessage(author.Name, signed, job.Payload!, sequenceSigned: true)
             : new GossipMessage(author.Name, job.Seq, job.Payload!);
         Log.MessageAccepted(_logger, author.Name, job.Seq);
+        if (stored)
+        {
+            DeliverySink?.Prepare(message);
+            _undelivered.Add((message, subscribers));
+            return;
+        }
+
+        if (DeliverySink is { } sink)
+        {
+            sink.Prepare(message);
+            sink.Commit();
+        }
+
+        await DeliverAsync(message, subscribers);
+    }
+
+    /// <summary>
+    /// A consumer that must see each message exactly once across crashes (the CLI's stdout): it is handed each
+    /// accepted message before the store commit (to prepare its output) and told after the commit to make it visible,
+    /// so a crash never shows a message whose id was not recorded, and the window between the commit and the output
+    /// is one call. Set before the node receives anything.
+    /// </summary>
+    internal IDeliverySink? DeliverySink { get; set; }
+
+    /// <summary>Most messages delivered per group commit; a burst commits at least this often.</summary>
+    private const int MaxDeliveryBatch = 256;
+
+    /// <summary>Accepted messages waiting for their store commit (commit loop only).</summary>
+    private readonly List<(GossipMessage Message, GossipSubscription[] Subscribers)> _undelivered = [];
+
+    /// <summary>Whether taking <paramref name="job"/> would make the commit loop wait (for a verification).</summary>
+    private static bool MustWaitFor(VerifyJob job) => job.Barrier is not null || (job.CoreWork is null && !job.Deferred && !job.IsVerified);
+
+    /// <summary>Commits the store, then delivers what the commit made durable, in order.</summary>
+    private async Task DeliverCommittedAsync()
+    {
+        long started = _options.TimeProvider.GetTimestamp();
+        try
+        {
+            _options.Store!.Flush();
+            Interlocked.Increment(ref _counters.StoreCommits);
+        }
+        catch (Exception e)
+        {
+            // Delivering without the record risks a second delivery after a crash; holding messages back for a
+            // store that may never come back would lose them. The error is logged; delivery goes on.
+            Log.StoreFailed(_logger, e);
+        }
+
+        Volatile.Write(ref _counters.StoreLagTicks, _options.TimeProvider.GetTimestamp() - started);
+        DeliverySink?.Commit();
+        foreach ((GossipMessage message, GossipSubscription[] subscribers) in _undelivered)
+        {
+            await DeliverAsync(message, subscribers);
+        }
+
+        _undelivered.Clear();
+    }
+
+    private async ValueTask DeliverAsync(GossipMessage message, GossipSubscription[] subscribers)
+    {
         if (MessageReceived is { } handlers)
         {
             // One by one, so that a throwing handler does not starve the ones after it.

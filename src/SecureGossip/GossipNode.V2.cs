@@ -79,28 +79,28 @@ public sealed partial class GossipNode
         }
     }
 
-    private void StoreAccepted(VerifyJob job, AuthorState author)
+    /// <summary>Adds an accepted message to the store's next commit; false without a store (or when it failed).</summary>
+    private bool StoreAccepted(VerifyJob job, AuthorState author)
     {
         if (_options.Store is not { } store)
         {
-            return;
+            return false;
         }
 
         try
         {
             store.Add(new StoredMessage(job.Id, author.Name, job.SignedSeq ?? job.Seq, Own: false, _options.TimeProvider.GetUtcNow(), job.StoredLine!), durable: false);
+            return true;
         }
         catch (Exception e)
         {
             Log.StoreFailed(_logger, e);
+            return false;
         }
     }
 
-    /// <summary>How long a v2 node waits for a peer's hello before it treats the peer as v1 (docs/PROTOCOL.md §5).</summary>
-    private static readonly TimeSpan HelloWait = TimeSpan.FromSeconds(1);
-
     /// <summary>
-    /// On the commit loop, <see cref="HelloWait"/> after connecting: a peer that has not said hello is a v1 peer, and
+    /// On the commit loop, <see cref="GossipLinkOptions.HelloTimeout"/> after connecting: a peer that has not said hello is a v1 peer, and
     /// gets the retained history as v1 lines (docs/PROTOCOL.md §10.3), each author's in ascending seq because a
     /// secure-gossip 0.3.1 peer drops a seq at or below the highest it has seen. It accepts those above its own
     /// highest and floods them on to its neighbours.
@@ -181,6 +181,7 @@ public sealed partial class GossipNode
         private readonly GossipNode _node;
         private readonly long _start;
         private readonly Dictionary<int, PeerLink> _links = [];
+        private readonly Dictionary<long, ITimer> _timers = [];
         private int _nextLinkId;
 
         public CoreDriver(GossipNode node, PlumtreeOptions options)
@@ -255,17 +256,68 @@ public sealed partial class GossipNode
 
         public void SetTimer(TimeSpan delay, long timerId)
         {
+            // The timer is kept until it fires: a timer nothing references can be collected before it fires.
             var state = new StrongBox<(CoreDriver Driver, long Id)>((this, timerId));
-            _node._options.TimeProvider.CreateTimer(
+            ITimer timer = _node._options.TimeProvider.CreateTimer(
                 static s =>
                 {
                     var (driver, id) = ((StrongBox<(CoreDriver, long)>)s!).Value;
-                    driver._node.PostCore(() => driver.Protocol.Timer(driver, id));
+                    driver._node.PostCore(() => driver.Fired(id));
                 },
                 state,
-                delay,
+                Timeout.InfiniteTimeSpan,
                 Timeout.InfiniteTimeSpan);
+            lock (_timers)
+            {
+                if (_timers.Remove(timerId, out ITimer? replaced))
+                {
+                    replaced.Dispose();
+                }
+
+                _timers[timerId] = timer;
+            }
+
+            timer.Change(delay, Timeout.InfiniteTimeSpan);
         }
+
+        private void Fired(long timerId)
+        {
+            lock (_timers)
+            {
+                if (_timers.Remove(timerId, out ITimer? timer))
+                {
+                    timer.Dispose();
+                }
+            }
+
+            Protocol.Timer(this, timerId);
+        }
+
+        /// <summary>Stops every pending timer (the node is stopping).</summary>
+        public void StopTimers()
+        {
+            lock (_timers)
+            {
+                foreach (ITimer timer in _timers.Values)
+                {
+                    timer.Dispose();
+                }
+
+                _timers.Clear();
+            }
+        }
+
+        /// <summary>The core found a neighbour over a budget by far: it is cut, and its address backed off.</summary>
+        public void Misbehaved(int neighbour, string reason)
+        {
+            if (_links.TryGetValue(neighbour, out PeerLink? link))
+            {
+                _node.CutPeer(link, reason);
+            }
+        }
+
+        /// <summary>The core's counters (read on any thread: a snapshot may be a moment old).</summary>
+        public PlumtreeStatistics Statistics => Protocol.Statistics;
 
         public void Deliver(MessageId message, int hops)
         {

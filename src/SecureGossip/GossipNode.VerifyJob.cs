@@ -62,6 +62,9 @@ public sealed partial class GossipNode
 
         public ValueTask<bool> Completion => new(this, _completion.Version);
 
+        /// <summary>Its verification has finished (awaiting <see cref="Completion"/> will not wait).</summary>
+        public bool IsVerified => _completion.GetStatus(_completion.Version) != ValueTaskSourceStatus.Pending;
+
         /// <summary>
         /// Copies the line in, as the JS peer sees it: a trailing CR removed (split on /\r?\n/), invalid UTF-8
         /// replaced by U+FFFD (its stream decoder), which is also the form it forwards.

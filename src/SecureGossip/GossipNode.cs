@@ -40,8 +40,8 @@ public sealed partial class GossipNode : IAsyncDisposable
         _ownsKeys = _options.Keys is null;
         Keys = _options.Keys ?? GossipKeys.Generate();
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GossipNode>();
-        _byId = _options.DeduplicateById || _options.AnnounceV2 || _options.Store is not null;
-        if (_options.AnnounceV2)
+        _byId = _options.DeduplicateById || _options.Protocol == GossipProtocol.V2 || _options.Store is not null;
+        if (_options.Protocol == GossipProtocol.V2)
         {
             _v2Authors = new Protocol.V2Authors();
             _core = new CoreDriver(this, new Protocol.Core.PlumtreeOptions
@@ -56,6 +56,7 @@ public sealed partial class GossipNode : IAsyncDisposable
         LoadStore();
         _core?.Protocol.Start(_core);
         StartCommitter();
+        StartSupervisor();
         if (_options.Interval != Timeout.InfiniteTimeSpan)
         {
             _timer = _options.TimeProvider.CreateTimer(static state => ((GossipNode)state!).Gossip(), this, _options.Interval, _options.Interval);
@@ -66,11 +67,16 @@ public sealed partial class GossipNode : IAsyncDisposable
     /// <remarks>An exception thrown by a handler is logged and does not affect the node.</remarks>
     public event EventHandler<GossipMessage>? MessageReceived;
 
+    /// <summary>The options the node runs with (transports read <see cref="GossipNodeOptions.Defences"/>).</summary>
+    internal GossipNodeOptions Options => _options;
+
+    internal bool IsDisposed => _disposed != 0;
+
     /// <summary>This node's key pair.</summary>
     public GossipKeys Keys { get; }
 
     /// <summary>Counters of what the node has received, accepted, dropped and sent.</summary>
-    public GossipNodeStatistics Statistics => _counters.Snapshot(PeerCount);
+    public GossipNodeStatistics Statistics => _counters.Snapshot(PeerCount, _options.TimeProvider, _core?.Statistics);
 
     /// <summary>Messages waiting for the next round.</summary>
     internal int PendingLines
@@ -156,6 +162,11 @@ public sealed partial class GossipNode : IAsyncDisposable
         }
 
         Stop();
+        if (_supervisor is not null)
+        {
+            await _supervisor.DisposeAsync();
+        }
+
         await _shutdown.CancelAsync();
         Task[] running;
         lock (_gate)
@@ -165,6 +176,7 @@ public sealed partial class GossipNode : IAsyncDisposable
 
         await Task.WhenAll(running);
         await StopCommitterAsync();
+        _core?.StopTimers();
         if (_options.Store is { } store)
         {
             try
@@ -216,8 +228,12 @@ public sealed partial class GossipNode : IAsyncDisposable
         public long DroppedOld;
         public long SignaturesVerified;
         public long V2FramesReceived;
+        public long PeersCut;
+        public long AuthorsForgotten;
+        public long StoreCommits;
+        public long StoreLagTicks;
 
-        public GossipNodeStatistics Snapshot(int peers) => new()
+        public GossipNodeStatistics Snapshot(int peers, TimeProvider time, Protocol.Core.PlumtreeStatistics? core) => new()
         {
             LinesReceived = Volatile.Read(ref LinesReceived),
             MessagesAccepted = Volatile.Read(ref MessagesAccepted),
@@ -231,6 +247,11 @@ public sealed partial class GossipNode : IAsyncDisposable
             DroppedOld = Volatile.Read(ref DroppedOld),
             SignaturesVerified = Volatile.Read(ref SignaturesVerified),
             V2FramesReceived = Volatile.Read(ref V2FramesReceived),
+            PeersCut = Volatile.Read(ref PeersCut),
+            AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
+            StoreCommits = Volatile.Read(ref StoreCommits),
+            StoreLagMilliseconds = Volatile.Read(ref StoreLagTicks) * 1000.0 / time.TimestampFrequency,
+            Core = core,
             ConnectedPeers = peers,
         };
     }

@@ -121,6 +121,18 @@ public sealed class GossipNodeOptions
     /// </summary>
     public Storage.GossipRetention Retention { get; set; } = new();
 
+    /// <summary>Keepalives and timeouts of links (<see cref="GossipLinkOptions"/>): a dead v2 link is noticed within 10 s.</summary>
+    public GossipLinkOptions Links { get; set; } = new();
+
+    /// <summary>Connection caps and per-peer budgets (<see cref="GossipDefenceOptions"/>), all on by default.</summary>
+    public GossipDefenceOptions Defences { get; set; } = new();
+
+    /// <summary>
+    /// How often the node logs a one-line status at Information: links, messages in and out per second, drops by
+    /// reason, peers cut, store lag (default 1 minute). <see cref="Timeout.InfiniteTimeSpan"/>: never.
+    /// </summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The clock for rounds (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -166,6 +178,15 @@ public sealed class GossipNodeOptions
 
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(Retention);
+        ArgumentNullException.ThrowIfNull(Links);
+        ArgumentNullException.ThrowIfNull(Defences);
+        Links.Validate();
+        Defences.Validate();
+        if (StatusInterval <= TimeSpan.Zero && StatusInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StatusInterval), StatusInterval, "The status interval must be positive, or Timeout.InfiniteTimeSpan for no status line.");
+        }
+
         if (Retention.MaxAge <= TimeSpan.Zero || Retention.SeenAge < Retention.MaxAge)
         {
             throw new ArgumentOutOfRangeException(nameof(Retention), Retention, "Retention.MaxAge must be positive, and Retention.SeenAge at least as long (an id must outlive its message, or a replay of it would be delivered again).");

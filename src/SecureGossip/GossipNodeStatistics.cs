@@ -39,6 +39,21 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Signatures verified.</summary>
     public long SignaturesVerified { get; init; }
 
+    /// <summary>Peers cut for exceeding a budget of <see cref="GossipNodeOptions.Defences"/> or misbehaving (their addresses are backed off).</summary>
+    public long PeersCut { get; init; }
+
+    /// <summary>Author keys forgotten because the table reached <see cref="GossipDefenceOptions.MaxAuthors"/>.</summary>
+    public long AuthorsForgotten { get; init; }
+
+    /// <summary>Group commits of the store (each makes a batch of accepted messages durable before they are delivered).</summary>
+    public long StoreCommits { get; init; }
+
+    /// <summary>How long the last group commit took, in milliseconds: what a store adds to delivery latency.</summary>
+    public double StoreLagMilliseconds { get; init; }
+
+    /// <summary>The protocol v2 core's counters and table sizes (null in v1 mode).</summary>
+    public Protocol.Core.PlumtreeStatistics? Core { get; init; }
+
     /// <summary>Peers connected now.</summary>
     public int ConnectedPeers { get; init; }
 }

@@ -6,14 +6,38 @@ namespace SecureGossip;
 
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "Peer {Connection} connected")]
+    [LoggerMessage(1, LogLevel.Debug, "Connection {Connection} opened")]
     public static partial void PeerConnected(ILogger logger, GossipConnection connection);
 
-    [LoggerMessage(2, LogLevel.Information, "Peer {Connection} disconnected")]
-    public static partial void PeerDisconnected(ILogger logger, GossipConnection connection);
+    [LoggerMessage(2, LogLevel.Debug, "Connection {Connection} closed: {Reason}")]
+    public static partial void PeerDisconnected(ILogger logger, GossipConnection connection, string reason);
 
-    [LoggerMessage(3, LogLevel.Debug, "Peer {Connection} failed")]
-    public static partial void PeerFailed(ILogger logger, GossipConnection connection, Exception exception);
+    [LoggerMessage(3, LogLevel.Warning, "Link {Connection}: closing it failed ({Error}); it is closed anyway")]
+    public static partial void PeerCloseFailed(ILogger logger, GossipConnection connection, string error);
+
+    [LoggerMessage(16, LogLevel.Information, "Link {Connection} up (protocol v{Version})")]
+    public static partial void LinkUp(ILogger logger, GossipConnection connection, int version);
+
+    [LoggerMessage(17, LogLevel.Information, "Link {Connection} down: {Reason}")]
+    public static partial void LinkDown(ILogger logger, GossipConnection connection, string reason);
+
+    [LoggerMessage(18, LogLevel.Warning, "Link {Connection} down: {Reason}")]
+    public static partial void LinkFailed(ILogger logger, GossipConnection connection, string reason);
+
+    [LoggerMessage(19, LogLevel.Error, "Link {Connection}: a step of closing it failed unexpectedly; the link is ended anyway")]
+    public static partial void LinkStepFailed(ILogger logger, GossipConnection connection, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Warning, "Cutting peer {Connection}: {Reason}; its address is refused for {BackOffSeconds} s")]
+    public static partial void PeerCut(ILogger logger, GossipConnection connection, string reason, double backOffSeconds);
+
+    [LoggerMessage(21, LogLevel.Error, "The link supervisor failed; it runs again on its next tick")]
+    public static partial void SupervisorFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Error, "The commit loop failed; restarting it")]
+    public static partial void CommitLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(23, LogLevel.Information, "Status: {Links} links ({V2Links} v2), accepted {AcceptedPerSecond:0.#}/s, published {PublishedPerSecond:0.#}/s, sent {SentPerSecond:0.#} lines/s; dropped since last status: {BadSignature} bad signature, {Malformed} malformed, {TooLong} too long, {Duplicate} duplicate; {Cut} peers cut; store lag {StoreLagMs} ms; {Suppressed} link events not logged")]
+    public static partial void Status(ILogger logger, int links, int v2Links, double acceptedPerSecond, double publishedPerSecond, double sentPerSecond, long badSignature, long malformed, long tooLong, long duplicate, long cut, double storeLagMs, long suppressed);
 
     [LoggerMessage(4, LogLevel.Debug, "Dropped a {Length}-byte line from {Connection}: longer than the {Limit}-byte limit")]
     public static partial void LineTooLong(ILogger logger, GossipConnection connection, long length, int limit);
@@ -27,7 +51,7 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Warning, "A MessageReceived handler threw")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(9, LogLevel.Information, "Peer {Connection} speaks protocol v{Version}")]
+    [LoggerMessage(9, LogLevel.Debug, "Peer {Connection} speaks protocol v{Version}")]
     public static partial void PeerNegotiated(ILogger logger, GossipConnection connection, int version);
 
     [LoggerMessage(10, LogLevel.Debug, "Ignored a protocol v2 frame this version does not handle: {Frame}")]
@@ -39,7 +63,7 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "Protocol v2 core failed")]
     public static partial void CoreFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(13, LogLevel.Warning, "The store failed; the message stays in memory only")]
+    [LoggerMessage(13, LogLevel.Error, "The store failed; the message stays in memory only")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(14, LogLevel.Warning, "Closing peer {Connection}: its hello carries our own key (the node connected to itself)")]
@@ -48,6 +72,4 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Debug, "Peer {Connection} did not say hello: sending it {Count} retained messages as v1 lines")]
     public static partial void V1CatchUp(ILogger logger, GossipConnection connection, int count);
 
-    [LoggerMessage(8, LogLevel.Warning, "Closing peer {Connection}: more than {Limit} bytes queued for it (it is not reading)")]
-    public static partial void PeerTooSlow(ILogger logger, GossipConnection connection, long limit);
 }

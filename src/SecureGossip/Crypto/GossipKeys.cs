@@ -163,6 +163,11 @@ public sealed partial class GossipKeys : IDisposable
     public static GossipKeys LoadOrCreate(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"The keys path {path} is a directory; give the path of a secret file (created if missing).");
+        }
+
         if (File.Exists(path))
         {
             return Load(path);

@@ -235,6 +235,14 @@ internal static class V2Frames
             error = $"malformed JSON at byte {e.BytePositionInLine?.ToString(CultureInfo.InvariantCulture) ?? "?"}: {(cut >= 0 ? message[..cut] : message)}";
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // ValueTextEquals in the first pass unescapes each member name to compare it, and refuses one that is not
+            // valid UTF-16 (an escaped lone surrogate, which JSON.parse accepts).
+            frame = null;
+            error = "a member name is not valid UTF-16 (an escaped lone surrogate)";
+            return false;
+        }
     }
 
     // ---- Writing ----

@@ -86,8 +86,10 @@ internal static class V2Hello
             int spoken = Math.Min(version, Version);
             return hello && spoken >= Version && min <= Version ? spoken : 0;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: GetString() on a name or node that is invalid UTF-8 or holds an escaped lone
+            // surrogate. The node hands hellos over before its UTF-8 repair; such a line is malformed, not a hello.
             return 0;
         }
     }

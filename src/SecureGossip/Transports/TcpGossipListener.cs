@@ -9,9 +9,13 @@ namespace SecureGossip.Transports;
 /// Accepts TCP connections, one neighbour per socket, carrying newline-delimited JSON exactly as a JS node does
 /// with <c>net.createServer(s =&gt; s.pipe(peer.createPeerStream()).pipe(s))</c>.
 /// </summary>
-public sealed class TcpGossipListener : IAsyncDisposable
+public sealed partial class TcpGossipListener : IAsyncDisposable
 {
     private readonly Socket _socket;
+    private readonly Lock _gate = new();
+    private readonly List<GossipConnection> _live = [];
+    private long _refused;
+    private long _evicted;
 
     private TcpGossipListener(Socket socket)
     {
@@ -22,8 +26,26 @@ public sealed class TcpGossipListener : IAsyncDisposable
     /// <summary>The bound address; with port 0 requested, the port the system chose.</summary>
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>Inbound connections open now (served by <see cref="ServeAsync"/>).</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live.Count;
+            }
+        }
+    }
+
+    /// <summary>Connections refused by <see cref="ServeAsync"/>: over the per-address cap, backed off, or at the cap with nothing to evict.</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _refused);
+
+    /// <summary>Connections closed by <see cref="ServeAsync"/> to make room at the cap (each had delivered no valid message).</summary>
+    public long ConnectionsEvicted => Interlocked.Read(ref _evicted);
+
     /// <summary>Binds and listens on <paramref name="endPoint"/>.</summary>
-    /// <exception cref="SocketException">The address is in use or not available.</exception>
+    /// <exception cref="SocketException">The address is in use or not available; the message names the address.</exception>
     public static TcpGossipListener Start(IPEndPoint endPoint, int backlog = 128)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
@@ -39,6 +61,11 @@ public sealed class TcpGossipListener : IAsyncDisposable
             socket.Listen(backlog);
             return new TcpGossipListener(socket);
         }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new ListenException(endPoint, e);
+        }
         catch
         {
             socket.Dispose();
@@ -50,7 +77,7 @@ public sealed class TcpGossipListener : IAsyncDisposable
     public async ValueTask<GossipConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         Socket accepted = await _socket.AcceptAsync(cancellationToken);
-        accepted.NoDelay = true;
+        TcpKeepAlive.Apply(accepted);
         return new StreamConnection(new NetworkStream(accepted, ownsSocket: true), accepted.RemoteEndPoint);
     }
 
@@ -58,41 +85,136 @@ public sealed class TcpGossipListener : IAsyncDisposable
     /// Accepts neighbours and gossips with each on <paramref name="node"/> until cancelled; returns when the
     /// accept loop ends (connections already accepted keep running until they close or the node is disposed).
     /// </summary>
+    /// <remarks>
+    /// Applies the node's <see cref="GossipNodeOptions.Defences"/>: at most
+    /// <see cref="GossipDefenceOptions.MaxInboundConnections"/> connections (at the cap a new one evicts the oldest that
+    /// has delivered no valid message, or is refused), at most <see cref="GossipDefenceOptions.MaxInboundPerAddress"/>
+    /// from one address, none from a backed-off address. The accept loop survives every error: a failed accept
+    /// (out of file descriptors, a reset) is logged and retried after a short pause.
+    /// </remarks>
     public async Task ServeAsync(GossipNode node, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(node);
         logger ??= NullLogger.Instance;
+        GossipDefenceOptions limits = node.Options.Defences;
+        int failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             GossipConnection connection;
             try
             {
                 connection = await AcceptAsync(cancellationToken);
+                failures = 0;
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+            catch (ObjectDisposedException)
+            {
+                return; // the listener was disposed
+            }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
                 continue; // the client gave up before we got to it
             }
-            catch (ObjectDisposedException)
+            catch (Exception e)
             {
-                return;
+                // Out of descriptors (EMFILE) and the like: pause rather than spin, and keep accepting.
+                if (failures++ == 0)
+                {
+                    Log.AcceptFailed(logger, LocalEndPoint, e.Message);
+                }
+
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * failures)), cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
+            if (!Admit(connection, node, limits, out GossipConnection? evict, out string? refusal))
+            {
+                Interlocked.Increment(ref _refused);
+                Log.Refused(logger, connection, refusal!);
+                await connection.DisposeAsync();
+                continue;
+            }
+
+            if (evict is not null)
+            {
+                Interlocked.Increment(ref _evicted);
+                Log.Evicted(logger, evict, limits.MaxInboundConnections);
+                _ = evict.DisposeAsync().AsTask();
+            }
+
+            Task running;
             try
             {
-                _ = node.RunConnectionAsync(connection, cancellationToken);
+                running = node.RunConnectionAsync(connection, cancellationToken);
             }
             catch (ObjectDisposedException)
             {
-                await connection.DisposeAsync();
-                return;
+                Forget(connection);
+                return; // the node is gone (RunConnectionAsync closed the connection)
             }
 
-            logger.LogDebug("Accepted {Connection}", connection);
+            _ = running.ContinueWith(static (_, state) => { var (listener, c) = ((TcpGossipListener, GossipConnection))state!; listener.Forget(c); }, (this, connection), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Log.Accepted(logger, connection);
+        }
+    }
+
+    private bool Admit(GossipConnection connection, GossipNode node, GossipDefenceOptions limits, out GossipConnection? evict, out string? refusal)
+    {
+        evict = null;
+        refusal = null;
+        IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        if (address is not null && node.BackedOffFor(address) is { } backedOff && backedOff > TimeSpan.Zero)
+        {
+            refusal = $"its address is backed off for {backedOff.TotalSeconds:0} s more";
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (address is not null && _live.Count(c => SameAddress(c, address)) >= limits.MaxInboundPerAddress)
+            {
+                refusal = $"{limits.MaxInboundPerAddress} connections from {address} already";
+                return false;
+            }
+
+            if (_live.Count >= limits.MaxInboundConnections)
+            {
+                evict = _live.Where(c => c.MessagesAccepted == 0).MinBy(c => c.CreatedTimestamp);
+                if (evict is null)
+                {
+                    refusal = $"at the cap of {limits.MaxInboundConnections} connections, each of which has delivered valid messages";
+                    return false;
+                }
+
+                _live.Remove(evict);
+            }
+
+            _live.Add(connection);
+            return true;
+        }
+    }
+
+    private static bool SameAddress(GossipConnection connection, IPAddress address) =>
+        connection.RemoteEndPoint is IPEndPoint ip && Normalize(ip.Address).Equals(Normalize(address));
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    private void Forget(GossipConnection connection)
+    {
+        lock (_gate)
+        {
+            _live.Remove(connection);
         }
     }
 
@@ -101,5 +223,20 @@ public sealed class TcpGossipListener : IAsyncDisposable
     {
         _socket.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(201, LogLevel.Debug, "Accepted {Connection}")]
+        public static partial void Accepted(ILogger logger, GossipConnection connection);
+
+        [LoggerMessage(202, LogLevel.Debug, "Refused {Connection}: {Reason}")]
+        public static partial void Refused(ILogger logger, GossipConnection connection, string reason);
+
+        [LoggerMessage(203, LogLevel.Debug, "Evicted {Connection}: the cap of {Cap} inbound connections was reached and it had delivered no valid message")]
+        public static partial void Evicted(ILogger logger, GossipConnection connection, int cap);
+
+        [LoggerMessage(204, LogLevel.Warning, "Accepting on {EndPoint} failed ({Error}); accepting goes on")]
+        public static partial void AcceptFailed(ILogger logger, IPEndPoint endPoint, string error);
     }
 }

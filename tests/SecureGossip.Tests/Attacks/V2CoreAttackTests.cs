@@ -54,14 +54,14 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
         await AdvanceAsync(victim, TimeSpan.FromSeconds(1));
         await inbox.WaitForAsync(2); // both crossed the victim while it was under attack
 
-        await attacker.WriteAsync("{\"sg2\":\"sync\",\"full\":1,\"end\":1,\"s\":[],\"l\":[]}\n");
-        await attacker.MsgSeen.Task.WaitAsync(Gossip.Timeout);
+        await attacker.Closed.Task.WaitAsync(Gossip.Timeout); // the flood got the attacker cut
+        Assert.True(victim.Statistics.PeersCut >= 1);
         output.WriteLine($"ihave bytes sent {sentBytes:N0}; grafts back {attacker.Grafts:N0} ({attacker.GraftBytes:N0} bytes), wants {attacker.Wants:N0} ({attacker.WantBytes:N0} bytes)");
         PlumtreeStatistics stats = CoreOf(victim).Statistics;
         output.WriteLine($"core: {stats}");
         // Before the budgets: 39,010 grafts, 1,833,470 bytes in these 36 s. Now one round of MaxWantsPerNeighbour
         // grafts, then the broken promises make the attacker unreliable (about 53 KB).
-        Assert.InRange(attacker.GraftBytes + attacker.WantBytes, 1, 128 * 1024);
+        Assert.InRange(attacker.GraftBytes + attacker.WantBytes, 0, 128 * 1024); // the flood gets it cut, often before any graft
         Assert.True(stats.IdsIgnoredOverBudget >= 100_000 - (2 * 16_384), $"ignored {stats.IdsIgnoredOverBudget}");
         Assert.InRange(stats.NeighboursReported, 1, 2); // ihave flood, then broken promises
     }

@@ -1,0 +1,69 @@
+namespace SecureGossip;
+
+/// <summary>
+/// How a <see cref="GossipNode"/> keeps its links alive and notices dead ones (<see cref="GossipNodeOptions.Links"/>).
+/// A link that fails or goes silent is closed, and a link kept up by <see cref="Transports.TcpGossipClient"/> is
+/// dialled again; the defaults notice a dead v2 link within <see cref="IdleTimeout"/> (10 s).
+/// </summary>
+public sealed class GossipLinkOptions
+{
+    /// <summary>
+    /// How long a new connection waits for the peer's protocol v2 hello before treating it as a v1 (JS) peer
+    /// (default 1 s: a hello is the first line a v2 peer writes, so it arrives within a round trip).
+    /// </summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A v2 link on which nothing was written for this long gets a keepalive frame (<c>{"sg2":"ping"}</c>, 14 bytes;
+    /// default 3 s, so a healthy idle link always hears from its peer well within <see cref="IdleTimeout"/>).
+    /// Links to v1 peers get none: they carry nothing a 0.3.1 peer did not send.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// A v2 link that received nothing (no frame, no keepalive) for this long is dead and is closed (default 10 s:
+    /// a path blackholed by a NAT that forgot it, or a peer that stopped). v1 peers are silent when they have
+    /// nothing to say, so their links rely on the transport (TCP keepalive) and <see cref="WriteTimeout"/>.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns the check off.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A write to a peer that makes no progress for this long (a peer that stopped reading, a stalled path) closes
+    /// the link (default 10 s). <see cref="Timeout.InfiniteTimeSpan"/> turns the check off.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// When a link closes, what is already queued for it gets this long to be written (default 5 s); then the
+    /// transport is closed under it.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        Positive(HelloTimeout, nameof(HelloTimeout), allowInfinite: false);
+        Positive(KeepAliveInterval, nameof(KeepAliveInterval), allowInfinite: true);
+        Positive(IdleTimeout, nameof(IdleTimeout), allowInfinite: true);
+        Positive(WriteTimeout, nameof(WriteTimeout), allowInfinite: true);
+        Positive(DrainTimeout, nameof(DrainTimeout), allowInfinite: false);
+        if (IdleTimeout != Timeout.InfiniteTimeSpan && (KeepAliveInterval == Timeout.InfiniteTimeSpan || KeepAliveInterval * 2 > IdleTimeout))
+        {
+            throw new ArgumentOutOfRangeException(
+                $"{nameof(GossipNodeOptions.Links)}.{nameof(KeepAliveInterval)}",
+                KeepAliveInterval,
+                $"The keepalive interval must be at most half of Links.IdleTimeout ({IdleTimeout}), or a healthy idle link would be taken for a dead one.");
+        }
+    }
+
+    private static void Positive(TimeSpan value, string name, bool allowInfinite)
+    {
+        if (value <= TimeSpan.Zero && !(allowInfinite && value == Timeout.InfiniteTimeSpan))
+        {
+            throw new ArgumentOutOfRangeException(
+                $"{nameof(GossipNodeOptions.Links)}.{name}",
+                value,
+                allowInfinite ? "Must be positive, or Timeout.InfiniteTimeSpan to turn it off." : "Must be positive.");
+        }
+    }
+}
