@@ -155,6 +155,37 @@ internal sealed class FaultRun : IAsyncDisposable
         return parts.Count > 40 ? string.Join(", ", parts.Take(40)) + $", … ({parts.Count} runs)" : string.Join(", ", parts);
     }
 
+    /// <summary>
+    /// Publishes <c>{"n":i}</c> for each number through <paramref name="publisher"/>'s stdin, in bursts of 1-10 lines
+    /// 0-20 ms apart (a seeded pattern), as a stream rather than one write. Stops quietly if the process dies,
+    /// and returns how many lines were written.
+    /// </summary>
+    public static async Task<int> StreamAsync(NodeProcess publisher, IEnumerable<int> numbers, int seed, string padding = "")
+    {
+        ArgumentNullException.ThrowIfNull(publisher);
+        var random = new Random(seed);
+        int written = 0, burst = 0;
+        try
+        {
+            foreach (int n in numbers)
+            {
+                await publisher.PublishAsync(n, padding);
+                written++;
+                if (++burst >= random.Next(1, 11))
+                {
+                    burst = 0;
+                    await Task.Delay(random.Next(0, 21));
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // the publisher was killed under us: what it read and published is what the test checks
+        }
+
+        return written;
+    }
+
     /// <summary>A port that was free a moment ago, for a node that must come back on the same port.</summary>
     public static int FreePort()
     {
