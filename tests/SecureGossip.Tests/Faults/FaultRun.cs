@@ -101,6 +101,25 @@ internal sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>
+    /// Awaits a wait that may time out; a timeout is logged and reported as false, so the test goes on to its
+    /// exactly-once assertion, whose report (what was lost, what came twice) says more than the timeout.
+    /// </summary>
+    public async Task<bool> CompletesAsync(Task wait)
+    {
+        ArgumentNullException.ThrowIfNull(wait);
+        try
+        {
+            await wait;
+            return true;
+        }
+        catch (TimeoutException e)
+        {
+            Log($"timed out: {e.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Asserts that <paramref name="lines"/> hold every number in <paramref name="expected"/> exactly once, from
     /// <paramref name="author"/> only, and nothing else (numbers at or above <paramref name="ignoreFrom"/> are markers).
     /// </summary>

@@ -49,15 +49,16 @@ public sealed class KillTests(ITestOutputHelper output)
 
             NodeProcess last = await run.StartNodeAsync($"listener life {Rounds}", listenerArguments);
             int total = Rounds * PerRound;
-            await last.WaitForLinesAsync(
+            bool all = await run.CompletesAsync(last.WaitForLinesAsync(
                 lines => earlier.Concat(lines).Select(l => l.N).Where(n => n < total).Distinct().Count() >= total,
                 FinalTimeout,
-                $"the union of all lives reaching {total} distinct messages");
+                $"the union of all lives reaching {total} distinct messages"));
 
             // A marker published after everything: duplicates already on their way arrive before it.
             await publisher.PublishAsync(Marker);
-            await last.WaitForLinesAsync(lines => lines.Any(l => l.N == Marker), FinalTimeout, "the end marker");
+            bool marker = await run.CompletesAsync(last.WaitForLinesAsync(lines => lines.Any(l => l.N == Marker), FinalTimeout, "the end marker"));
             FaultRun.AssertExactlyOnce([.. earlier, .. last.Lines], Enumerable.Range(0, total), publisher.PublicKey, $"listener over {Rounds + 1} lives", Marker);
+            Assert.True(all && marker, "the last life did not receive the end marker: the publisher's link is dead");
         });
     }
 
@@ -92,7 +93,7 @@ public sealed class KillTests(ITestOutputHelper output)
             int[] final = [.. Enumerable.Range(start, PerRound)];
             await FaultRun.StreamAsync(survivor, final, run.Random.Next());
             await survivor.PublishAsync(Marker);
-            await receiver.WaitForLinesAsync(lines => lines.Any(l => l.N == Marker), FinalTimeout, "the end marker of the last life");
+            bool marker = await run.CompletesAsync(receiver.WaitForLinesAsync(lines => lines.Any(l => l.N == Marker), FinalTimeout, "the end marker of the last life"));
 
             IReadOnlyList<ReceivedLine> lines = receiver.Lines;
             var seqTwice = lines.GroupBy(l => l.Seq).Where(g => g.Count() > 1).Select(g => $"seq {g.Key}: n {string.Join(",", g.Select(l => l.N))}").ToList();
@@ -101,6 +102,7 @@ public sealed class KillTests(ITestOutputHelper output)
             run.Log($"{written.Count} lines written to killed lives, {lost} of them never arrived (read from stdin but not yet published when killed: allowed)");
             int[] receivedFromKilled = [.. lines.Select(l => l.N).Where(n => n < start).Distinct()];
             FaultRun.AssertExactlyOnce(lines, [.. receivedFromKilled, .. final], author, "receiver", Marker);
+            Assert.True(marker, "the end marker of the last life did not arrive");
         });
     }
 }

@@ -123,8 +123,9 @@ public sealed class ProxyFaultTests(ITestOutputHelper output)
     private static async Task EndAsync(FaultRun run, NodeProcess publisher, NodeProcess receiver, int count, FaultProxy proxy)
     {
         await publisher.PublishAsync(Marker);
-        await receiver.WaitForLinesAsync(l => l.Any(m => m.N == Marker), RedialTimeout, "the end marker");
+        bool marker = await run.CompletesAsync(receiver.WaitForLinesAsync(l => l.Any(m => m.N == Marker), RedialTimeout, "the end marker"));
         run.Log($"proxy: {proxy.Connections.Count} connections, {proxy.BytesForwarded(ProxyDirection.ToUpstream)} bytes to the receiver, {proxy.BytesForwarded(ProxyDirection.ToClient)} back");
         FaultRun.AssertExactlyOnce(receiver.Lines, Enumerable.Range(0, count), publisher.PublicKey, "receiver", Marker);
+        Assert.True(marker, "the end marker did not arrive");
     }
 }

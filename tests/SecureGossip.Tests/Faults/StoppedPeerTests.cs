@@ -39,14 +39,15 @@ public sealed class StoppedPeerTests(ITestOutputHelper output)
             await Task.Delay(StopFor > stopped.Elapsed ? StopFor - stopped.Elapsed : TimeSpan.Zero); // the fault's duration, not a synchronisation
             await b.ContinueAsync();
             run.Log("B continued (SIGCONT)");
-            await b.WaitForLinesAsync(l => l.Select(m => m.N).Distinct().Count() >= Messages + 1, Timeout, $"B: all {Messages + 1} messages after SIGCONT");
+            bool all = await run.CompletesAsync(b.WaitForLinesAsync(l => l.Select(m => m.N).Distinct().Count() >= Messages + 1, Timeout, $"B: all {Messages + 1} messages after SIGCONT"));
 
             await a.PublishAsync(Marker);
-            await Task.WhenAll(
+            bool markers = await run.CompletesAsync(Task.WhenAll(
                 b.WaitForLinesAsync(l => l.Any(m => m.N == Marker), Timeout, "B: the end marker"),
-                c.WaitForLinesAsync(l => l.Any(m => m.N == Marker), Timeout, "C: the end marker"));
+                c.WaitForLinesAsync(l => l.Any(m => m.N == Marker), Timeout, "C: the end marker")));
             FaultRun.AssertExactlyOnce(b.Lines, Enumerable.Range(0, Messages + 1), a.PublicKey, "B (stopped for 15 s)", Marker);
             FaultRun.AssertExactlyOnce(c.Lines, Enumerable.Range(0, Messages + 1), a.PublicKey, "C", Marker);
+            Assert.True(all && markers, "the end marker did not reach both peers");
         });
     }
 }
