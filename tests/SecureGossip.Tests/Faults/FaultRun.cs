@@ -175,11 +175,11 @@ internal sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>
-    /// Publishes <c>{"n":i}</c> for each number through <paramref name="publisher"/>'s stdin, in bursts of 1-10 lines
-    /// 0-20 ms apart (a seeded pattern), as a stream rather than one write. Stops quietly if the process dies,
+    /// Publishes <c>{"n":i}</c> for each number through <paramref name="publisher"/>'s stdin, in bursts of 1-<paramref name="maxBurst"/>
+    /// lines 0-<paramref name="maxPauseMilliseconds"/> ms apart (a seeded pattern), as a stream rather than one write. Stops quietly if the process dies,
     /// and returns how many lines were written.
     /// </summary>
-    public static async Task<int> StreamAsync(NodeProcess publisher, IEnumerable<int> numbers, int seed, string padding = "")
+    public static async Task<int> StreamAsync(NodeProcess publisher, IEnumerable<int> numbers, int seed, string padding = "", int maxBurst = 10, int maxPauseMilliseconds = 20)
     {
         ArgumentNullException.ThrowIfNull(publisher);
         var random = new Random(seed);
@@ -190,10 +190,10 @@ internal sealed class FaultRun : IAsyncDisposable
             {
                 await publisher.PublishAsync(n, padding);
                 written++;
-                if (++burst >= random.Next(1, 11))
+                if (++burst >= random.Next(1, maxBurst + 1))
                 {
                     burst = 0;
-                    await Task.Delay(random.Next(0, 21));
+                    await Task.Delay(random.Next(0, maxPauseMilliseconds + 1));
                 }
             }
         }

@@ -35,9 +35,10 @@ public sealed class KillTests(ITestOutputHelper output)
                     listener = await run.StartNodeAsync($"listener life {round}", listenerArguments);
                 }
 
-                // Kill once this life has printed a random number of lines, while the publisher is mid-stream.
+                // Kill once this life has printed a random number of lines, while the publisher is mid-stream (a round
+                // streams for about a second).
                 int killAfter = run.Random.Next(1, PerRound - 10);
-                Task<int> streaming = FaultRun.StreamAsync(publisher, Enumerable.Range(round * PerRound, PerRound), run.Random.Next());
+                Task<int> streaming = FaultRun.StreamAsync(publisher, Enumerable.Range(round * PerRound, PerRound), run.Random.Next(), maxBurst: 4, maxPauseMilliseconds: 50);
                 NodeProcess life = listener;
                 await life.WaitForLinesAsync(lines => lines.Count >= killAfter, RoundTimeout, $"round {round}: printing {killAfter} lines (publisher -> restarted listener)");
                 await life.KillAsync(RoundTimeout);
@@ -79,7 +80,7 @@ public sealed class KillTests(ITestOutputHelper output)
                 NodeProcess publisher = await run.StartNodeAsync($"publisher life {life}", publisherArguments);
                 author = publisher.PublicKey;
                 int first = life * PerRound, killAfter = run.Random.Next(1, PerRound - 10);
-                Task<int> streaming = FaultRun.StreamAsync(publisher, Enumerable.Range(first, PerRound), run.Random.Next());
+                Task<int> streaming = FaultRun.StreamAsync(publisher, Enumerable.Range(first, PerRound), run.Random.Next(), maxBurst: 4, maxPauseMilliseconds: 50);
                 await receiver.WaitForLinesAsync(lines => lines.Count(l => l.N >= first && l.N < first + PerRound) >= killAfter, RoundTimeout, $"life {life}: {killAfter} of this life's messages arriving");
                 await publisher.KillAsync(RoundTimeout);
                 int count = await streaming;
