@@ -231,7 +231,6 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                await ContinueAsync(); // a stopped process dies on SIGKILL too, but only once it has been continued by the kernel; be explicit
                 _process.Kill(entireProcessTree: true);
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             }

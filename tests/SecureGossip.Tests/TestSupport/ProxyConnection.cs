@@ -45,7 +45,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>True if the proxy closed it with a reset (RST).</summary>
+    /// <summary>True if it ended abortively: the proxy reset it, or one side reset and the proxy passed the RST on.</summary>
     public bool WasReset { get; private set; }
 
     /// <summary>Completes when the connection is closed, whoever closed it.</summary>
