@@ -221,7 +221,10 @@ internal sealed class FaultRun : IAsyncDisposable
             nodes = [.. _nodes];
         }
 
-        await Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()));
+        foreach (NodeProcess node in nodes)
+        {
+            await node.DisposeAsync();
+        }
         for (int i = _resources.Count - 1; i >= 0; i--)
         {
             await _resources[i].DisposeAsync();

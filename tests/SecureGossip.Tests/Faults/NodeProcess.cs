@@ -231,7 +231,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
+                // The node has no children (ip netns exec execs it in place): kill just it. Killing a tree walks
+                // every process and can fail on one that exits meanwhile, which would leave this one running.
+                _process.Kill();
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             }
         }
