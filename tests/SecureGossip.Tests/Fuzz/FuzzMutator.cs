@@ -46,26 +46,31 @@ internal static class FuzzMutator
         GenuineMessage source = corpus.Messages[random.Next(corpus.Messages.Count)];
         FuzzJson tree = source.Envelope();
         var description = new StringBuilder($"author {source.Author} seq {source.Seq}:");
-        bool envelopeIntact = true;
         int treeEdits = random.Next(4);
         for (int e = 0; e < treeEdits; e++)
         {
-            envelopeIntact &= MutateTree(corpus, tree, random, maxDepth, description);
+            MutateTree(corpus, tree, random, maxDepth, description);
         }
 
         byte[] bytes = tree.ToWire(random.Next(3) == 0 ? null : random);
-        if (random.Next(2) == 0 || treeEdits == 0)
+        if ((random.Next(2) == 0 || treeEdits == 0) && random.Next(3) != 0)
         {
-            if (random.Next(3) != 0)
-            {
-                description.Append(" bytes:");
-                bytes = MutateBytes(corpus, bytes, random, description);
-                return new FuzzInput { Bytes = bytes, Description = description.ToString(), Source = source };
-            }
+            description.Append(" bytes:");
+            bytes = MutateBytes(corpus, bytes, random, description);
+            return new FuzzInput { Bytes = bytes, Description = description.ToString(), Source = source };
         }
 
-        return new FuzzInput { Bytes = bytes, Description = description.ToString(), Tree = tree, Source = source, EnvelopeIntact = envelopeIntact };
+        return new FuzzInput { Bytes = bytes, Description = description.ToString(), Tree = tree, Source = source, EnvelopeIntact = IsIntact(tree, source) };
     }
+
+    /// <summary>Whether the envelope still carries the source's key, signature and a numeric seq, with nothing that changes how they are read.</summary>
+    private static bool IsIntact(FuzzJson envelope, GenuineMessage source) =>
+        envelope.Get("data") is { Kind: FuzzJsonKind.Object } data
+        && data.Get("signature") is { Kind: FuzzJsonKind.String } signature && signature.Text == source.SignatureText
+        && envelope.Get("public") is { Kind: FuzzJsonKind.String } key && key.Text == source.PublicText
+        && envelope.Get("seq") is { Kind: FuzzJsonKind.Number }
+        && envelope.Get("curve") is null
+        && data.Get("__proto__") is null;
 
     /// <summary>Raw noise, sometimes dressed as the start of a line.</summary>
     public static FuzzInput Noise(Random random)
@@ -82,10 +87,16 @@ internal static class FuzzMutator
         return new FuzzInput { Bytes = [.. Encoding.ASCII.GetBytes(prefix), .. bytes], Description = "noise" };
     }
 
-    /// <summary>One tree edit; returns whether the envelope is left a valid envelope of the same signature and key.</summary>
+    /// <summary>One tree edit (the return value says nothing; <see cref="IsIntact"/> judges the result).</summary>
     private static bool MutateTree(FuzzCorpus corpus, FuzzJson envelope, Random random, int maxDepth, StringBuilder description)
     {
-        FuzzJson data = envelope.Get("data")!;
+        if (envelope.Get("data") is not { Kind: FuzzJsonKind.Object } data)
+        {
+            // An earlier edit took the data object away: only the envelope is left to edit.
+            data = FuzzJson.Object();
+            envelope.Members.Add(FuzzJson.Member("data", data));
+        }
+
         int choice = random.Next(16);
         description.Append(" t").Append(choice);
         switch (choice)
@@ -263,7 +274,12 @@ internal static class FuzzMutator
 
             case 13:
                 // Oversize: a long string (sometimes past the 1 MiB line limit).
-                data.Members.Add(FuzzJson.Member("big", FuzzJson.String(new string('x', random.Next(8) == 0 ? (1024 * 1024) + random.Next(100) : random.Next(70_000)))));
+                data.Members.Add(FuzzJson.Member("big", FuzzJson.String(new string('x', random.Next(64) switch
+                {
+                    0 => (1024 * 1024) + random.Next(100),
+                    1 or 2 or 3 => random.Next(70_000),
+                    _ => random.Next(4096),
+                }))));
                 return true;
             case 14:
                 // The same signature and key on another author's or message's envelope.

@@ -270,16 +270,29 @@ internal sealed class NodeTarget : IDisposable
                 foreach (byte[] line in lines)
                 {
                     // A hello is the one line the node counts without an outcome (it is not a message).
-                    hellos += line.Length > 8 && V2Hello.IsFrame(line.AsSpan(0, Math.Min(16, line.Length))) && V2Hello.TryReadHello(line) > 0 ? 1 : 0;
-                    await _node.HandleLineAsync(new ReadOnlySequence<byte>(line), CancellationToken.None);
                     sent++;
+                    if (KnownFindings.HelloThrows(line))
+                    {
+                        sent--;
+                        continue;
+                    }
+
+                    hellos += line.Length > 8 && V2Hello.IsFrame(line.AsSpan(0, Math.Min(16, line.Length))) && V2Hello.TryReadHello(line) > 0 ? 1 : 0;
+                    try
+                    {
+                        await _node.HandleLineAsync(new ReadOnlySequence<byte>(line), CancellationToken.None);
+                    }
+                    catch (Exception e)
+                    {
+                        return $"an exception escaped the receive path: {e}";
+                    }
                 }
 
                 await _node.WhenIdleAsync().WaitAsync(s_batchTimeout);
             }
             else
             {
-                List<byte[]> batch = [.. lines];
+                List<byte[]> batch = [.. lines.Where(l => !KnownFindings.HelloThrows(l) && !KnownFindings.FrameDecodeThrows(l))];
                 sent = batch.Count;
                 byte[] marker = _target.NextMarker(out string markerPayload);
                 _markerSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

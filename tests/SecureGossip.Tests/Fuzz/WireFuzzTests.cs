@@ -16,12 +16,12 @@ public sealed class WireFuzzTests(ITestOutputHelper output)
     private static readonly TimeSpan s_testTimeout = TimeSpan.FromSeconds(120);
 
     [Theory]
-    [InlineData("envelope", 40_000)]
+    [InlineData("envelope", 15_000)]
     [InlineData("canonical", 40_000)]
-    [InlineData("frames", 40_000)]
+    [InlineData("frames", 60_000)]
     [InlineData("base64", 60_000)]
     [InlineData("number", 100_000)]
-    [InlineData("noise", 40_000)]
+    [InlineData("noise", 60_000)]
     public async Task Parser_inputs_never_crash_hang_or_verify_a_forgery(string target, int inputs)
     {
         using var corpus = new FuzzCorpus(Seed, messagesPerAuthor: 12);
