@@ -3,18 +3,6 @@ using System.Text;
 
 namespace SecureGossip.Tests.Fuzz;
 
-/// <summary>The kinds of <see cref="FuzzJson"/> value.</summary>
-internal enum FuzzJsonKind
-{
-    Object,
-    Array,
-    String,
-    Number,
-    True,
-    False,
-    Null,
-}
-
 /// <summary>
 /// The fuzzer's own JSON tree: what a line means to JavaScript, kept apart from how it is spelled on the wire.
 /// It is the test's independent model of <c>JSON.stringify(JSON.parse(x), null, 2)</c> (ECMA-262 property order:

@@ -3,20 +3,6 @@ using System.Text;
 
 namespace SecureGossip.Tests.Fuzz;
 
-/// <summary>One input that broke a property, with what it takes to reproduce it.</summary>
-internal sealed record FuzzFailure(string Target, int Seed, long Index, string Description, string InputBase64, string Problem)
-{
-    public override string ToString() =>
-        $"[{Target}] seed {Seed} input {Index}: {Problem}\n  mutations: {Description}\n  input (base64): {InputBase64}\n" +
-        $"  reproduce: dotnet run -c Release --project bench/SecureGossip.Fuzz -- --target {Target} --seed {Seed} --start {Index} --inputs 1";
-}
-
-/// <summary>What a run did.</summary>
-internal sealed record FuzzReport(string Target, int Seed, long Inputs, TimeSpan Elapsed, IReadOnlyList<FuzzFailure> Failures, string Detail)
-{
-    public double InputsPerSecond => Inputs / Math.Max(Elapsed.TotalSeconds, 1e-9);
-}
-
 /// <summary>
 /// Runs a target over inputs <c>start … start + count − 1</c> of a seed. Input i is generated from its own
 /// <see cref="Random"/> seeded by (seed, target, i), so any one input is reproduced alone with <c>--start i --inputs 1</c>.

@@ -8,9 +8,6 @@ using SecureGossip.Protocol.Core;
 
 namespace SecureGossip.Tests.Fuzz;
 
-/// <summary>A broken property: what, on which input.</summary>
-internal sealed class FuzzFailureException(string message) : Exception(message);
-
 /// <summary>
 /// The parser-level targets, each one input at a time. Every target runs its parser on the input, lets no exception
 /// through (the parsers return errors), and checks its oracle; a broken oracle throws <see cref="FuzzFailureException"/>.
