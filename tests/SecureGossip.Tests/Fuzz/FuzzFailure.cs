@@ -5,5 +5,5 @@ internal sealed record FuzzFailure(string Target, int Seed, long Index, string D
 {
     public override string ToString() =>
         $"[{Target}] seed {Seed} input {Index}: {Problem}\n  mutations: {Description}\n  input (base64): {InputBase64}\n" +
-        $"  reproduce: dotnet run -c Release --project bench/SecureGossip.Fuzz -- --target {Target} --seed {Seed} --start {Index} --inputs 1";
+        $"  reproduce: dotnet run -c Release --project bench/SecureGossip.Fuzz -- --target {Target} --seed {Seed} --start {Index} --inputs 1{(KnownFindings.Skip ? string.Empty : " --include-known")}";
 }
