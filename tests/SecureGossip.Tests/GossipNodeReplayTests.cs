@@ -50,6 +50,26 @@ public sealed class GossipNodeReplayTests
     }
 
     [Fact]
+    public async Task With_default_options_a_replayed_huge_seq_silences_nobody()
+    {
+        // The issue #8 evidence: with no flags, a replayed line with seq 999999999999 used to silence its author.
+        await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
+        string[] lines = GossipNodeTests.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
+        string replayed = lines[0].Replace("\"seq\":0}", "\"seq\":999999999999}", StringComparison.Ordinal);
+        await using var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
+        var accepted = new List<bool>();
+        foreach (string line in new[] { replayed, lines[1], lines[2], lines[0] })
+        {
+            long before = node.Statistics.MessagesAccepted;
+            await node.HandleLineAsync(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(line)), CancellationToken.None);
+            await node.WhenIdleAsync();
+            accepted.Add(node.Statistics.MessagesAccepted > before);
+        }
+
+        Assert.Equal([true, true, true, false], accepted); // the replay counts once, as the message it is
+    }
+
+    [Fact]
     public async Task Remembered_ids_are_bounded_and_the_oldest_are_forgotten_first()
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);

@@ -80,7 +80,7 @@ public sealed class ReadmeExampleTests
 
             Task running = RunNodeAsync(dataDir.FullName, new IPEndPoint(IPAddress.Loopback, port), output, stop.Token);
 
-            await using var peer = new GossipNode(new GossipNodeOptions { AnnounceV2 = true });
+            await using var peer = new GossipNode();
             Task linked = TcpGossipClient.MaintainAsync(peer, new IPEndPoint(IPAddress.Loopback, port), cancellationToken: stop.Token);
             await Gossip.WaitUntilAsync(() => peer.Peers is [{ Version: 2 }]);
             peer.PublishJson("{\"text\":\"hi\"}");
@@ -105,7 +105,6 @@ public sealed class ReadmeExampleTests
         await using var node = new GossipNode(new GossipNodeOptions
         {
             Keys = keys,
-            AnnounceV2 = true,                                                  // v2 with v2 peers, v1 with JS peers
             Store = new SqliteGossipStore(Path.Combine(dataDir, "node.db")),   // seq, seen ids and history survive restarts
             OwnsStore = true,
             Retention = new GossipRetention { MaxAge = TimeSpan.FromHours(6), MaxPerAuthor = 500 },
