@@ -74,7 +74,8 @@ public sealed partial class GossipNode
                     continue; // a v1 peer is silent when it has nothing to say: the transport's keepalive watches it
                 }
 
-                if (links.IdleTimeout != Timeout.InfiniteTimeSpan && now - Volatile.Read(ref link.LastReceived) > Ticks(links.IdleTimeout))
+                long waiting = Volatile.Read(ref link.ReadWaitStarted);
+                if (links.IdleTimeout != Timeout.InfiniteTimeSpan && waiting != 0 && now - waiting > Ticks(links.IdleTimeout))
                 {
                     link.Close($"nothing received for {links.IdleTimeout.TotalSeconds:0.#} s (keepalive missed)", failure: true);
                     continue;

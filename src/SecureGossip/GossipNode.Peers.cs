@@ -260,8 +260,11 @@ public sealed partial class GossipNode
         bool discarding = false;
         while (true)
         {
+            // Silence counts only while the loop waits for bytes: a node too busy to read (a full subscriber, a long
+            // verification backlog) is not a dead peer.
+            Volatile.Write(ref link.ReadWaitStarted, _options.TimeProvider.GetTimestamp());
             ReadResult result = await input.ReadAsync(cancellationToken);
-            Volatile.Write(ref link.LastReceived, _options.TimeProvider.GetTimestamp());
+            Volatile.Write(ref link.ReadWaitStarted, 0);
             ReadOnlySequence<byte> buffer = result.Buffer;
             try
             {
@@ -333,7 +336,7 @@ public sealed partial class GossipNode
             _node = node;
             Connection = connection;
             _cancellation = cancellation;
-            LastReceived = LastSent = node._options.TimeProvider.GetTimestamp();
+            LastSent = node._options.TimeProvider.GetTimestamp();
             Budget = new LinkBudget(node, this);
         }
 
@@ -342,8 +345,8 @@ public sealed partial class GossipNode
         /// <summary>What the peer has cost so far in the current budget window.</summary>
         public LinkBudget Budget { get; }
 
-        /// <summary>When bytes last arrived (a <see cref="TimeProvider"/> timestamp).</summary>
-        public long LastReceived;
+        /// <summary>When the read loop began waiting for bytes (a <see cref="TimeProvider"/> timestamp); 0 while it is not waiting.</summary>
+        public long ReadWaitStarted;
 
         /// <summary>When a write was last flushed.</summary>
         public long LastSent;

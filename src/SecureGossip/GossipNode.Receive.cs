@@ -479,7 +479,7 @@ public sealed partial class GossipNode
                 // Group commit (docs/PROTOCOL.md §11.3): with a store, accepted messages are delivered only once their
                 // ids are committed, one commit for everything accepted since the last, taken before the loop would
                 // wait (for a verification or for more lines) or once a batch is full.
-                if (_undelivered.Count > 0 && (_undelivered.Count >= MaxDeliveryBatch || !reader.TryPeek(out VerifyJob? next) || MustWaitFor(next)))
+                if (_pendingDeliveries > 0 && (_pendingDeliveries >= MaxDeliveryBatch || !reader.TryPeek(out VerifyJob? next) || MustWaitFor(next)))
                 {
                     await DeliverCommittedAsync();
                 }
@@ -523,7 +523,7 @@ public sealed partial class GossipNode
             }
         }
 
-        if (_undelivered.Count > 0)
+        if (_pendingDeliveries > 0)
         {
             await DeliverCommittedAsync();
         }
@@ -635,13 +635,15 @@ public sealed partial class GossipNode
         {
             DeliverySink?.Prepare(message);
             _undelivered.Add((message, subscribers));
+            _pendingDeliveries++;
             return;
         }
 
         if (DeliverySink is { } sink)
         {
+            // Nothing to make durable: the sink still gets the batch in one Commit, at the same boundaries.
             sink.Prepare(message);
-            sink.Commit();
+            _pendingDeliveries++;
         }
 
         await DeliverAsync(message, subscribers);
@@ -658,6 +660,9 @@ public sealed partial class GossipNode
     /// <summary>Most messages delivered per group commit; a burst commits at least this often.</summary>
     private const int MaxDeliveryBatch = 256;
 
+    /// <summary>Messages prepared for the sink or waiting for their store commit since the last commit (commit loop only).</summary>
+    private int _pendingDeliveries;
+
     /// <summary>Accepted messages waiting for their store commit (commit loop only).</summary>
     private readonly List<(GossipMessage Message, GossipSubscription[] Subscribers)> _undelivered = [];
 
@@ -667,21 +672,34 @@ public sealed partial class GossipNode
     /// <summary>Commits the store, then delivers what the commit made durable, in order.</summary>
     private async Task DeliverCommittedAsync()
     {
-        long started = _options.TimeProvider.GetTimestamp();
+        _pendingDeliveries = 0;
+        if (_undelivered.Count > 0)
+        {
+            long started = _options.TimeProvider.GetTimestamp();
+            try
+            {
+                _options.Store!.Flush();
+                Interlocked.Increment(ref _counters.StoreCommits);
+            }
+            catch (Exception e)
+            {
+                // Delivering without the record risks a second delivery after a crash; holding messages back for a
+                // store that may never come back would lose them. The error is logged; delivery goes on.
+                Log.StoreFailed(_logger, e);
+            }
+
+            Volatile.Write(ref _counters.StoreLagTicks, _options.TimeProvider.GetTimestamp() - started);
+        }
+
         try
         {
-            _options.Store!.Flush();
-            Interlocked.Increment(ref _counters.StoreCommits);
+            DeliverySink?.Commit();
         }
         catch (Exception e)
         {
-            // Delivering without the record risks a second delivery after a crash; holding messages back for a
-            // store that may never come back would lose them. The error is logged; delivery goes on.
-            Log.StoreFailed(_logger, e);
+            Log.HandlerFailed(_logger, e);
         }
 
-        Volatile.Write(ref _counters.StoreLagTicks, _options.TimeProvider.GetTimestamp() - started);
-        DeliverySink?.Commit();
         foreach ((GossipMessage message, GossipSubscription[] subscribers) in _undelivered)
         {
             await DeliverAsync(message, subscribers);
