@@ -13,6 +13,7 @@ public sealed class KillTests(ITestOutputHelper output)
     private const int Rounds = 8;
     private const int PerRound = 100; // 8 x 100 = 800 <= the 1,000 messages a node retains per author
     private const int Marker = 1_000_000;
+    private const int RoundMarker = 900_000;
     private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan FinalTimeout = TimeSpan.FromSeconds(30);
 
@@ -35,9 +36,12 @@ public sealed class KillTests(ITestOutputHelper output)
                     listener = await run.StartNodeAsync($"listener life {round}", listenerArguments);
                 }
 
-                // Kill once this life has printed a random number of lines, while the publisher is mid-stream (a round
-                // streams for about a second).
-                int killAfter = run.Random.Next(1, PerRound - 10);
+                // The round starts once this life is linked and caught up (its start marker printed), so the kill lands
+                // while live messages stream (a round streams for about a second), not after a catch-up burst.
+                await publisher.PublishAsync(RoundMarker + round);
+                NodeProcess starting = listener;
+                await starting.WaitForLinesAsync(lines => lines.Any(l => l.N == RoundMarker + round), RoundTimeout, $"round {round}: the restarted listener linked and printing its start marker");
+                int killAfter = starting.Lines.Count + run.Random.Next(1, PerRound - 10);
                 Task<int> streaming = FaultRun.StreamAsync(publisher, Enumerable.Range(round * PerRound, PerRound), run.Random.Next(), maxBurst: 4, maxPauseMilliseconds: 50);
                 NodeProcess life = listener;
                 await life.WaitForLinesAsync(lines => lines.Count >= killAfter, RoundTimeout, $"round {round}: printing {killAfter} lines (publisher -> restarted listener)");
@@ -51,14 +55,14 @@ public sealed class KillTests(ITestOutputHelper output)
             NodeProcess last = await run.StartNodeAsync($"listener life {Rounds}", listenerArguments);
             int total = Rounds * PerRound;
             bool all = await run.CompletesAsync(last.WaitForLinesAsync(
-                lines => earlier.Concat(lines).Select(l => l.N).Where(n => n < total).Distinct().Count() >= total,
+                lines => earlier.Concat(lines).Select(l => l.N).Where(n => n < total || (n >= RoundMarker && n < Marker)).Distinct().Count() >= total + Rounds,
                 FinalTimeout,
                 $"the union of all lives reaching {total} distinct messages"));
 
             // A marker published after everything: duplicates already on their way arrive before it.
             await publisher.PublishAsync(Marker);
             bool marker = await run.CompletesAsync(last.WaitForLinesAsync(lines => lines.Any(l => l.N == Marker), FinalTimeout, "the end marker"));
-            FaultRun.AssertExactlyOnce([.. earlier, .. last.Lines], Enumerable.Range(0, total), publisher.PublicKey, $"listener over {Rounds + 1} lives", Marker);
+            FaultRun.AssertExactlyOnce([.. earlier, .. last.Lines], Enumerable.Range(0, total).Concat(Enumerable.Range(RoundMarker, Rounds)), publisher.PublicKey, $"listener over {Rounds + 1} lives", Marker);
             Assert.True(all && marker, "the last life did not receive the end marker: the publisher's link is dead");
         });
     }
