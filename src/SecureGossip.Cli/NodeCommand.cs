@@ -224,6 +224,11 @@ internal static class NodeCommand
             {
                 return;
             }
+            catch (Exception e)
+            {
+                // The store could not record it (disk full, I/O error): this line is not published; the next ones may be.
+                Console.Error.WriteLine($"error: stdin line {number} was not published: {e.GetType().Name}: {e.Message}");
+            }
         }
     }
 

@@ -11,8 +11,8 @@ namespace SecureGossip.Storage;
 /// has seen survive a restart (docs/PROTOCOL.md §11.3).
 /// </summary>
 /// <remarks>
-/// <para>What is durable when. <see cref="Add"/> with <c>durable</c> (the node's own messages) commits that message,
-/// and every batched one added before it, before it returns. Other messages are batched in memory and committed
+/// <para>What is durable when. <see cref="Add"/> with <c>durable</c> (the node's own messages) commits that message
+/// alone before it returns. Other messages are batched in memory and committed
 /// together at <see cref="Flush"/> (a node calls it before it delivers what it accepted: a group commit),
 /// <see cref="GossipRetention.FlushInterval"/> after the first of them (a timer of the <see cref="TimeProvider"/>), at
 /// <see cref="Load"/>, or at <see cref="Dispose"/>.</para>
@@ -200,9 +200,15 @@ public sealed class SqliteGossipStore : IGossipStore
             ObjectDisposedException.ThrowIf(_disposed, this);
             try
             {
-                if (durable || _batch.Count + 1 >= MaxBatch)
+                if (durable)
                 {
-                    CommitLocked(message);
+                    CommitLocked(message, includeBatch: false);
+                    return;
+                }
+
+                if (_batch.Count + 1 >= MaxBatch)
+                {
+                    CommitLocked(message, includeBatch: true);
                     return;
                 }
 
@@ -353,10 +359,10 @@ public sealed class SqliteGossipStore : IGossipStore
     }
 
     /// <summary>Commits the batch, and <paramref name="last"/> after it, in one transaction; the batch stays on failure.</summary>
-    private void CommitLocked(StoredMessage? last)
+    private void CommitLocked(StoredMessage? last, bool includeBatch = true)
     {
         Debug.Assert(_gate.IsHeldByCurrentThread);
-        if (_batch.Count == 0 && last is null)
+        if ((_batch.Count == 0 || !includeBatch) && last is null)
         {
             return;
         }
@@ -367,9 +373,12 @@ public sealed class SqliteGossipStore : IGossipStore
             _insertSeen.Transaction = transaction;
             _raiseNextSequence.Transaction = transaction;
             long seenAge = Milliseconds(_retention.SeenAge);
-            foreach (StoredMessage message in _batch)
+            if (includeBatch)
             {
-                Insert(message, seenAge);
+                foreach (StoredMessage message in _batch)
+                {
+                    Insert(message, seenAge);
+                }
             }
 
             if (last is not null)
@@ -380,7 +389,10 @@ public sealed class SqliteGossipStore : IGossipStore
             transaction.Commit();
         }
 
-        _batch.Clear();
+        if (includeBatch)
+        {
+            _batch.Clear();
+        }
     }
 
     private void Insert(StoredMessage message, long seenAge)

@@ -6,10 +6,12 @@ namespace SecureGossip;
 /// connection closed and its address refused (and not dialled) for <see cref="BackOff"/>.
 /// </summary>
 /// <remarks>
-/// Budgets count per connection over a sliding <see cref="BudgetWindow"/>. The defaults are far above what an honest
-/// peer sends: an honest .NET or JS peer forwards only lines that verified, so an invalid signature means a broken
-/// or hostile peer; malformed lines are allowed more room because a JS peer relays some lines this node refuses
-/// (a string <c>seq</c>, deep nesting).
+/// Budgets count per connection over fixed windows of <see cref="BudgetWindow"/>. Only what no honest peer sends is
+/// charged: an honest .NET or JS peer forwards only lines that verified, so an invalid signature or bytes that are
+/// not JSON mean a broken or hostile peer. A JS 0.3.1 relay forwards lines this node refuses (longer than
+/// <see cref="GossipNodeOptions.MaxLineLength"/>, nested deeper than <see cref="GossipNodeOptions.MaxJsonDepth"/>, a
+/// string <c>seq</c>): those are dropped and counted but charged only on v2 links, whose peers apply the same limits.
+/// Frame types of a later protocol version are ignored, never charged.
 /// </remarks>
 public sealed class GossipDefenceOptions
 {
@@ -28,10 +30,10 @@ public sealed class GossipDefenceOptions
     /// <summary>Lines whose key or signature is invalid, per connection per window (default 20).</summary>
     public int InvalidSignatureBudget { get; set; } = 20;
 
-    /// <summary>Malformed lines and v2 frames (not JSON, not a message, undecodable), per connection per window (default 1,000).</summary>
+    /// <summary>Malformed lines and v2 frames (not JSON; on v2 links also not a message, too deep, an undecodable frame), per connection per window (default 1,000).</summary>
     public int MalformedBudget { get; set; } = 1000;
 
-    /// <summary>Lines over <see cref="GossipNodeOptions.MaxLineLength"/>, per connection per window (default 4).</summary>
+    /// <summary>Lines over <see cref="GossipNodeOptions.MaxLineLength"/> (v2 frames over it plus 1 KiB, the limit our hello announces) on v2 links, per connection per window (default 4).</summary>
     public int OversizeBudget { get; set; } = 4;
 
     /// <summary>How long the address of a peer cut for exceeding a budget is refused and not dialled (default 60 s).</summary>

@@ -312,6 +312,11 @@ public sealed partial class GossipNode
                     _invalidSignatures = _malformed = _oversize = 0;
                 }
 
+                // What an honest relay may forward is never charged: a JS 0.3.1 peer forwards every message it accepted,
+                // and it accepts lines longer or deeper than our limits and a seq of any type. So on v1 links only bytes
+                // that are not JSON and invalid signatures count; a v2 peer (a .NET node: same limits, it verifies
+                // and checks before it forwards) is held to the frame size it was told in our hello, and to messages.
+                bool v2 = link.Version >= 2;
                 switch (reason)
                 {
                     case DropReason.BadKey or DropReason.BadSignature:
@@ -321,14 +326,15 @@ public sealed partial class GossipNode
                         }
 
                         break;
-                    case DropReason.TooLong:
+                    case DropReason.TooLong when v2:
                         if (++_oversize > limits.OversizeBudget)
                         {
                             over = $"more than {limits.OversizeBudget} oversize lines in {limits.BudgetWindow.TotalSeconds:0.#} s";
                         }
 
                         break;
-                    case DropReason.Malformed or DropReason.NotAMessage or DropReason.TooDeep:
+                    case DropReason.Malformed:
+                    case DropReason.NotAMessage or DropReason.TooDeep when v2:
                         if (++_malformed > limits.MalformedBudget)
                         {
                             over = $"more than {limits.MalformedBudget} malformed lines or frames in {limits.BudgetWindow.TotalSeconds:0.#} s";

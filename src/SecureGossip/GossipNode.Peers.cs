@@ -171,15 +171,22 @@ public sealed partial class GossipNode
 
         try
         {
-            await connection.DisposeAsync();
+            if (!await CompletesWithinAsync(connection.DisposeAsync().AsTask(), TimeSpan.FromSeconds(10)))
+            {
+                Log.LinkStepFailed(_logger, connection, new TimeoutException("The transport did not close within 10 s; the link is ended without it."));
+            }
+
             if (connection.CloseError is { } closeError)
             {
                 Log.PeerCloseFailed(_logger, connection, closeError.Message);
             }
 
-            // A writer stuck in a transport that ignores cancellation ends when the transport is closed under it.
-            await CompletesWithinAsync(writer, TimeSpan.FromSeconds(5));
-            Requeue(link);
+            // A writer stuck in a transport that ignores cancellation ends when the transport is closed under it. The
+            // outbox has one reader: what the writer left is taken back only once the writer is done.
+            if (await CompletesWithinAsync(writer, TimeSpan.FromSeconds(5)))
+            {
+                Requeue(link);
+            }
         }
         catch (Exception e)
         {
@@ -469,6 +476,7 @@ public sealed partial class GossipNode
 
             PipeWriter output = Connection.Output;
             ChannelReader<byte[]> reader = Outbox.Reader;
+            int unflushed = 0;
             try
             {
                 while (await reader.WaitToReadAsync(token))
@@ -495,8 +503,20 @@ public sealed partial class GossipNode
                         Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
                         Interlocked.Increment(ref _node._counters.LinesSent);
                         Interlocked.Add(ref _node._counters.BytesSent, line.Length + 1);
+                        unflushed += line.Length + 1;
+                        if (unflushed >= FlushChunk)
+                        {
+                            unflushed = 0;
+                            // Flushed in chunks, so the write timeout judges progress, not the size of a burst.
+                            FlushResult chunk = await FlushAsync(output, token);
+                            if (chunk.IsCompleted || chunk.IsCanceled)
+                            {
+                                return;
+                            }
+                        }
                     }
 
+                    unflushed = 0;
                     FlushResult flushed = await FlushAsync(output, token);
                     if (flushed.IsCompleted || flushed.IsCanceled)
                     {
@@ -536,9 +556,11 @@ public sealed partial class GossipNode
             while (true)
             {
                 int written = 0;
-                while (written < 64 && _bulk.TryDequeue(out object? message))
+                int bytes = 0;
+                while (written < 64 && bytes < FlushChunk && _bulk.TryDequeue(out object? message))
                 {
                     byte[] frame = message as byte[] ?? V2Frames.Encode((Protocol.Core.IGossipFrame)message, _node._v2Authors!);
+                    bytes += frame.Length + 1;
                     output.Write(frame);
                     output.Write("\n"u8);
                     written++;
@@ -565,6 +587,9 @@ public sealed partial class GossipNode
                 }
             }
         }
+
+        /// <summary>Bytes written before a flush: small enough that a live but slow peer completes one well within the write timeout.</summary>
+        private const int FlushChunk = 64 * 1024;
 
         /// <summary>A flush, timed: the supervisor closes a link whose flush makes no progress for the write timeout.</summary>
         private async ValueTask<FlushResult> FlushAsync(PipeWriter output, CancellationToken token)

@@ -136,15 +136,18 @@ public sealed partial class GossipNode
         {
             Interlocked.Increment(ref _counters.DroppedMalformed);
             Log.V2FrameIgnored(_logger, V2Hello.Describe(frame));
-            Charge(link, DropReason.Malformed);
-            return true;
+            return true; // a frame before the hello, or to a v1-mode node: ignored, as docs/PROTOCOL.md §5 says
         }
 
         if (!V2Frames.TryDecode(frame, _v2Authors!, _options.MaxJsonDepth, out Protocol.Core.IGossipFrame? decoded, out string? error))
         {
             Interlocked.Increment(ref _counters.DroppedMalformed);
             Log.V2FrameDropped(_logger, link.Connection, error ?? "malformed");
-            Charge(link, DropReason.Malformed);
+            if (error is null || !error.StartsWith("unknown frame type", StringComparison.Ordinal))
+            {
+                Charge(link, DropReason.Malformed); // a frame type of a later version is ignored, never charged (§4.1)
+            }
+
             return true;
         }
 
@@ -479,7 +482,7 @@ public sealed partial class GossipNode
                 // Group commit (docs/PROTOCOL.md §11.3): with a store, accepted messages are delivered only once their
                 // ids are committed, one commit for everything accepted since the last, taken before the loop would
                 // wait (for a verification or for more lines) or once a batch is full.
-                if (_pendingDeliveries > 0 && (_pendingDeliveries >= MaxDeliveryBatch || !reader.TryPeek(out VerifyJob? next) || MustWaitFor(next)))
+                if (_pendingDeliveries > 0 && (_pendingDeliveries >= MaxDeliveryBatch || !reader.TryPeek(out VerifyJob? next) || MustWaitFor(next) || DeliveryOverdue()))
                 {
                     await DeliverCommittedAsync();
                 }
@@ -625,7 +628,15 @@ public sealed partial class GossipNode
         }
 
         bool stored = StoreAccepted(job, author);
-        CoreAccepted(job, author);
+        try
+        {
+            CoreAccepted(job, author);
+        }
+        catch (Exception e)
+        {
+            Log.CoreFailed(_logger, e); // forwarding failed; the message is still delivered here
+        }
+
         Interlocked.Increment(ref _counters.MessagesAccepted);
         var message = job.SignedSeq is long signed
             ? new GossipMessage(author.Name, signed, job.Payload!, sequenceSigned: true)
@@ -635,7 +646,11 @@ public sealed partial class GossipNode
         {
             DeliverySink?.Prepare(message);
             _undelivered.Add((message, subscribers));
-            _pendingDeliveries++;
+            if (_pendingDeliveries++ == 0)
+            {
+                _oldestPending = _options.TimeProvider.GetTimestamp();
+            }
+
             return;
         }
 
@@ -643,7 +658,10 @@ public sealed partial class GossipNode
         {
             // Nothing to make durable: the sink still gets the batch in one Commit, at the same boundaries.
             sink.Prepare(message);
-            _pendingDeliveries++;
+            if (_pendingDeliveries++ == 0)
+            {
+                _oldestPending = _options.TimeProvider.GetTimestamp();
+            }
         }
 
         await DeliverAsync(message, subscribers);
@@ -665,6 +683,13 @@ public sealed partial class GossipNode
 
     /// <summary>Accepted messages waiting for their store commit (commit loop only).</summary>
     private readonly List<(GossipMessage Message, GossipSubscription[] Subscribers)> _undelivered = [];
+
+    /// <summary>When the oldest delivery now pending was prepared (a <see cref="TimeProvider"/> timestamp).</summary>
+    private long _oldestPending;
+
+    /// <summary>A delivery has waited 5 ms behind other work (control frames, a catch-up): commit now.</summary>
+    private bool DeliveryOverdue() =>
+        _options.TimeProvider.GetTimestamp() - _oldestPending > _options.TimeProvider.TimestampFrequency / 200;
 
     /// <summary>Whether taking <paramref name="job"/> would make the commit loop wait (for a verification).</summary>
     private static bool MustWaitFor(VerifyJob job) => job.Barrier is not null || (job.CoreWork is null && !job.Deferred && !job.IsVerified);
@@ -700,12 +725,13 @@ public sealed partial class GossipNode
             Log.HandlerFailed(_logger, e);
         }
 
-        foreach ((GossipMessage message, GossipSubscription[] subscribers) in _undelivered)
+        // Taken out before delivering: a delivery that fails part-way must not deliver the others twice later.
+        (GossipMessage Message, GossipSubscription[] Subscribers)[] batch = [.. _undelivered];
+        _undelivered.Clear();
+        foreach ((GossipMessage message, GossipSubscription[] subscribers) in batch)
         {
             await DeliverAsync(message, subscribers);
         }
-
-        _undelivered.Clear();
     }
 
     private async ValueTask DeliverAsync(GossipMessage message, GossipSubscription[] subscribers)

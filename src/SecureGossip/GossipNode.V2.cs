@@ -133,7 +133,9 @@ public sealed partial class GossipNode
         }
 
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
-        GossipStoreSnapshot snapshot = store.Load(now, _options.Retention);
+        // The node commits received messages itself (group commit before delivery); a timer of the store's own would
+        // commit ids before their messages are delivered, and a crash in between would lose them for the application.
+        GossipStoreSnapshot snapshot = store.Load(now, _options.Retention with { FlushInterval = Timeout.InfiniteTimeSpan });
         _nextSeq = Math.Max(_nextSeq, snapshot.NextSequence);
         if (_core is not null)
         {

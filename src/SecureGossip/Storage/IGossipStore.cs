@@ -7,7 +7,8 @@ namespace SecureGossip.Storage;
 /// construction, and disposes it with itself only if told to (<see cref="GossipNodeOptions.OwnsStore"/>).
 /// </summary>
 /// <remarks>
-/// Calls come from one thread at a time (the node's commit loop, or a publisher holding the node's publish turn).
+/// Calls can come from two threads at once (the node's commit loop, and a publisher holding the node's publish
+/// turn): an implementation must be thread-safe.
 /// </remarks>
 public interface IGossipStore : IDisposable
 {
@@ -19,8 +20,9 @@ public interface IGossipStore : IDisposable
     /// <summary>
     /// Keeps an accepted or published message. With <paramref name="durable"/> (the node's own messages) the write is
     /// committed before the call returns, because the message is sent right after and its seq must never be reused;
-    /// otherwise it may be batched and committed within <see cref="GossipRetention.FlushInterval"/>, or at
-    /// <see cref="Flush"/> or disposal.
+    /// it should not commit the batch with it. Otherwise it is batched and committed at <see cref="Flush"/> (the node's
+    /// group commit, after which it delivers those messages), within <see cref="GossipRetention.FlushInterval"/> if that
+    /// is finite, or at disposal.
     /// </summary>
     void Add(StoredMessage message, bool durable);
 

@@ -22,6 +22,9 @@ public sealed class StreamConnection : GossipConnection
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
+    /// <summary>How long closing waits for what is still buffered to be written before it closes the stream under it.</summary>
+    public static readonly TimeSpan FlushOnCloseTimeout = TimeSpan.FromSeconds(2);
+
     /// <inheritdoc/>
     public override PipeReader Input { get; }
 
@@ -36,10 +39,18 @@ public sealed class StreamConnection : GossipConnection
     {
         // Completing the writer flushes what is buffered, which fails on a dead socket ("Broken pipe"): the stream
         // is released whatever the earlier steps did, and the first failure is reported after.
+        // A peer that stopped reading would hold that flush forever: after a short wait the stream is closed under
+        // it, which fails the pending write.
         Exception? first = null;
+        Task completing = Output.CompleteAsync().AsTask();
+        if (await Task.WhenAny(completing, Task.Delay(FlushOnCloseTimeout)) != completing)
+        {
+            await _stream.DisposeAsync();
+        }
+
         try
         {
-            await Output.CompleteAsync();
+            await completing;
         }
         catch (Exception e)
         {

@@ -13,7 +13,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly Lock _gate = new();
-    private readonly List<GossipConnection> _live = [];
+    private readonly List<(GossipConnection Connection, CancellationTokenSource Stop)> _live = [];
     private long _refused;
     private long _evicted;
 
@@ -77,8 +77,16 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
     public async ValueTask<GossipConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         Socket accepted = await _socket.AcceptAsync(cancellationToken);
-        TcpKeepAlive.Apply(accepted);
-        return new StreamConnection(new NetworkStream(accepted, ownsSocket: true), accepted.RemoteEndPoint);
+        try
+        {
+            TcpKeepAlive.Apply(accepted);
+            return new StreamConnection(new NetworkStream(accepted, ownsSocket: true), accepted.RemoteEndPoint);
+        }
+        catch
+        {
+            accepted.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -138,38 +146,57 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
                 continue;
             }
 
-            if (!Admit(connection, node, limits, out GossipConnection? evict, out string? refusal))
+            if (node.IsDisposed)
             {
+                await connection.DisposeAsync();
+                return;
+            }
+
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (!Admit(connection, stop, node, limits, out (GossipConnection Connection, CancellationTokenSource Stop)? evict, out string? refusal))
+            {
+                stop.Dispose();
                 Interlocked.Increment(ref _refused);
                 Log.Refused(logger, connection, refusal!);
                 await connection.DisposeAsync();
                 continue;
             }
 
-            if (evict is not null)
+            if (evict is { } evicted)
             {
+                // Cancelled, not disposed under the node: the node ends the link and closes the transport itself.
                 Interlocked.Increment(ref _evicted);
-                Log.Evicted(logger, evict, limits.MaxInboundConnections);
-                _ = evict.DisposeAsync().AsTask();
+                Log.Evicted(logger, evicted.Connection, limits.MaxInboundConnections);
+                evicted.Stop.Cancel();
             }
 
-            Task running;
-            try
-            {
-                running = node.RunConnectionAsync(connection, cancellationToken);
-            }
-            catch (ObjectDisposedException)
-            {
-                Forget(connection);
-                return; // the node is gone (RunConnectionAsync closed the connection)
-            }
-
-            _ = running.ContinueWith(static (_, state) => { var (listener, c) = ((TcpGossipListener, GossipConnection))state!; listener.Forget(c); }, (this, connection), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = RunAsync(node, connection, stop);
             Log.Accepted(logger, connection);
         }
     }
 
-    private bool Admit(GossipConnection connection, GossipNode node, GossipDefenceOptions limits, out GossipConnection? evict, out string? refusal)
+    private async Task RunAsync(GossipNode node, GossipConnection connection, CancellationTokenSource stop)
+    {
+        try
+        {
+            await node.RunConnectionAsync(connection, stop.Token);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The node was disposed meanwhile; RunConnectionAsync closed the connection.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _live.RemoveAll(c => c.Connection == connection);
+            }
+
+            stop.Dispose();
+        }
+    }
+
+    private bool Admit(GossipConnection connection, CancellationTokenSource stop, GossipNode node, GossipDefenceOptions limits, out (GossipConnection Connection, CancellationTokenSource Stop)? evict, out string? refusal)
     {
         evict = null;
         refusal = null;
@@ -182,7 +209,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
         lock (_gate)
         {
-            if (address is not null && _live.Count(c => SameAddress(c, address)) >= limits.MaxInboundPerAddress)
+            if (address is not null && _live.Count(c => SameAddress(c.Connection, address)) >= limits.MaxInboundPerAddress)
             {
                 refusal = $"{limits.MaxInboundPerAddress} connections from {address} already";
                 return false;
@@ -190,17 +217,26 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
             if (_live.Count >= limits.MaxInboundConnections)
             {
-                evict = _live.Where(c => c.MessagesAccepted == 0).MinBy(c => c.CreatedTimestamp);
-                if (evict is null)
+                int oldest = -1;
+                for (int i = 0; i < _live.Count; i++)
+                {
+                    if (_live[i].Connection.MessagesAccepted == 0 && (oldest < 0 || _live[i].Connection.CreatedTimestamp < _live[oldest].Connection.CreatedTimestamp))
+                    {
+                        oldest = i;
+                    }
+                }
+
+                if (oldest < 0)
                 {
                     refusal = $"at the cap of {limits.MaxInboundConnections} connections, each of which has delivered valid messages";
                     return false;
                 }
 
-                _live.Remove(evict);
+                evict = _live[oldest];
+                _live.RemoveAt(oldest);
             }
 
-            _live.Add(connection);
+            _live.Add((connection, stop));
             return true;
         }
     }
@@ -209,14 +245,6 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
         connection.RemoteEndPoint is IPEndPoint ip && Normalize(ip.Address).Equals(Normalize(address));
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    private void Forget(GossipConnection connection)
-    {
-        lock (_gate)
-        {
-            _live.Remove(connection);
-        }
-    }
 
     /// <summary>Stops listening.</summary>
     public ValueTask DisposeAsync()

@@ -18,9 +18,9 @@ internal static class TcpKeepAlive
 
     public static void Apply(Socket socket)
     {
-        socket.NoDelay = true;
         try
         {
+            socket.NoDelay = true;
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
             socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 5);
             socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 1);
