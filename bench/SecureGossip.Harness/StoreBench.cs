@@ -76,7 +76,14 @@ internal static class StoreBench
                 await PublishAsync(mode, 200, publishCap, dir);
             }
 
+            byte[][] signed = Scenarios.SignedLines(burst);
+            foreach (Config config in IngestConfigs)
+            {
+                await ReceiverOnlyAsync(config, signed[..1000], dir);
+            }
+
             var ingest = new Dictionary<Config, List<JsonObject>>();
+            var receiverOnly = new Dictionary<Config, List<JsonObject>>();
             var publish = new Dictionary<Durability, List<JsonObject>>();
             var cli = new Dictionary<Durability, List<JsonObject>>();
             for (int rep = 0; rep < repetitions; rep++)
@@ -87,6 +94,14 @@ internal static class StoreBench
                     run["repetition"] = rep;
                     Add(ingest, config, run);
                     Console.Error.WriteLine($"  ingest rep {rep} {config.Label}: {Num(run, "msgs_per_s"):N0} msgs/s");
+                }
+
+                foreach (Config config in Rotate(IngestConfigs, rep))
+                {
+                    JsonObject run = await ReceiverOnlyAsync(config, signed, dir);
+                    run["repetition"] = rep;
+                    Add(receiverOnly, config, run);
+                    Console.Error.WriteLine($"  receiver-only rep {rep} {config.Label}: {Num(run, "msgs_per_s"):N0} msgs/s");
                 }
 
                 foreach (Durability mode in Rotate(StoreModes, rep))
@@ -107,6 +122,7 @@ internal static class StoreBench
             }
 
             WriteIngest(Line, ingest, burst, paced, PacedRate);
+            WriteReceiverOnly(Line, receiverOnly, burst);
             WritePublish(Line, publish, publishes, publishCap);
             WriteCli(Line, cli, cliMessages);
             Line($"load average at end {LoadAverage()}; whole measurement {total.Elapsed.TotalSeconds:F0} s");
@@ -118,6 +134,7 @@ internal static class StoreBench
                 ["repetitions"] = repetitions,
                 ["fsync_ms_median"] = Median(fsyncs),
                 ["ingest"] = new JsonArray([.. ingest.Values.SelectMany(r => r)]),
+                ["receiver_only"] = new JsonArray([.. receiverOnly.Values.SelectMany(r => r)]),
                 ["publish"] = new JsonArray([.. publish.Values.SelectMany(r => r)]),
                 ["cli"] = new JsonArray([.. cli.Values.SelectMany(r => r)]),
                 ["elapsed_s"] = total.Elapsed.TotalSeconds,
@@ -263,6 +280,95 @@ internal static class StoreBench
     }
 
     /// <summary>
+    /// The receiver alone: <paramref name="lines"/>, signed beforehand by one author, written as fast as an in-memory
+    /// link takes them into a node of <paramref name="config"/> (the harness plays a peer that never says hello, so a
+    /// v2 node treats it as a v1 peer: same verification, acceptance by id and group commit, no sender competing for
+    /// the cores). Timed from the first write to the last delivery; what the node writes back is read and dropped.
+    /// </summary>
+    private static async Task<JsonObject> ReceiverOnlyAsync(Config config, byte[][] lines, string dir)
+    {
+        string? path = config.Store == Durability.None ? null : Path.Combine(dir, $"raw-{Guid.NewGuid():N}.db");
+        TimedStore? store = path is null ? null : new TimedStore(new SqliteGossipStore(path, new SqliteGossipStoreOptions { FullSync = config.Store == Durability.Full }));
+        byte[] payload = [.. lines.SelectMany(l => l.Append((byte)'\n'))];
+        var receiver = new GossipNode(new GossipNodeOptions { Protocol = config.Protocol, Store = store, OwnsStore = true, StatusInterval = Timeout.InfiniteTimeSpan });
+        (GossipConnection peer, GossipConnection right) = InMemoryTransport.CreatePair();
+        using var stop = new CancellationTokenSource();
+        Task draining = DrainAsync(peer.Input, stop.Token);
+        try
+        {
+            _ = receiver.RunConnectionAsync(right);
+            int delivered = 0;
+            long last = 0;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            receiver.MessageReceived += (_, _) =>
+            {
+                if (Interlocked.Increment(ref delivered) == lines.Length)
+                {
+                    last = Stopwatch.GetTimestamp();
+                    done.TrySetResult();
+                }
+            };
+
+            GossipNodeStatistics before = receiver.Statistics;
+            TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            long start = Stopwatch.GetTimestamp();
+            for (int offset = 0; offset < payload.Length; offset += 1 << 16)
+            {
+                await peer.Output.WriteAsync(payload.AsMemory(offset, Math.Min(1 << 16, payload.Length - offset)));
+            }
+
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            await receiver.WhenIdleAsync();
+            GossipNodeStatistics after = receiver.Statistics;
+            double ms = Stopwatch.GetElapsedTime(start, last).TotalMilliseconds;
+            long commits = after.StoreCommits - before.StoreCommits;
+            double[] flushMs = store is null ? [] : [.. store.Flushes.Select(f => f.Ms).Order()];
+            return new JsonObject
+            {
+                ["scenario"] = "store-receiver-only",
+                ["config"] = config.Label,
+                ["messages"] = lines.Length,
+                ["elapsed_ms"] = ms,
+                ["msgs_per_s"] = lines.Length / (ms / 1000),
+                ["cpu_us_per_msg"] = cpu.TotalMicroseconds / lines.Length,
+                ["store_commits"] = commits,
+                ["msgs_per_commit"] = commits == 0 ? null : (double)(after.MessagesAccepted - before.MessagesAccepted) / commits,
+                ["commit_ms_p50"] = flushMs.Length == 0 ? null : Percentile(flushMs, 0.50),
+                ["commit_ms_p99"] = flushMs.Length == 0 ? null : Percentile(flushMs, 0.99),
+                ["commit_ms_total"] = flushMs.Sum(),
+            };
+        }
+        finally
+        {
+            await receiver.DisposeAsync();
+            await stop.CancelAsync();
+            await draining;
+            await peer.DisposeAsync();
+            DeleteStore(path);
+        }
+    }
+
+    private static async Task DrainAsync(System.IO.Pipelines.PipeReader input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                System.IO.Pipelines.ReadResult result = await input.ReadAsync(cancellationToken);
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>
     /// One node with no peer publishes back to back: with a store each publish commits its message (and the node's
     /// next seq) before it returns, so a seq is never reused after a crash.
     /// </summary>
@@ -381,7 +487,7 @@ internal static class StoreBench
         line(string.Empty);
         line($"Burst: the sender publishes {burst:N0} messages back to back; msgs/s = messages / (first publish → last delivery). Latency = the sender's publish → the receiver's MessageReceived (burst: includes the queue the burst builds; paced: {paced:N0} messages at {pacedRate}/s). Ratio: this row's msgs/s / v2-no-store msgs/s in the same repetition. Commit = one IGossipStore.Flush (the group commit) during the burst.");
         line(string.Empty);
-        line("| configuration | msgs/s | ratio to v2 no store | burst latency p50 ms | burst p99 ms | paced latency p50 ms | paced p99 ms | msgs per commit | StoreCommits | commit ms p50 | commit ms p99 | StoreLagMilliseconds (last) | CPU µs/msg |");
+        line("| configuration | msgs/s | ratio to v2 no store | burst latency p50 ms | burst p99 ms | paced latency p50 ms | paced p99 ms | msgs per commit | StoreCommits | commit ms p50 | commit ms p99 | StoreLagMilliseconds (last) | process CPU µs/msg (both nodes) |");
         line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Config config in IngestConfigs)
         {
@@ -389,6 +495,26 @@ internal static class StoreBench
             double[] ratios = [.. mine.Select(r => Num(r, "msgs_per_s") / Num(runs[baseline].First(b => Num(b, "repetition") == Num(r, "repetition")), "msgs_per_s"))];
             bool stored = config.Store != Durability.None;
             line($"| {config.Label} | {Cell(mine, "msgs_per_s", "N0")} | {Cell(ratios, "F2")}× | {Cell(mine, "burst_latency_p50_ms", "F0")} | {Cell(mine, "burst_latency_p99_ms", "F0")} | {Cell(mine, "paced_latency_p50_ms", "F2")} | {Cell(mine, "paced_latency_p99_ms", "F2")} | {(stored ? Cell(mine, "msgs_per_commit", "F1") : "-")} | {(stored ? Cell(mine, "store_commits", "N0") : "-")} | {(stored ? Cell(mine, "commit_ms_p50", "F2") : "-")} | {(stored ? Cell(mine, "commit_ms_p99", "F2") : "-")} | {(stored ? Cell(mine, "store_lag_ms_last", "F2") : "-")} | {Cell(mine, "cpu_us_per_msg", "F0")} |");
+        }
+
+        line(string.Empty);
+    }
+
+    private static void WriteReceiverOnly(Action<string> line, Dictionary<Config, List<JsonObject>> runs, int count)
+    {
+        Config baseline = IngestConfigs[1];
+        line($"## Durable delivery: the receiver alone, {count:N0} lines signed beforehand written into it as fast as an in-memory link takes them");
+        line(string.Empty);
+        line("No sender in the process (the harness plays a peer that never says hello: a v2 node treats it as a v1 peer, with the same verification, acceptance by id and group commit). msgs/s = messages / (first write → last delivery). Ratio as above.");
+        line(string.Empty);
+        line("| configuration | msgs/s | ratio to v2 no store | msgs per commit | StoreCommits | commit ms p50 | commit ms p99 | process CPU µs/msg |");
+        line("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (Config config in IngestConfigs)
+        {
+            List<JsonObject> mine = runs[config];
+            double[] ratios = [.. mine.Select(r => Num(r, "msgs_per_s") / Num(runs[baseline].First(b => Num(b, "repetition") == Num(r, "repetition")), "msgs_per_s"))];
+            bool stored = config.Store != Durability.None;
+            line($"| {config.Label} | {Cell(mine, "msgs_per_s", "N0")} | {Cell(ratios, "F2")}× | {(stored ? Cell(mine, "msgs_per_commit", "F1") : "-")} | {(stored ? Cell(mine, "store_commits", "N0") : "-")} | {(stored ? Cell(mine, "commit_ms_p50", "F2") : "-")} | {(stored ? Cell(mine, "commit_ms_p99", "F2") : "-")} | {Cell(mine, "cpu_us_per_msg", "F0")} |");
         }
 
         line(string.Empty);
