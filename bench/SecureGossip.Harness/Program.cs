@@ -7,13 +7,19 @@ using SecureGossip.Harness;
 
 // sgossip-bench: runs each scenario on the .NET implementation and on the real secure-gossip 0.3.1 under node,
 // in one run, and prints both figures and their ratio. See BENCHMARKS.md.
-//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S] [--only pair|network|tcp|sim]
+//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S] [--only pair|network|tcp|sim|store] [--reps R]
 bool quick = args.Contains("--quick");
 bool withJs = !args.Contains("--no-js");
 int seed = int.Parse(ArgValue("--seed") ?? "1", CultureInfo.InvariantCulture);
-string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator; not part of all)
-string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only == "sim" ? "sim" : string.Empty);
+string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator) or store (durable delivery); neither is part of all
+string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only is "sim" or "store" ? only : string.Empty);
 Directory.CreateDirectory(outDir);
+
+if (only == "store")
+{
+    // What a store costs: no JS (the JS package has no store), no verify-rate measurement.
+    return await StoreBench.RunAsync(outDir, quick, int.Parse(ArgValue("--reps") ?? (quick ? "2" : "5"), CultureInfo.InvariantCulture));
+}
 
 if (only == "sim")
 {
