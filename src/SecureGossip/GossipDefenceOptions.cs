@@ -36,7 +36,17 @@ public sealed class GossipDefenceOptions
     /// <summary>Lines over <see cref="GossipNodeOptions.MaxLineLength"/> (v2 frames over it plus 1 KiB, the limit our hello announces) on v2 links, per connection per window (default 4).</summary>
     public int OversizeBudget { get; set; } = 4;
 
-    /// <summary>How long the address of a peer cut for exceeding a budget is refused and not dialled (default 60 s).</summary>
+    /// <summary>
+    /// Author names one connection's v2 frames may add to the node's table over its lifetime (default 10,000). Frames
+    /// are unsigned and the table is shared and bounded (100,000 names), so one peer must not be able to fill it; an
+    /// honest peer names only authors it holds messages of, which a node it syncs with mostly knows already.
+    /// </summary>
+    public int MaxAuthorsIntroducedPerLink { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long the address of a peer cut for exceeding a budget is refused and not dialled (default 60 s); its other
+    /// connections are closed with it.
+    /// </summary>
     public TimeSpan BackOff { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Addresses remembered as backed off at once (default 10,000; the oldest is forgotten first).</summary>
@@ -60,6 +70,7 @@ public sealed class GossipDefenceOptions
         Check(BackOff >= TimeSpan.Zero, nameof(BackOff), BackOff, "The back-off must not be negative (zero: cut peers may come back at once).");
         Check(MaxBackedOffAddresses >= 1, nameof(MaxBackedOffAddresses), MaxBackedOffAddresses, "At least one address.");
         Check(MaxAuthors >= 16, nameof(MaxAuthors), MaxAuthors, "At least 16 authors.");
+        Check(MaxAuthorsIntroducedPerLink >= 1, nameof(MaxAuthorsIntroducedPerLink), MaxAuthorsIntroducedPerLink, "At least one author per link.");
     }
 
     private static void Check(bool ok, string name, object value, string message)

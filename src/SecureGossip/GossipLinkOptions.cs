@@ -35,8 +35,8 @@ public sealed class GossipLinkOptions
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// When a link closes, what is already queued for it gets this long to be written (default 5 s); then the
-    /// transport is closed under it.
+    /// When a link ends, how long the node waits for its write loop to stop before it closes the transport under it
+    /// (default 5 s): a transport that ignores cancellation cannot hold a link open.
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

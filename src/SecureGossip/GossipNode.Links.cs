@@ -21,6 +21,11 @@ public sealed partial class GossipNode
     private readonly Dictionary<IPAddress, long> _backedOff = [];
     private readonly Queue<(IPAddress Address, long Until)> _backOffOrder = new();
     private ITimer? _supervisor;
+
+    // The v1 catch-up budget (commit loop only).
+    private double _catchUpTokens = 8;
+    private long _catchUpRefilled;
+    private readonly Dictionary<IPAddress, long> _catchUpByAddress = [];
     private long _nextStatus;
     private long _linkEventWindow;
     private int _linkEventsInWindow;
@@ -162,9 +167,9 @@ public sealed partial class GossipNode
     {
         lock (link)
         {
-            if (link.Announced)
+            if (link.Announced || link.Completion.IsCompleted)
             {
-                return;
+                return; // a link whose end was already logged is not announced after it
             }
 
             link.Announced = true;
@@ -179,7 +184,15 @@ public sealed partial class GossipNode
     private void LogLinkDown(PeerLink link)
     {
         string reason = link.CloseReason ?? "closed";
-        if (link.Announced && MayLogLinkEvent())
+        bool announced;
+        lock (link)
+        {
+            announced = link.Announced;
+            link.Announced = true; // from here on AnnounceLink does nothing
+        }
+
+        // A link whose up was logged always gets its down (the limiter already let its up through).
+        if (announced)
         {
             if (link.CloseIsFailure)
             {
@@ -204,10 +217,48 @@ public sealed partial class GossipNode
             return;
         }
 
-        if (_options.CatchUpV1Peers)
+        if (_options.CatchUpV1Peers && MayCatchUp(link))
         {
             CatchUpV1(link);
         }
+    }
+
+    /// <summary>
+    /// A v1 catch-up reads, sorts and sends the whole retained history, on the commit loop: cheap for a JS late joiner,
+    /// ruinous if any silent connection could ask for one. At most 2 a second (a burst of 8) in all, and one a
+    /// minute per address; the others get only live traffic, as from secure-gossip 0.3.1.
+    /// </summary>
+    private bool MayCatchUp(PeerLink link)
+    {
+        long now = _options.TimeProvider.GetTimestamp();
+        double frequency = _options.TimeProvider.TimestampFrequency;
+        _catchUpTokens = Math.Min(8, _catchUpTokens + ((now - _catchUpRefilled) / frequency * 2));
+        _catchUpRefilled = now;
+        if (_catchUpTokens < 1)
+        {
+            Log.CatchUpSkipped(_logger, link.Connection, "too many catch-ups at once");
+            return false;
+        }
+
+        if ((link.Connection.RemoteEndPoint as IPEndPoint)?.Address is { } address)
+        {
+            address = Normalize(address);
+            if (_catchUpByAddress.TryGetValue(address, out long last) && now - last < Ticks(TimeSpan.FromMinutes(1)))
+            {
+                Log.CatchUpSkipped(_logger, link.Connection, "its address had one less than a minute ago");
+                return false;
+            }
+
+            if (_catchUpByAddress.Count >= 10_000)
+            {
+                _catchUpByAddress.Clear(); // forgetting lets a few extra through; it never lets memory grow
+            }
+
+            _catchUpByAddress[address] = now;
+        }
+
+        _catchUpTokens--;
+        return true;
     }
 
     /// <summary>
@@ -228,13 +279,29 @@ public sealed partial class GossipNode
 
         Interlocked.Increment(ref _counters.PeersCut);
         IPAddress? address = (link.Connection.RemoteEndPoint as IPEndPoint)?.Address;
-        if (address is not null)
+        string backedOff = "";
+        if (address is not null && _options.Defences.BackOff > TimeSpan.Zero)
         {
             BackOff(address);
+            backedOff = $"; {Normalize(address)} is refused for {_options.Defences.BackOff.TotalSeconds:0} s";
+
+            // The address is backed off: its other connections go too, or one address with many sockets would
+            // spend each budget once per socket.
+            PeerLink[] sameAddress;
+            lock (_gate)
+            {
+                sameAddress = [.. _peers.Where(p => p != link && p.Connection.RemoteEndPoint is IPEndPoint other && Normalize(other.Address).Equals(Normalize(address)))];
+            }
+
+            foreach (PeerLink other in sameAddress)
+            {
+                other.Close($"its address {Normalize(address)} was backed off (another connection from it was cut)", failure: true);
+            }
         }
 
-        Log.PeerCut(_logger, link.Connection, reason, _options.Defences.BackOff.TotalSeconds);
-        link.Close($"cut: {reason}", failure: true);
+        // Logged once, as the link's end (at Warning), whether or not the link had been announced.
+        link.Announced = true;
+        link.Close($"cut: {reason}{backedOff}", failure: true);
     }
 
     private void BackOff(IPAddress address)
@@ -298,6 +365,20 @@ public sealed partial class GossipNode
         private int _invalidSignatures;
         private int _malformed;
         private int _oversize;
+        private long _newAuthors;
+
+        /// <summary>
+        /// Author names this link's frames added to the node's table (unsigned: anyone can name any key). Over the
+        /// link's lifetime, not per window, because the table is only ever filled, never emptied by time.
+        /// </summary>
+        public void ChargeNewAuthors(int count)
+        {
+            int limit = node._options.Defences.MaxAuthorsIntroducedPerLink;
+            if (Interlocked.Add(ref _newAuthors, count) > limit)
+            {
+                node.CutPeer(link, $"its frames named more than {limit} authors this node had never seen");
+            }
+        }
 
         public void Charge(DropReason reason)
         {

@@ -277,6 +277,9 @@ public sealed partial class GossipNode
             {
                 while (buffer.PositionOf((byte)'\n') is SequencePosition newline)
                 {
+                    // A link being closed (cut, evicted, timed out) reads nothing more, even what is already buffered.
+                    cancellationToken.ThrowIfCancellationRequested();
+
                     ReadOnlySequence<byte> line = buffer.Slice(0, newline);
                     buffer = buffer.Slice(buffer.GetPosition(1, newline));
                     if (discarding)

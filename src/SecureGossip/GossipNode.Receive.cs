@@ -116,8 +116,12 @@ public sealed partial class GossipNode
             if (link is not null && _core is not null && IsOwnKey(helloNode))
             {
                 // docs/PROTOCOL.md §5: we dialled ourselves (an address that loops back); nothing useful can cross.
-                Log.SelfConnection(_logger, link.Connection);
-                link.Close();
+                if (MayLogLinkEvent())
+                {
+                    Log.SelfConnection(_logger, link.Connection); // anyone can send our key: rate-limited like link events
+                }
+
+                link.Close("the node connected to itself");
                 return true;
             }
 
@@ -139,7 +143,14 @@ public sealed partial class GossipNode
             return true; // a frame before the hello, or to a v1-mode node: ignored, as docs/PROTOCOL.md §5 says
         }
 
-        if (!V2Frames.TryDecode(frame, _v2Authors!, _options.MaxJsonDepth, out Protocol.Core.IGossipFrame? decoded, out string? error))
+        int authorsBefore = _v2Authors!.Count;
+        bool decodedOk = V2Frames.TryDecode(frame, _v2Authors, _options.MaxJsonDepth, out Protocol.Core.IGossipFrame? decoded, out string? error);
+        if (_v2Authors.Count > authorsBefore)
+        {
+            link.Budget.ChargeNewAuthors(_v2Authors.Count - authorsBefore); // names are free to make, and the table is shared
+        }
+
+        if (!decodedOk)
         {
             Interlocked.Increment(ref _counters.DroppedMalformed);
             Log.V2FrameDropped(_logger, link.Connection, error ?? "malformed");

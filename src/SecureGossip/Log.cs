@@ -27,8 +27,9 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Error, "Link {Connection}: a step of closing it failed unexpectedly; the link is ended anyway")]
     public static partial void LinkStepFailed(ILogger logger, GossipConnection connection, Exception exception);
 
-    [LoggerMessage(20, LogLevel.Warning, "Cutting peer {Connection}: {Reason}; its address is refused for {BackOffSeconds} s")]
-    public static partial void PeerCut(ILogger logger, GossipConnection connection, string reason, double backOffSeconds);
+
+    [LoggerMessage(24, LogLevel.Debug, "No v1 catch-up for {Connection}: {Reason}")]
+    public static partial void CatchUpSkipped(ILogger logger, GossipConnection connection, string reason);
 
     [LoggerMessage(21, LogLevel.Error, "The link supervisor failed; it runs again on its next tick")]
     public static partial void SupervisorFailed(ILogger logger, Exception exception);
@@ -66,7 +67,7 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "The store failed; the message stays in memory only")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(14, LogLevel.Warning, "Closing peer {Connection}: its hello carries our own key (the node connected to itself)")]
+    [LoggerMessage(14, LogLevel.Warning, "Closing link {Connection}: its hello carries our own key (the node connected to itself)")]
     public static partial void SelfConnection(ILogger logger, GossipConnection connection);
 
     [LoggerMessage(15, LogLevel.Debug, "Peer {Connection} did not say hello: sending it {Count} retained messages as v1 lines")]

@@ -71,6 +71,7 @@ public static partial class TcpGossipClient
         timeProvider ??= TimeProvider.System;
         TimeSpan backoff = InitialBackoff;
         int failures = 0;
+        long attempts = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             GossipConnection? connection = null;
@@ -81,8 +82,16 @@ public static partial class TcpGossipClient
                 {
                     Log.Reconnected(logger, endPoint, failures);
                 }
+                else if (attempts == 0)
+                {
+                    Log.Connected(logger, endPoint); // the first time; later reconnects are link events of the node
+                }
+                else
+                {
+                    Log.ConnectedAgain(logger, endPoint);
+                }
 
-                Log.Connected(logger, endPoint);
+                attempts++;
                 failures = 0;
                 long started = timeProvider.GetTimestamp();
                 GossipConnection running = connection;
@@ -153,6 +162,9 @@ public static partial class TcpGossipClient
         [LoggerMessage(101, LogLevel.Information, "Connected to {EndPoint}")]
         public static partial void Connected(ILogger logger, EndPoint endPoint);
 
+        [LoggerMessage(106, LogLevel.Debug, "Connected to {EndPoint} again")]
+        public static partial void ConnectedAgain(ILogger logger, EndPoint endPoint);
+
         [LoggerMessage(102, LogLevel.Debug, "Link to {EndPoint} ended; dialling again")]
         public static partial void LinkEnded(ILogger logger, EndPoint endPoint);
 
@@ -162,7 +174,7 @@ public static partial class TcpGossipClient
         [LoggerMessage(104, LogLevel.Debug, "Connecting to {EndPoint} failed again ({Error}, attempt {Attempt}); retrying in {Delay} ms")]
         public static partial void ConnectRetry(ILogger logger, EndPoint endPoint, string error, int attempt, int delay);
 
-        [LoggerMessage(105, LogLevel.Information, "Reached {EndPoint} again after {Failures} failed attempts")]
+        [LoggerMessage(105, LogLevel.Information, "Connected to {EndPoint} after {Failures} failed attempts")]
         public static partial void Reconnected(ILogger logger, EndPoint endPoint, int failures);
     }
 }
