@@ -199,8 +199,13 @@ internal static class NodeCommand
                 await listener.DisposeAsync();
             }
 
-            await node.DisposeAsync();
-            await Task.WhenAll(tasks);
+            // A reader of stdout that stopped reading blocks the node's output; a stop must not wait for it forever.
+            Task stopping = Task.WhenAll(node.DisposeAsync().AsTask(), Task.WhenAll(tasks));
+            if (await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)) != stopping)
+            {
+                logger.LogWarning("Stopping took more than 10 s (is stdout still read?); exiting without waiting for it");
+            }
+
             return 0;
         }
     }

@@ -21,7 +21,7 @@ public sealed class GossipDefenceOptions
     /// </summary>
     public int MaxInboundConnections { get; set; } = 256;
 
-    /// <summary>Inbound connections from one IP address at once (default 32; the next one is refused).</summary>
+    /// <summary>Inbound connections from one IPv4 address or IPv6 /64 at once (default 32; the next one is refused).</summary>
     public int MaxInboundPerAddress { get; set; } = 32;
 
     /// <summary>The window over which the per-connection budgets below are counted (default 10 s).</summary>

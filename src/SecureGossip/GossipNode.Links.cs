@@ -356,7 +356,27 @@ public sealed partial class GossipNode
         }
     }
 
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    /// <summary>
+    /// The key under which an address is limited and backed off: an IPv4 address (mapped ones unmapped), or the /64
+    /// an IPv6 address is in, because one host commonly holds a whole /64 and could otherwise rotate through it.
+    /// </summary>
+    internal static IPAddress Normalize(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
 
     /// <summary>What one connection has cost in the current budget window (<see cref="GossipDefenceOptions"/>).</summary>
     private sealed class LinkBudget(GossipNode node, PeerLink link)

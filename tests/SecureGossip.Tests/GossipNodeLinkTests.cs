@@ -163,6 +163,14 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
         Assert.Equal(4, information.Count);
     }
 
+    [Theory]
+    [InlineData("2001:db8::1", "2001:db8::ffff:1", true)]
+    [InlineData("2001:db8::1", "2001:db8:0:1::1", false)]
+    [InlineData("::ffff:10.0.0.1", "10.0.0.1", true)]
+    [InlineData("10.0.0.1", "10.0.0.2", false)]
+    public void Addresses_are_limited_per_IPv4_address_and_per_IPv6_64(string a, string b, bool same) =>
+        Assert.Equal(same, GossipNode.Normalize(System.Net.IPAddress.Parse(a)).Equals(GossipNode.Normalize(System.Net.IPAddress.Parse(b))));
+
     public async ValueTask DisposeAsync()
     {
         foreach (GossipNode node in _nodes)

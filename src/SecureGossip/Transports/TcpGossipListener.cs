@@ -244,7 +244,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
     private static bool SameAddress(GossipConnection connection, IPAddress address) =>
         connection.RemoteEndPoint is IPEndPoint ip && Normalize(ip.Address).Equals(Normalize(address));
 
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    private static IPAddress Normalize(IPAddress address) => GossipNode.Normalize(address);
 
     /// <summary>Stops listening.</summary>
     public ValueTask DisposeAsync()
