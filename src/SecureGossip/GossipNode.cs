@@ -48,6 +48,7 @@ public sealed partial class GossipNode : IAsyncDisposable
             {
                 RetainAge = _options.Retention.MaxAge,
                 RetainCountPerAuthor = _options.Retention.MaxPerAuthor,
+                RetainMaxMessages = _options.Retention.MaxMessages,
                 SeenDigests = new SeenIds(this),
                 SendDeltas = false, // links are reliable streams; a new connection gets a full frontier
             });

@@ -192,6 +192,11 @@ public sealed class GossipNodeOptions
             throw new ArgumentOutOfRangeException(nameof(Retention), Retention, "Retention.MaxAge must be positive, and Retention.SeenAge at least as long (an id must outlive its message, or a replay of it would be delivered again).");
         }
 
+        if (Retention.MaxMessages < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Retention), Retention.MaxMessages, "Retention.MaxMessages must be at least 1.");
+        }
+
         if (Retention.MaxPerAuthor is < 1 or > 60_000)
         {
             throw new ArgumentOutOfRangeException(nameof(Retention), Retention.MaxPerAuthor, "Retention.MaxPerAuthor must be between 1 and 60,000 (one author's ids must fit one sync frame).");

@@ -51,6 +51,12 @@ public sealed record GossipRetention
     /// <summary>Messages older than this are no longer served to late joiners (default 24 h).</summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Messages retained in all (default 100,000): keys are free to make, so without it many one-off authors could
+    /// grow the node without bound. The oldest go first. At a few hundred bytes a message, ~50 MB at the limit.
+    /// </summary>
+    public int MaxMessages { get; init; } = 100_000;
+
     /// <summary>Only the newest this many messages of each author are served (default 1,000).</summary>
     public int MaxPerAuthor { get; init; } = 1000;
 

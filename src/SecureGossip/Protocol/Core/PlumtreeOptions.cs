@@ -58,6 +58,12 @@ public sealed record PlumtreeOptions
     public int RetainCountPerAuthor { get; init; } = 1000;
 
     /// <summary>
+    /// Messages retained in all, whatever the number of authors (default 100,000): keys are free to make, so the
+    /// per-author count alone does not bound memory. Past it the oldest retained message goes first.
+    /// </summary>
+    public int RetainMaxMessages { get; init; } = 100_000;
+
+    /// <summary>
     /// How many digests of messages tracked by digest (real links) are remembered as seen (1,000,000, oldest
     /// forgotten first). Simulated messages are tracked by seq and not counted here.
     /// </summary>

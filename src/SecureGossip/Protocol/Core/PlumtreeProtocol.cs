@@ -30,6 +30,9 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private readonly Dictionary<int, SeenSeqs> _seen = [];
     private readonly Dictionary<MessageId, Retained> _retained = [];
     private readonly Dictionary<int, List<MessageId>> _retainedByAuthor = [];
+
+    /// <summary>Retained ids in the order they were retained (with stale entries, compacted when they dominate).</summary>
+    private readonly Queue<MessageId> _retainOrder = new();
     private readonly Dictionary<MessageId, Missing> _missing = [];
     private readonly Dictionary<long, MessageId> _graftTimers = [];
     private readonly Dictionary<long, (int Slot, NeighbourBudget Budget, MessageId[] Ids, int Attempt)> _wantTimers = [];
@@ -439,10 +442,46 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         byAuthor.Add(id);
+        _retainOrder.Enqueue(id);
         if (byAuthor.Count > _options.RetainCountPerAuthor)
         {
             _retained.Remove(byAuthor[0]);
             byAuthor.RemoveAt(0);
+        }
+
+        // The bound in all: the oldest retained message of any author goes.
+        while (_retained.Count > _options.RetainMaxMessages && _retainOrder.TryDequeue(out MessageId oldest))
+        {
+            if (_retained.Remove(oldest) && _retainedByAuthor.TryGetValue(oldest.Author, out List<MessageId>? ids))
+            {
+                ids.Remove(oldest); // the author's oldest, at the front: cheap
+                if (ids.Count == 0)
+                {
+                    ForgetRetainedAuthor(oldest.Author);
+                }
+            }
+        }
+
+        if (_retainOrder.Count > 2 * Math.Max(_retained.Count, 1024))
+        {
+            // Entries of messages already evicted or expired: rebuild in retained order.
+            MessageId[] live = [.. _retainOrder.Where(_retained.ContainsKey)];
+            _retainOrder.Clear();
+            foreach (MessageId kept in live)
+            {
+                _retainOrder.Enqueue(kept);
+            }
+        }
+    }
+
+    private void ForgetRetainedAuthor(int author)
+    {
+        // Nothing of the author is retained: its tree and parent memory go too (rebuilt if it publishes again).
+        _retainedByAuthor.Remove(author);
+        _firstFrom.Remove(author);
+        if (!_seen.ContainsKey(author) && !_introducedBy.ContainsKey(author))
+        {
+            _trees.Remove(author);
         }
     }
 
@@ -468,13 +507,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         foreach (int author in emptied ?? [])
         {
-            // Nothing of the author is retained: its tree and parent memory go too (rebuilt if it publishes again).
-            _retainedByAuthor.Remove(author);
-            _firstFrom.Remove(author);
-            if (!_seen.ContainsKey(author) && !_introducedBy.ContainsKey(author))
-            {
-                _trees.Remove(author);
-            }
+            ForgetRetainedAuthor(author);
         }
     }
 
