@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using SecureGossip.Crypto;
 using SecureGossip.Protocol;
@@ -25,8 +26,11 @@ public sealed class NodeDefenceTests(ITestOutputHelper output)
     [InlineData(256, 2000)] // the default cap
     public async Task An_idle_connection_flood_stays_under_the_cap_and_never_evicts_a_peer_that_delivers(int cap, int attackers)
     {
+        using var logs = new RecordingLoggerProvider();
+        using var loggers = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
         await using DefenceRig rig = DefenceRig.Start(o =>
         {
+            o.LoggerFactory = loggers;
             o.Defences.MaxInboundConnections = cap;
             o.Defences.MaxInboundPerAddress = int.MaxValue; // every attacker socket comes from 127.0.0.1
         });
@@ -36,6 +40,7 @@ public sealed class NodeDefenceTests(ITestOutputHelper output)
         await rig.ExchangeAsync(b); // both links have now delivered a valid message: neither may be evicted
         int descriptorsBefore = DefenceRig.OpenDescriptors();
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        long bytesSentBefore = rig.Victim.Statistics.BytesSent;
 
         var idle = new List<RawTcpPeer>(attackers);
         int mostSeen = 0;
@@ -53,9 +58,17 @@ public sealed class NodeDefenceTests(ITestOutputHelper output)
 
             // Every attacker socket was accepted and all but the newest cap - 2 were evicted again.
             long evictions = attackers + 2 - cap;
-            await WaitAsync(() => rig.Listener.ConnectionsEvicted >= evictions && idle.Count(p => p.Closed.Task.IsCompleted) >= evictions);
+            long bound = attackers * 4096L;
+            await WaitAsync(
+                () => (rig.Listener.ConnectionsEvicted >= evictions && idle.Count(p => p.Closed.Task.IsCompleted) >= evictions)
+                    || rig.Victim.Statistics.BytesSent - bytesSentBefore > bound,
+                () => $"evicted {rig.Listener.ConnectionsEvicted}, attacker sockets closed {idle.Count(p => p.Closed.Task.IsCompleted)}, connections {rig.Listener.ConnectionCount}, refused {rig.Listener.ConnectionsRefused}; expected {evictions} evictions\n{string.Join('\n', logs.Lines.Where(l => l.Level >= LogLevel.Information).Take(50))}");
             int descriptorsDuring = DefenceRig.OpenDescriptors();
             long heapDuring = GC.GetTotalMemory(forceFullCollection: true);
+            long bytesToAttackers = rig.Victim.Statistics.BytesSent - bytesSentBefore;
+            // Each idle socket costs a hello and the retained history (a few honest messages), a few hundred bytes; a store
+            // that requeues each evicted link's unsent lines (RequeueAmplificationTests) makes this megabytes per socket.
+            Assert.True(bytesToAttackers <= bound, $"{bytesToAttackers:N0} bytes sent to {attackers} idle sockets (most: {idle.Max(p => p.BytesReceived):N0}); {idle.Count(p => p.Closed.Task.IsCompleted)} closed, {rig.Listener.ConnectionsEvicted} evicted");
             Assert.Equal(evictions, rig.Listener.ConnectionsEvicted);
             Assert.Equal(evictions, idle.Count(p => p.Closed.Task.IsCompleted));
             Assert.Equal(0, rig.Listener.ConnectionsRefused);
@@ -90,7 +103,7 @@ public sealed class NodeDefenceTests(ITestOutputHelper output)
             output.WriteLine(
                 $"cap {cap}, {attackers} idle sockets: most connections seen {mostSeen}, evicted {rig.Listener.ConnectionsEvicted}; " +
                 $"descriptors {descriptorsBefore} -> {descriptorsDuring} (of which {attackers} are the attackers' own) -> {descriptorsAfter}; " +
-                $"heap {Mb(heapBefore)} -> {Mb(heapDuring)} -> {Mb(heapAfter)} MB");
+                $"heap {Mb(heapBefore)} -> {Mb(heapDuring)} -> {Mb(heapAfter)} MB; bytes sent to the idle sockets {bytesToAttackers:N0}");
         }
         finally
         {
@@ -408,13 +421,16 @@ public sealed class NodeDefenceTests(ITestOutputHelper output)
     private static string Mb(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Waits for a condition on node or listener state with the long timeout (no clock involved).</summary>
-    private static async Task WaitAsync(Func<bool> condition)
+    private static async Task WaitAsync(Func<bool> condition, Func<string>? describe = null)
     {
         using var timeout = new CancellationTokenSource(DefenceRig.LongTimeout);
         while (!condition())
         {
             await Task.Yield();
-            timeout.Token.ThrowIfCancellationRequested();
+            if (timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Condition not met within {DefenceRig.LongTimeout.TotalSeconds:0} s{(describe is null ? "" : ": " + describe())}");
+            }
         }
     }
 

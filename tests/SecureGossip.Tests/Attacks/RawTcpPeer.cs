@@ -26,6 +26,12 @@ internal sealed class RawTcpPeer : IAsyncDisposable
     /// <summary>Set when the node closed the connection (end of stream or reset) or this side was disposed.</summary>
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Bytes the node sent this peer.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>How the connection ended, for diagnostics: "eof", a socket error, or null while open.</summary>
+    public string? EndedBy { get; private set; }
+
     /// <summary>Lines handed to the socket by <see cref="FloodAsync"/>.</summary>
     public long LinesWritten => Interlocked.Read(ref _linesWritten);
 
@@ -100,14 +106,17 @@ internal sealed class RawTcpPeer : IAsyncDisposable
                 int read = await _socket.ReceiveAsync(buffer, SocketFlags.None);
                 if (read == 0)
                 {
+                    EndedBy = "eof";
                     break;
                 }
 
+                BytesReceived += read;
                 Admitted.TrySetResult();
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            EndedBy = e is SocketException socket ? socket.SocketErrorCode.ToString() : "disposed";
         }
         finally
         {
