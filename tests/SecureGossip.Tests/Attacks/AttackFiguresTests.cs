@@ -27,10 +27,12 @@ public sealed class AttackFiguresTests(ITestOutputHelper output)
             var idle = new List<RawTcpPeer>();
             for (int i = 0; i < IdleSockets; i++)
             {
-                idle.Add(await RawTcpPeer.ConnectAsync(victim.EndPoint, IPAddress.Loopback));
+                // From 100 addresses, 20 each: under the default per-address cap (32), so the global cap is what holds.
+                idle.Add(await RawTcpPeer.ConnectAsync(victim.EndPoint, IPAddress.Parse($"127.0.2.{1 + (i % 100)}")));
             }
 
-            await idle[^1].Admitted.Task.WaitAsync(TimeSpan.FromSeconds(120)); // accepted in order: the listener has seen them all
+            // Accepted in order: once the last is admitted (a hello) or refused, the listener has seen them all.
+            await Task.WhenAny(idle[^1].Admitted.Task, idle[^1].Closed.Task).WaitAsync(TimeSpan.FromSeconds(120));
             Snapshot during = Snapshot.Take();
             foreach (RawTcpPeer peer in idle)
             {
