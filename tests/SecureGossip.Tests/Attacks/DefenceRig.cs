@@ -106,6 +106,17 @@ internal sealed class DefenceRig : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for a condition on node or listener state, up to <see cref="LongTimeout"/> (no clock involved).</summary>
+    public static async Task WaitForAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(LongTimeout);
+        while (!condition())
+        {
+            await Task.Yield();
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+
     /// <summary>Open file descriptors of this process.</summary>
     public static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
 
