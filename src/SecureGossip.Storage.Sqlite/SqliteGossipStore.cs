@@ -35,6 +35,11 @@ public sealed class SqliteGossipStore : IGossipStore
     /// </summary>
     private const int MaxBatch = 4096;
 
+    /// <summary>Commits between two checkpoints of the write-ahead log (which keeps it to a few megabytes).</summary>
+    private const int CommitsPerCheckpoint = 256;
+
+    private int _commitsSinceCheckpoint;
+
     private const string Schema = """
         CREATE TABLE messages (
             id BLOB NOT NULL PRIMARY KEY CHECK (length(id) = 16),
@@ -275,6 +280,11 @@ public sealed class SqliteGossipStore : IGossipStore
         Execute("PRAGMA journal_mode = WAL");
         Execute(_options.FullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 
+        // No checkpoint inside a commit: SQLite's automatic one runs after the commit is already durable, for
+        // milliseconds, and a node that delivers right after its commit returns would have that long to be killed
+        // with the ids recorded and the messages not yet delivered. The store checkpoints before a commit instead.
+        Execute("PRAGMA wal_autocheckpoint = 0");
+
         // IMMEDIATE: two processes creating the same file at once do not both run the schema.
         using SqliteTransaction transaction = _connection.BeginTransaction(deferred: false);
         long version = (long)Scalar("PRAGMA user_version", transaction)!;
@@ -365,6 +375,12 @@ public sealed class SqliteGossipStore : IGossipStore
         if ((_batch.Count == 0 || !includeBatch) && last is null)
         {
             return;
+        }
+
+        if (++_commitsSinceCheckpoint >= CommitsPerCheckpoint)
+        {
+            _commitsSinceCheckpoint = 0;
+            Execute("PRAGMA wal_checkpoint(PASSIVE)"); // before the commit: nothing is durable-but-unreported meanwhile
         }
 
         using (SqliteTransaction transaction = _connection.BeginTransaction(deferred: false))

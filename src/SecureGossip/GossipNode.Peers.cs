@@ -237,7 +237,10 @@ public sealed partial class GossipNode
         {
             lock (_gate)
             {
-                _store.InsertRange(0, unsent);
+                // Each line once: several links that end holding the same round's lines must not multiply it (a
+                // line goes back at most once, however many links failed to write it).
+                var queued = new HashSet<byte[]>(_store, ReferenceEqualityComparer.Instance);
+                _store.InsertRange(0, unsent.Where(queued.Add));
             }
         }
     }

@@ -132,7 +132,7 @@ public static partial class TcpGossipClient
             TimeSpan wait = backoff * (0.75 + (Random.Shared.NextDouble() * 0.5));
             if (endPoint is IPEndPoint ip && !IsDisposed(node) && node.BackedOffFor(ip.Address) is { } backedOff && backedOff > wait)
             {
-                wait = backedOff;
+                wait = backedOff + TimeSpan.FromMilliseconds(50); // timers may fire a tick early: dial once it has surely ended
             }
 
             try

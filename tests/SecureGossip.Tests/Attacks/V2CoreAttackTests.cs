@@ -18,6 +18,7 @@ namespace SecureGossip.Tests.Attacks;
 /// floods the node with unsigned control frames, and the node's answers and tables must stay bounded while honest
 /// traffic between other peers keeps flowing. The clock is fake: the test advances it through the core's timers.
 /// </summary>
+[Collection(AttacksCollection.Name)]
 public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();

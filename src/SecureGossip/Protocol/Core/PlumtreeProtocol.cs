@@ -476,9 +476,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
     private void ForgetRetainedAuthor(int author)
     {
-        // Nothing of the author is retained: its tree and parent memory go too (rebuilt if it publishes again).
+        // Nothing of the author is retained: its tree, parent memory and delta entry go too (rebuilt if it publishes
+        // again).
         _retainedByAuthor.Remove(author);
         _firstFrom.Remove(author);
+        _changed.Remove(author);
         if (!_seen.ContainsKey(author) && !_introducedBy.ContainsKey(author))
         {
             _trees.Remove(author);
