@@ -47,6 +47,18 @@ public sealed partial class GossipNode
         _supervisor = time.CreateTimer(static state => ((GossipNode)state!).Supervise(), this, period, period);
     }
 
+    /// <summary>Ends the link over <paramref name="connection"/>, if there is one, for <paramref name="reason"/> (logged as its end).</summary>
+    internal void CloseLink(Transports.GossipConnection connection, string reason)
+    {
+        PeerLink? link;
+        lock (_gate)
+        {
+            link = _peers.Find(p => p.Connection == connection);
+        }
+
+        link?.Close(reason);
+    }
+
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _options.TimeProvider.TimestampFrequency);
 
     /// <summary>

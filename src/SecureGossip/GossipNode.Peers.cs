@@ -119,7 +119,7 @@ public sealed partial class GossipNode
             }
             catch (OperationCanceledException) when (linked.IsCancellationRequested)
             {
-                link.Close(_disposed != 0 ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "cancelled" : "closed");
+                link.Close(_disposed != 0 ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : "closed");
             }
             catch (Exception e)
             {

@@ -159,7 +159,7 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
         Assert.Contains("links", status, StringComparison.Ordinal);
         var information = _log.Entries.Where(e => e.Level >= LogLevel.Information && e.Category == typeof(GossipNode).FullName && !e.Message.StartsWith("Status: ", StringComparison.Ordinal)).Select(e => e.Message).ToList();
         Assert.Equal(2, information.Count(m => m.StartsWith("Link ", StringComparison.Ordinal) && m.Contains(" up (protocol v2)", StringComparison.Ordinal))); // node's and other's
-        Assert.Equal(2, information.Count(m => m.Contains(" down: cancelled", StringComparison.Ordinal)));
+        Assert.Equal(2, information.Count(m => m.Contains(" down: stopped by its caller", StringComparison.Ordinal)));
         Assert.Equal(4, information.Count);
     }
 

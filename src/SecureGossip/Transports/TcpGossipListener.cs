@@ -167,6 +167,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
                 // Cancelled, not disposed under the node: the node ends the link and closes the transport itself.
                 Interlocked.Increment(ref _evicted);
                 Log.Evicted(logger, evicted.Connection, limits.MaxInboundConnections);
+                node.CloseLink(evicted.Connection, $"evicted: the listener's cap of {limits.MaxInboundConnections} connections was reached and it had delivered no valid message");
                 evicted.Stop.Cancel();
             }
 
