@@ -152,27 +152,43 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
                 return;
             }
 
-            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            if (!Admit(connection, stop, node, limits, out (GossipConnection Connection, CancellationTokenSource Stop)? evict, out string? refusal))
+            try
             {
-                stop.Dispose();
-                Interlocked.Increment(ref _refused);
-                Log.Refused(logger, connection, refusal!);
+                var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (!Admit(connection, stop, node, limits, out (GossipConnection Connection, CancellationTokenSource Stop)? evict, out string? refusal))
+                {
+                    stop.Dispose();
+                    Interlocked.Increment(ref _refused);
+                    Log.Refused(logger, connection, refusal!);
+                    await connection.DisposeAsync();
+                    continue;
+                }
+
+                if (evict is { } evicted)
+                {
+                    // Cancelled, not disposed under the node: the node ends the link and closes the transport itself.
+                    Interlocked.Increment(ref _evicted);
+                    Log.Evicted(logger, evicted.Connection, limits.MaxInboundConnections);
+                    node.CloseLink(evicted.Connection, $"evicted: the listener's cap of {limits.MaxInboundConnections} connections was reached and it had delivered no valid message");
+                    try
+                    {
+                        evicted.Stop.Cancel(); // for a link the node has not started yet
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The link already ended (CloseLink was enough) and disposed its token source.
+                    }
+                }
+
+                _ = RunAsync(node, connection, stop);
+                Log.Accepted(logger, connection);
+            }
+            catch (Exception e)
+            {
+                // A bug here must not end the accept loop: this connection is dropped, the loop goes on.
+                Log.AdmitFailed(logger, connection, e);
                 await connection.DisposeAsync();
-                continue;
             }
-
-            if (evict is { } evicted)
-            {
-                // Cancelled, not disposed under the node: the node ends the link and closes the transport itself.
-                Interlocked.Increment(ref _evicted);
-                Log.Evicted(logger, evicted.Connection, limits.MaxInboundConnections);
-                node.CloseLink(evicted.Connection, $"evicted: the listener's cap of {limits.MaxInboundConnections} connections was reached and it had delivered no valid message");
-                evicted.Stop.Cancel();
-            }
-
-            _ = RunAsync(node, connection, stop);
-            Log.Accepted(logger, connection);
         }
     }
 
@@ -264,6 +280,9 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
         [LoggerMessage(203, LogLevel.Debug, "Evicted {Connection}: the cap of {Cap} inbound connections was reached and it had delivered no valid message")]
         public static partial void Evicted(ILogger logger, GossipConnection connection, int cap);
+
+        [LoggerMessage(205, LogLevel.Error, "Admitting {Connection} failed unexpectedly; it is closed and accepting goes on")]
+        public static partial void AdmitFailed(ILogger logger, GossipConnection connection, Exception exception);
 
         [LoggerMessage(204, LogLevel.Warning, "Accepting on {EndPoint} failed ({Error}); accepting goes on")]
         public static partial void AcceptFailed(ILogger logger, IPEndPoint endPoint, string error);
