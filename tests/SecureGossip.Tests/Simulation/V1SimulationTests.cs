@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
 using SecureGossip.Simulation;
+using SecureGossip.Tests.TestSupport;
 
 namespace SecureGossip.Tests.Simulation;
 
 /// <summary>Whole v1 networks on the virtual clock: what the 0.3.1 flood does on lines, regular and scale-free graphs.</summary>
+[Collection(HeapMeasuredCollection.Name)]
 public sealed class V1SimulationTests
 {
     private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);
