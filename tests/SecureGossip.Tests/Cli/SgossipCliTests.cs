@@ -10,7 +10,7 @@ namespace SecureGossip.Tests.Cli;
 /// <summary>The sgossip command's scriptable contract, run as a real process.</summary>
 public sealed partial class SgossipCliTests
 {
-    private static ChildProcess Sgossip(params string[] arguments) =>
+    internal static ChildProcess Sgossip(params string[] arguments) =>
         ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "sgossip.dll"), .. arguments]);
 
     [Fact]
@@ -171,8 +171,8 @@ public sealed partial class SgossipCliTests
     }
 
     [GeneratedRegex(@"Listening on 127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningPattern();
+    internal static partial Regex ListeningPattern();
 
     [GeneratedRegex(@"Public key (\S+)")]
-    private static partial Regex PublicPattern();
+    internal static partial Regex PublicPattern();
 }

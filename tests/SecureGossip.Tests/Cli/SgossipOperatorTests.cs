@@ -7,10 +7,9 @@ using SecureGossip.Tests.TestSupport;
 namespace SecureGossip.Tests.Cli;
 
 /// <summary>What an operator meets at the shell: usage, errors that name what and where, one spelling of the key.</summary>
-public sealed partial class SgossipOperatorTests
+public sealed class SgossipOperatorTests
 {
-    private static ChildProcess Sgossip(params string[] arguments) =>
-        ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "sgossip.dll"), .. arguments]);
+    private static ChildProcess Sgossip(params string[] arguments) => SgossipCliTests.Sgossip(arguments);
 
     [Fact]
     public async Task Sgossip_alone_prints_its_usage_and_fails()
@@ -98,9 +97,7 @@ public sealed partial class SgossipOperatorTests
         }
     }
 
-    [GeneratedRegex(@"Listening on 127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningPattern();
+    private static Regex ListeningPattern() => SgossipCliTests.ListeningPattern();
 
-    [GeneratedRegex(@"Public key (\S+)")]
-    private static partial Regex PublicPattern();
+    private static Regex PublicPattern() => SgossipCliTests.PublicPattern();
 }

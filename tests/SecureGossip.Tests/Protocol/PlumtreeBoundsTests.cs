@@ -1,5 +1,6 @@
 using SecureGossip.Protocol.Core;
 using SecureGossip.Simulation;
+using SecureGossip.Tests.TestSupport;
 
 namespace SecureGossip.Tests.Protocol;
 
@@ -243,69 +244,6 @@ public sealed class PlumtreeBoundsTests
 
     private static PlumtreeMessage Push(MessageId id) => new(id, 100, PlumtreeSendKind.Eager, 1, AuthorTree: false);
 
-    private static (PlumtreeProtocol Node, BoundsContext Context) Node(int[] neighbours, PlumtreeOptions? options = null)
-    {
-        var context = new BoundsContext { Neighbours = [.. neighbours] };
-        var node = new PlumtreeProtocol(options);
-        node.Start(context);
-        foreach (int n in neighbours)
-        {
-            node.NeighbourUp(context, n);
-        }
-
-        context.Sent.Clear();
-        context.Timers.RemoveAll(t => t.Id == 2); // the periodic sync is not under test here
-        return (node, context);
-    }
-
-    private sealed class BoundsContext : IGossipContext
-    {
-        public HashSet<int> Neighbours { get; init; } = [];
-
-        public List<(int To, IGossipFrame Frame)> Sent { get; } = [];
-
-        public List<(TimeSpan Due, long Id)> Timers { get; } = [];
-
-        public List<MessageId> Delivered { get; } = [];
-
-        public List<(int Neighbour, string Reason)> Reports { get; } = [];
-
-        public int Self => 0;
-
-        public TimeSpan Now { get; set; } = TimeSpan.FromSeconds(10);
-
-        public Random Random { get; } = new(1);
-
-        public IEnumerable<IGossipFrame> SentTo(int neighbour) => Sent.Where(s => s.To == neighbour).Select(s => s.Frame);
-
-        public void Send(int neighbour, IGossipFrame frame)
-        {
-            Assert.Contains(neighbour, Neighbours);
-            Sent.Add((neighbour, frame));
-        }
-
-        public void SetTimer(TimeSpan delay, long timerId) => Timers.Add((Now + delay, timerId));
-
-        public void Deliver(MessageId message, int hops) => Delivered.Add(message);
-
-        public void CountVerify()
-        {
-        }
-
-        public void Misbehaved(int neighbour, string reason) => Reports.Add((neighbour, reason));
-
-        /// <summary>Fires timers in time order (including those they set) up to <paramref name="until"/>; the clock ends there.</summary>
-        public void FireTimersUntil(PlumtreeProtocol node, TimeSpan until)
-        {
-            while (Timers.Count > 0 && Timers.Min(t => t.Due) <= until)
-            {
-                (TimeSpan due, long id) = Timers.MinBy(t => t.Due);
-                Timers.Remove((due, id));
-                Now = due > Now ? due : Now;
-                node.Timer(this, id);
-            }
-
-            Now = until;
-        }
-    }
+    private static (PlumtreeProtocol Node, RecordingGossipContext Context) Node(int[] neighbours, PlumtreeOptions? options = null) =>
+        RecordingGossipContext.StartNode(neighbours, options);
 }

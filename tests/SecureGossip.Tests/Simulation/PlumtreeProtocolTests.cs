@@ -1,4 +1,5 @@
 using SecureGossip.Simulation;
+using SecureGossip.Tests.TestSupport;
 using SecureGossip.Protocol.Core;
 
 namespace SecureGossip.Tests.Simulation;
@@ -151,7 +152,7 @@ public sealed class PlumtreeProtocolTests
     [InlineData(false)]
     public void Delta_frontiers_go_out_on_the_sync_timer_only_when_asked_for(bool sendDeltas)
     {
-        var context = new RecordingContext { Neighbours = [1, 2] };
+        var context = new RecordingGossipContext { Neighbours = [1, 2] };
         var node = new PlumtreeProtocol(new PlumtreeOptions { SendDeltas = sendDeltas });
         node.Start(context);
         node.NeighbourUp(context, 1);
@@ -166,63 +167,6 @@ public sealed class PlumtreeProtocolTests
 
     private static PlumtreeMessage Push(MessageId id, int hops) => new(id, 100, PlumtreeSendKind.Eager, hops, AuthorTree: false);
 
-    private static (PlumtreeProtocol Node, RecordingContext Context) Node(int[] neighbours, PlumtreeOptions? options = null)
-    {
-        var context = new RecordingContext { Neighbours = [.. neighbours] };
-        var node = new PlumtreeProtocol(options);
-        node.Start(context);
-        foreach (int n in neighbours)
-        {
-            node.NeighbourUp(context, n);
-        }
-
-        context.Sent.Clear();
-        context.Timers.RemoveAll(t => t.Id == 2); // the periodic sync is not under test here
-        return (node, context);
-    }
-
-    private sealed class RecordingContext : IGossipContext
-    {
-        public HashSet<int> Neighbours { get; init; } = [];
-
-        public List<(int To, IGossipFrame Frame)> Sent { get; } = [];
-
-        public List<(TimeSpan Due, long Id)> Timers { get; } = [];
-
-        public List<MessageId> Delivered { get; } = [];
-
-        public int Verifies { get; private set; }
-
-        public int Self => 0;
-
-        public TimeSpan Now { get; private set; } = TimeSpan.FromSeconds(10);
-
-        public Random Random { get; } = new(1);
-
-        public IEnumerable<IGossipFrame> SentTo(int neighbour) => Sent.Where(s => s.To == neighbour).Select(s => s.Frame);
-
-        public void Send(int neighbour, IGossipFrame frame)
-        {
-            Assert.Contains(neighbour, Neighbours);
-            Sent.Add((neighbour, frame));
-        }
-
-        public void SetTimer(TimeSpan delay, long timerId) => Timers.Add((Now + delay, timerId));
-
-        public void Deliver(MessageId message, int hops) => Delivered.Add(message);
-
-        public void CountVerify() => Verifies++;
-
-        /// <summary>Advances the clock through every timer set so far, in order (virtual time; nothing sleeps).</summary>
-        public void FireTimers(PlumtreeProtocol node)
-        {
-            var due = Timers.OrderBy(t => t.Due).ToList();
-            Timers.Clear();
-            foreach ((TimeSpan at, long id) in due)
-            {
-                Now = at > Now ? at : Now;
-                node.Timer(this, id);
-            }
-        }
-    }
+    private static (PlumtreeProtocol Node, RecordingGossipContext Context) Node(int[] neighbours, PlumtreeOptions? options = null) =>
+        RecordingGossipContext.StartNode(neighbours, options);
 }
