@@ -1,3 +1,5 @@
+using SecureGossip.Engine;
+using SecureGossip.Protocol.Flood;
 using System.Diagnostics;
 using System.Numerics;
 using SecureGossip.Protocol.Core;
@@ -107,7 +109,7 @@ internal sealed class SimulationEngine : IGossipContext
             long sequence = nextSequence.GetValueOrDefault(author);
             nextSequence[author] = sequence + 1;
             _publisher[m] = author;
-            _ids[m] = new MessageId(author, sequence);
+            _ids[m] = SimulatedId(author, sequence);
             _messageIndex.Add(_ids[m], m);
             _reachable[m] = componentSizes[_component[author]] - 1;
             _delivered[m] = new ulong[(_n + 63) / 64];
@@ -502,13 +504,19 @@ internal sealed class SimulationEngine : IGossipContext
         return live[..k];
     }
 
+    /// <summary>
+    /// A simulated message's id: its author and seq, and a digest made of them, so messages are known by digest as on
+    /// real links (docs/PROTOCOL.md §3.3) and the engine runs the same code paths as there.
+    /// </summary>
+    internal static MessageId SimulatedId(int author, long sequence) =>
+        new(author, sequence) { Digest = new UInt128((ulong)author + 1, (ulong)sequence) };
+
     /// <summary>Charges a frame's payloads to its message, when the frame says which one it carries.</summary>
     private void Attribute(IGossipFrame frame, int payloads)
     {
         MessageId? message = frame switch
         {
             IGossipPayloadFrame payload => payload.Message,
-            V1Line line => line.Message, // a v1 line carries exactly one message
             _ => null,
         };
         if (message is { } id && _messageIndex.TryGetValue(id, out int m))

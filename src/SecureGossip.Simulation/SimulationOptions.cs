@@ -1,3 +1,5 @@
+using SecureGossip.Engine;
+using SecureGossip.Protocol.Flood;
 using SecureGossip.Protocol.Core;
 namespace SecureGossip.Simulation;
 

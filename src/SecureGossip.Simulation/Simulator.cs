@@ -1,3 +1,5 @@
+using SecureGossip.Engine;
+using SecureGossip.Protocol.Flood;
 using System.Diagnostics;
 using SecureGossip.Protocol.Core;
 
@@ -100,7 +102,7 @@ public static partial class ProtocolRegistry
 
     static ProtocolRegistry()
     {
-        Register("v1", setup => new V1FloodProtocol(setup.Interval ?? V1FloodProtocol.DefaultInterval), "secure-gossip 0.3.1 flood; a round every --interval-ms, default 100");
+        Register("v1", setup => GossipEngine.CreateV1(setup.Interval ?? V1FloodProtocol.DefaultInterval), "secure-gossip 0.3.1 flood; a round every --interval-ms, default 100");
         RegisterBuiltIns();
     }
 

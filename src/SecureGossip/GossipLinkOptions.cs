@@ -40,6 +40,18 @@ public sealed class GossipLinkOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When a link ends, how long the node waits for its transport to close (default 10 s) before it ends the link
+    /// without it and logs why: a transport that hangs while closing cannot keep a link (and the node's shutdown) waiting.
+    /// </summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often links are checked for keepalives due, silence and stuck writes, and the status line for being due
+    /// (default 1 s, or half the keepalive interval when that is shorter).
+    /// </summary>
+    public TimeSpan SupervisionInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     internal void Validate()
     {
         Positive(HelloTimeout, nameof(HelloTimeout), allowInfinite: false);
@@ -47,6 +59,8 @@ public sealed class GossipLinkOptions
         Positive(IdleTimeout, nameof(IdleTimeout), allowInfinite: true);
         Positive(WriteTimeout, nameof(WriteTimeout), allowInfinite: true);
         Positive(DrainTimeout, nameof(DrainTimeout), allowInfinite: false);
+        Positive(CloseTimeout, nameof(CloseTimeout), allowInfinite: false);
+        Positive(SupervisionInterval, nameof(SupervisionInterval), allowInfinite: false);
         if (IdleTimeout != Timeout.InfiniteTimeSpan && (KeepAliveInterval == Timeout.InfiniteTimeSpan || KeepAliveInterval * 2 > IdleTimeout))
         {
             throw new ArgumentOutOfRangeException(

@@ -1,126 +1,155 @@
-using System.Threading.Channels;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecureGossip.Crypto;
+using SecureGossip.Engine;
+using SecureGossip.Links;
+using SecureGossip.Protocol.Core;
+using SecureGossip.Publishing;
+using SecureGossip.Receive;
+using SecureGossip.Storage;
+using SecureGossip.Transports;
 
 namespace SecureGossip;
 
 /// <summary>
 /// A secure-gossip peer, wire-compatible with the npm package <c>secure-gossip</c> 0.3.1: it signs what it
-/// publishes with its ed25519 key, verifies what its neighbours send, and every gossip round forwards each new
-/// message, as the bytes it arrived as, to every neighbour.
+/// publishes with its ed25519 key, verifies what its neighbours send, and passes each new message on to its
+/// neighbours — on rounds to v1 (JS) peers, along Plumtree trees to v2 peers (docs/PROTOCOL.md).
 /// </summary>
 /// <remarks>
 /// <para>Neighbours are connections: <see cref="CreatePeerStream"/> (the JS API), or any
-/// <see cref="Transports.GossipConnection"/> given to <see cref="RunConnectionAsync(Transports.GossipConnection, CancellationToken)"/> (TCP, in-memory, …).</para>
+/// <see cref="GossipConnection"/> given to <see cref="RunConnectionAsync(GossipConnection, CancellationToken)"/> (TCP, in-memory, …).</para>
+/// <para>Inside, the node is a few parts with their own state: links (<c>Links/</c>) read and write connections, the
+/// receive pipeline (<c>Receive/</c>) parses lines on each link's thread, and one actor (<c>Engine/NodeActor</c>) owns
+/// the protocol state — the <see cref="GossipEngine"/> the simulator runs too — fed with typed work items.</para>
 /// <para>Unlike the JS package, a round with no neighbour keeps its messages for the next round, so nothing
 /// published or received while alone is lost.</para>
 /// <para>Thread-safe. Dispose to close every connection.</para>
 /// </remarks>
-public sealed partial class GossipNode : IAsyncDisposable
+public sealed class GossipNode : IAsyncDisposable
 {
-    private readonly GossipNodeOptions _options;
+    private readonly NodeServices _node;
     private readonly bool _ownsKeys;
-    private readonly ILogger _logger;
+    private readonly NodeActor _actor;
+    private readonly ReceivePipeline _receive;
+    private readonly LinkRunner _links;
+    private readonly Publisher _publisher;
+    private readonly LinkSupervisor _supervisor;
     private readonly ITimer? _timer;
-    private readonly CancellationTokenSource _shutdown = new();
-    private readonly Lock _gate = new();
-    private readonly Lock _publishTurn = new();
-    private readonly Counters _counters = new();
-    private List<byte[]> _store = [];
-    private long _nextSeq;
     private int _disposed;
 
     /// <summary>Creates a node; with an <see cref="GossipNodeOptions.Interval"/> its rounds start at once.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message says which.</exception>
     public GossipNode(GossipNodeOptions? options = null)
     {
-        _options = options ?? new GossipNodeOptions();
-        _options.Validate();
-        _ownsKeys = _options.Keys is null;
-        Keys = _options.Keys ?? GossipKeys.Generate();
-        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GossipNode>();
-        _byId = _options.DeduplicateById || _options.Protocol == GossipProtocol.V2 || _options.Store is not null;
-        if (_options.Protocol == GossipProtocol.V2)
+        options ??= new GossipNodeOptions();
+        options.Validate();
+        _ownsKeys = options.Keys is null;
+        Keys = options.Keys ?? GossipKeys.Generate();
+        ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GossipNode>();
+        _node = new NodeServices(options, Keys, logger);
+        PlumtreeOptions? tree = !_node.SpeaksV2 ? null : options.Plumtree with
         {
-            _v2Authors = new Protocol.V2Authors();
-            _core = new CoreDriver(this, new Protocol.Core.PlumtreeOptions
-            {
-                RetainAge = _options.Retention.MaxAge,
-                RetainCountPerAuthor = _options.Retention.MaxPerAuthor,
-                RetainMaxMessages = _options.Retention.MaxMessages,
-                SeenDigests = new SeenIds(this),
-                SendDeltas = false, // links are reliable streams; a new connection gets a full frontier
-            });
-        }
-
-        LoadStore();
-        _core?.Protocol.Start(_core);
-        StartCommitter();
-        StartSupervisor();
-        if (_options.Interval != Timeout.InfiniteTimeSpan)
+            RetainAge = options.Retention.MaxAge,
+            RetainCountPerAuthor = options.Retention.MaxPerAuthor,
+            RetainMaxMessages = options.Retention.MaxMessages,
+            SendDeltas = false, // links are reliable streams; a new connection gets a full frontier
+        };
+        var engine = new GossipEngine(tree, flood: true, roundInterval: null, deduplicateById: _node.ById, options.MaxRememberedIds);
+        _actor = new NodeActor(_node, engine, new NodeDelivery(_node, Raise));
+        _node.Actor = _actor;
+        _receive = new ReceivePipeline(_node);
+        _links = new LinkRunner(_node, _receive);
+        _publisher = new Publisher(_node, _actor.Context.Self);
+        LoadStore(engine);
+        _actor.Start();
+        _supervisor = new LinkSupervisor(_node, () => Statistics);
+        if (options.Interval != Timeout.InfiniteTimeSpan)
         {
-            _timer = _options.TimeProvider.CreateTimer(static state => ((GossipNode)state!).Gossip(), this, _options.Interval, _options.Interval);
+            _timer = options.TimeProvider.CreateTimer(static state => ((GossipNode)state!).Gossip(), this, options.Interval, options.Interval);
         }
     }
 
-    /// <summary>Raised for every accepted message, on the thread that received it (the JS <c>on('message')</c>).</summary>
-    /// <remarks>An exception thrown by a handler is logged and does not affect the node.</remarks>
+    /// <summary>Raised for every accepted message, on the node's actor (the JS <c>on('message')</c>).</summary>
+    /// <remarks>An exception thrown by a handler is logged and does not affect the node. A handler that blocks holds up
+    /// the node's commits; for slow work, use <see cref="Subscribe"/>.</remarks>
     public event EventHandler<GossipMessage>? MessageReceived;
-
-    /// <summary>The options the node runs with (transports read <see cref="GossipNodeOptions.Defences"/>).</summary>
-    internal GossipNodeOptions Options => _options;
-
-    internal bool IsDisposed => _disposed != 0;
 
     /// <summary>This node's key pair.</summary>
     public GossipKeys Keys { get; }
 
     /// <summary>Counters of what the node has received, accepted, dropped and sent.</summary>
-    public GossipNodeStatistics Statistics => _counters.Snapshot(PeerCount, _options.TimeProvider, _core?.Statistics);
+    public GossipNodeStatistics Statistics => _node.Counters.Snapshot(_node.Links.Count, _node.Time, _actor.Engine.Tree?.Statistics);
 
-    /// <summary>Messages waiting for the next round.</summary>
-    internal int PendingLines
+    /// <summary>The neighbours connected now, with what each link negotiated.</summary>
+    public IReadOnlyList<GossipPeerInfo> Peers => [.. _node.Links.Snapshot().Select(p => new GossipPeerInfo(p.Connection.Id, p.Connection.RemoteEndPoint, p.Version))];
+
+    /// <summary>The options the node runs with (transports read <see cref="GossipNodeOptions.Defences"/>).</summary>
+    internal GossipNodeOptions Options => _node.Options;
+
+    internal bool IsDisposed => _disposed != 0;
+
+    /// <summary>
+    /// A consumer that must see each message exactly once across crashes (the CLI's stdout): it is handed each
+    /// accepted message before the store commit (to prepare its output) and told after the commit to make it visible,
+    /// so a crash never shows a message whose id was not recorded. Set before the node receives anything.
+    /// </summary>
+    internal IDeliverySink? DeliverySink
     {
-        get
-        {
-            lock (_gate)
-            {
-                return _store.Count;
-            }
-        }
+        get => _actor.Delivery.Sink;
+        set => _actor.Delivery.Sink = value;
     }
 
     /// <summary>
-    /// Runs one gossip round now: every message queued since the last round is written to every neighbour.
-    /// With no neighbour connected the messages stay queued for the next round.
+    /// Runs one gossip round now: every message queued since the last round is written to every v1 neighbour.
+    /// With no neighbour connected the messages stay queued for the next round. (v2 links get messages as soon as
+    /// they are accepted, never from rounds.)
     /// </summary>
-    public void Gossip()
-    {
-        List<byte[]> lines;
-        PeerLink[] peers;
-        lock (_gate)
-        {
-            if (_store.Count == 0 || _peers.Count == 0)
-            {
-                return;
-            }
-
-            lines = _store;
-            _store = [];
-
-            // Links that speak v2 get messages from the core, as soon as they are accepted, never from rounds.
-            peers = [.. _peers.Where(p => p.Version < 2)];
-        }
-
-        foreach (PeerLink peer in peers)
-        {
-            peer.Enqueue(lines);
-        }
-    }
+    public void Gossip() => _actor.Post(RoundWork.Instance);
 
     /// <summary>Stops the round timer (the JS <c>stop()</c>); connections stay open and <see cref="Gossip"/> still works.</summary>
     public void Stop() => _timer?.Dispose();
+
+    /// <summary>
+    /// Signs <paramref name="payload"/> and queues it for the next round (the JS <c>publish(obj)</c>).
+    /// Any value that serializes to a JSON object works: a <see cref="System.Text.Json.Nodes.JsonObject"/>, a
+    /// <see cref="JsonElement"/>, a record or class, a dictionary.
+    /// </summary>
+    /// <returns>The message as receivers will see it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="payload"/> is null.</exception>
+    /// <exception cref="ArgumentException">The payload is not a JSON object, has a top-level <c>signature</c> or
+    /// <c>__proto__</c> field, nests too deep, or makes a line longer than <see cref="GossipNodeOptions.MaxLineLength"/>.</exception>
+    public GossipMessage Publish<T>(T payload, JsonSerializerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        byte[] json = payload is JsonElement { ValueKind: JsonValueKind.Undefined }
+            ? throw new ArgumentException("The payload is an undefined JsonElement; it must be a JSON object.", nameof(payload))
+            : JsonSerializer.SerializeToUtf8Bytes(payload, options);
+        return PublishJson(json);
+    }
+
+    /// <summary>Signs and queues a payload given as JSON text.</summary>
+    /// <exception cref="ArgumentException">The text is not a JSON object (see <see cref="Publish{T}"/>).</exception>
+    public GossipMessage PublishJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return PublishJson(Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Signs and queues a payload given as UTF-8 JSON.</summary>
+    /// <exception cref="ArgumentException">The bytes are not a JSON object (see <see cref="Publish{T}"/>).</exception>
+    public GossipMessage PublishJson(ReadOnlySpan<byte> utf8Json) => PublishJson(utf8Json, out _);
+
+    /// <summary>Publishes and also returns the wire line (without its newline) queued for the next round.</summary>
+    internal GossipMessage PublishJson(ReadOnlySpan<byte> utf8Json, out byte[] wireLine)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _publisher.Publish(utf8Json, out wireLine);
+    }
 
     /// <summary>
     /// Receives accepted messages from now on through a bounded channel of
@@ -129,19 +158,7 @@ public sealed partial class GossipNode : IAsyncDisposable
     public GossipSubscription Subscribe()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var channel = Channel.CreateBounded<GossipMessage>(new BoundedChannelOptions(_options.SubscriberCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-        });
-        var subscription = new GossipSubscription(channel, Unsubscribe);
-        lock (_gate)
-        {
-            _subscribers = [.. _subscribers, subscription];
-        }
-
-        return subscription;
+        return _actor.Delivery.Subscribe();
     }
 
     /// <summary>Accepted messages from the moment the enumeration starts until it is cancelled or the node is disposed.</summary>
@@ -154,6 +171,65 @@ public sealed partial class GossipNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A new duplex stream for ONE neighbour, as the JS <c>createPeerStream()</c>: bytes written to it are what
+    /// the neighbour says, bytes read from it are what this node says to the neighbour. Pipe two of them
+    /// together (<c>a.CopyToAsync(b)</c> and <c>b.CopyToAsync(a)</c>) or to a socket. Disposing it ends the link.
+    /// </summary>
+    public Stream CreatePeerStream()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var options = new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false);
+        var toNode = new Pipe(options);
+        var fromNode = new Pipe(options);
+        _ = RunConnectionAsync(new DuplexPipeConnection(toNode.Reader, fromNode.Writer));
+        return new DuplexPipeStream(fromNode.Reader, toNode.Writer);
+    }
+
+    /// <summary>Gossips over a bare duplex pipe (see the <see cref="GossipConnection"/> overload); the node completes both ends when done.</summary>
+    public Task RunConnectionAsync(IDuplexPipe pipe, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipe);
+        return RunConnectionAsync(pipe as GossipConnection ?? new DuplexPipeConnection(pipe.Input, pipe.Output), cancellationToken);
+    }
+
+    /// <summary>
+    /// Gossips with the neighbour at the other end of <paramref name="connection"/> until it closes, the token is
+    /// cancelled or the node is disposed. The node owns the connection from here on and disposes it at the end.
+    /// </summary>
+    /// <remarks>
+    /// Nothing the link does is thrown from here: a failure at any point (read, write, flush, a keepalive that is not
+    /// answered within <see cref="GossipLinkOptions.IdleTimeout"/>, a write stuck past
+    /// <see cref="GossipLinkOptions.WriteTimeout"/>, a peer over a budget of <see cref="GossipNodeOptions.Defences"/>,
+    /// an error while closing) ends this connection, is logged once with its cause, and the returned task
+    /// completes normally. The caller (a transport's client, for example) can dial again at once.
+    /// </remarks>
+    /// <exception cref="ObjectDisposedException">The node is disposed (the connection is disposed too).</exception>
+    public async Task RunConnectionAsync(GossipConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (_disposed != 0)
+        {
+            await connection.DisposeAsync();
+            throw new ObjectDisposedException(nameof(GossipNode), "The node is disposed; the connection was closed.");
+        }
+
+        await _links.RunAsync(connection, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="address"/> belongs to a peer that was cut for exceeding a budget less than
+    /// <see cref="GossipDefenceOptions.BackOff"/> ago. Listeners refuse such addresses; clients wait before dialling.
+    /// </summary>
+    public bool IsBackedOff(IPAddress address) => BackedOffFor(address) > TimeSpan.Zero;
+
+    /// <summary>How much longer <paramref name="address"/> is backed off (zero when it is not).</summary>
+    public TimeSpan BackedOffFor(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return _node.BackOff.BackedOffFor(address);
+    }
+
     /// <summary>Closes every connection, stops the timer and completes every subscription.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -163,22 +239,11 @@ public sealed partial class GossipNode : IAsyncDisposable
         }
 
         Stop();
-        if (_supervisor is not null)
-        {
-            await _supervisor.DisposeAsync();
-        }
-
-        await _shutdown.CancelAsync();
-        Task[] running;
-        lock (_gate)
-        {
-            running = [.. _peers.Select(p => p.Completion)];
-        }
-
-        await Task.WhenAll(running);
-        await StopCommitterAsync();
-        _core?.StopTimers();
-        if (_options.Store is { } store)
+        await _supervisor.DisposeAsync();
+        await _node.StopAsync();
+        await Task.WhenAll(_node.Links.Snapshot().Select(p => p.Completion));
+        await _actor.StopAsync();
+        if (_node.Options.Store is { } store)
         {
             try
             {
@@ -186,74 +251,105 @@ public sealed partial class GossipNode : IAsyncDisposable
             }
             catch (Exception e)
             {
-                Log.StoreFailed(_logger, e);
+                Log.StoreFailed(_node.Logger, e);
             }
 
-            if (_options.OwnsStore)
+            if (_node.Options.OwnsStore)
             {
                 store.Dispose();
             }
         }
 
-        foreach (GossipSubscription subscription in _subscribers)
-        {
-            subscription.Complete();
-        }
-
-        _shutdown.Dispose();
+        _actor.Delivery.CompleteSubscriptions();
+        _node.DisposeStopping();
         if (_ownsKeys)
         {
             Keys.Dispose();
         }
     }
 
-    private void Unsubscribe(GossipSubscription subscription)
+    /// <summary>Reads one line (without its newline) as if a neighbour had sent it.</summary>
+    internal ValueTask HandleLineAsync(System.Buffers.ReadOnlySequence<byte> line, CancellationToken cancellationToken) =>
+        _receive.HandleLineAsync(line, link: null, cancellationToken);
+
+    /// <summary>Completes when everything handed in so far has been accepted or dropped, and delivered.</summary>
+    internal Task WhenIdleAsync() => _actor.WhenIdleAsync();
+
+    /// <summary>Authors in the actor's table now (read off the actor: a moment old at most).</summary>
+    internal int AuthorTableCount => _actor.AuthorCount;
+
+    /// <summary>The author keys interned for message ids and the v2 core.</summary>
+    internal Protocol.V2Authors InternedAuthors => _node.Authors;
+
+    /// <summary>The Plumtree core (read off the actor: tests only, while the node is quiet).</summary>
+    internal PlumtreeProtocol? Core => _actor.Engine.Tree;
+
+    /// <summary>Runs <paramref name="inspect"/> on the node's actor (tests read the engine's state this way).</summary>
+    internal Task InspectAsync(Action<GossipEngine> inspect) => _actor.InspectAsync(inspect);
+
+    /// <summary>Messages waiting for the next v1 round, once everything posted so far has been taken in.</summary>
+    internal async Task<int> PendingLinesAsync()
     {
-        lock (_gate)
+        int pending = 0;
+        await _actor.InspectAsync(engine => pending = engine.Flood?.PendingLines ?? 0);
+        return pending;
+    }
+
+    /// <summary>Closes every current connection (the node keeps running and accepts new ones).</summary>
+    internal Task DisconnectAllAsync() => _node.Links.DisconnectAllAsync();
+
+    /// <summary>Ends the link over <paramref name="connection"/>, if there is one, for <paramref name="reason"/> (logged as its end).</summary>
+    internal void CloseLink(GossipConnection connection, string reason) => _node.Links.Find(connection)?.Close(reason);
+
+    /// <summary>The key under which an address is limited and backed off (see <see cref="Links.AddressKey"/>).</summary>
+    internal static IPAddress Normalize(IPAddress address) => AddressKey.Normalize(address);
+
+    /// <summary>Loads the store at construction: the next seq, the ids seen and (for v2) the retained messages.</summary>
+    private void LoadStore(GossipEngine engine)
+    {
+        if (_node.Options.Store is not { } store)
         {
-            _subscribers = [.. _subscribers.Where(s => s != subscription)];
+            return;
+        }
+
+        DateTimeOffset now = _node.Time.GetUtcNow();
+        // The node commits received messages itself (group commit before delivery); a timer of the store's own would
+        // commit ids before their messages are delivered, and a crash in between would lose them for the application.
+        GossipStoreSnapshot snapshot = store.Load(now, _node.Options.Retention with { FlushInterval = Timeout.InfiniteTimeSpan });
+        _publisher.StartAt(snapshot.NextSequence);
+        if (engine.Tree is { } tree)
+        {
+            foreach (StoredMessage message in snapshot.Retained)
+            {
+                TimeSpan age = now - message.AcceptedAt;
+                tree.Restore(_actor.Context, MessageId.FromDigest(_node.Authors.Intern(message.Author), message.Id), message.Line, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+            }
+        }
+
+        foreach (UInt128 id in snapshot.SeenIds)
+        {
+            engine.MarkSeen(id);
         }
     }
 
-    private sealed class Counters
+    /// <summary>Raises <see cref="MessageReceived"/>, handler by handler, so that a throwing handler does not starve the ones after it.</summary>
+    private void Raise(GossipMessage message)
     {
-        public long LinesReceived;
-        public long MessagesAccepted;
-        public long MessagesPublished;
-        public long LinesSent;
-        public long BytesSent;
-        public long DroppedMalformed;
-        public long DroppedTooLong;
-        public long DroppedBadSignature;
-        public long DroppedOwn;
-        public long DroppedOld;
-        public long SignaturesVerified;
-        public long V2FramesReceived;
-        public long PeersCut;
-        public long AuthorsForgotten;
-        public long StoreCommits;
-        public long StoreLagTicks;
-
-        public GossipNodeStatistics Snapshot(int peers, TimeProvider time, Protocol.Core.PlumtreeStatistics? core) => new()
+        if (MessageReceived is not { } handlers)
         {
-            LinesReceived = Volatile.Read(ref LinesReceived),
-            MessagesAccepted = Volatile.Read(ref MessagesAccepted),
-            MessagesPublished = Volatile.Read(ref MessagesPublished),
-            LinesSent = Volatile.Read(ref LinesSent),
-            BytesSent = Volatile.Read(ref BytesSent),
-            DroppedMalformed = Volatile.Read(ref DroppedMalformed),
-            DroppedTooLong = Volatile.Read(ref DroppedTooLong),
-            DroppedBadSignature = Volatile.Read(ref DroppedBadSignature),
-            DroppedOwn = Volatile.Read(ref DroppedOwn),
-            DroppedOld = Volatile.Read(ref DroppedOld),
-            SignaturesVerified = Volatile.Read(ref SignaturesVerified),
-            V2FramesReceived = Volatile.Read(ref V2FramesReceived),
-            PeersCut = Volatile.Read(ref PeersCut),
-            AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
-            StoreCommits = Volatile.Read(ref StoreCommits),
-            StoreLagMilliseconds = Volatile.Read(ref StoreLagTicks) * 1000.0 / time.TimestampFrequency,
-            Core = core,
-            ConnectedPeers = peers,
-        };
+            return;
+        }
+
+        foreach (EventHandler<GossipMessage> handler in handlers.GetInvocationList().Cast<EventHandler<GossipMessage>>())
+        {
+            try
+            {
+                handler(this, message);
+            }
+            catch (Exception e)
+            {
+                Log.HandlerFailed(_node.Logger, e);
+            }
+        }
     }
 }

@@ -133,6 +133,27 @@ public sealed class GossipNodeOptions
     /// </summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The receive path's limits (<see cref="GossipReceiveOptions"/>): how many messages may be between the links and
+    /// their commit at once.
+    /// </summary>
+    public GossipReceiveOptions Receive { get; set; } = new();
+
+    /// <summary>
+    /// Protocol v2's Plumtree core: timers for announcements, grafts and anti-entropy, and per-neighbour budgets
+    /// (<see cref="Protocol.Core.PlumtreeOptions"/>; docs/PROTOCOL.md §7-§9, §16a). What the node sets itself is
+    /// overridden: retention comes from <see cref="Retention"/>, seen ids are the node's own, and real links get a full
+    /// frontier on connect instead of deltas.
+    /// </summary>
+    public Protocol.Core.PlumtreeOptions Plumtree { get; set; } = new();
+
+    /// <summary>
+    /// The randomness the protocol draws on (timer phases, which neighbour to ask first). Null (the default): a new
+    /// unseeded <see cref="System.Random"/> per node. Give a seeded one to make a node's choices reproducible in a test.
+    /// Used on the node's actor only.
+    /// </summary>
+    public Random? Random { get; set; }
+
     /// <summary>The clock for rounds (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -180,6 +201,9 @@ public sealed class GossipNodeOptions
         ArgumentNullException.ThrowIfNull(Retention);
         ArgumentNullException.ThrowIfNull(Links);
         ArgumentNullException.ThrowIfNull(Defences);
+        ArgumentNullException.ThrowIfNull(Receive);
+        ArgumentNullException.ThrowIfNull(Plumtree);
+        Receive.Validate();
         Links.Validate();
         Defences.Validate();
         if (StatusInterval <= TimeSpan.Zero && StatusInterval != Timeout.InfiniteTimeSpan)

@@ -107,7 +107,8 @@ public sealed class GossipNodeV2ForwardingTests
 
         clock.Advance(TimeSpan.FromMilliseconds(100)); // B's round: the v1 peer gets it now, and A is not sent it again
         Assert.Equal("{\"n\":1}", (await atV1.WaitForAsync(1))[0].ToString());
-        await Gossip.WaitUntilAsync(() => v2a.PendingLines == 0 && v2b.PendingLines == 0);
+        Assert.Equal(0, await v2a.PendingLinesAsync());
+        Assert.Equal(0, await v2b.PendingLinesAsync());
         Assert.Equal(0, v2a.Statistics.DroppedOwn);
     }
 }

@@ -129,7 +129,7 @@ public sealed class GossipNodeTests
 
         node.PublishJson("{\"n\":1}");
         clock.Advance(TimeSpan.FromMilliseconds(99));
-        Assert.Equal(1, node.PendingLines);
+        Assert.Equal(1, await node.PendingLinesAsync());
         Assert.Equal(0, node.Statistics.LinesSent);
 
         clock.Advance(TimeSpan.FromMilliseconds(1));
@@ -150,7 +150,7 @@ public sealed class GossipNodeTests
 
         var inbox = Gossip.Watch(later);
         Gossip.Link(lonely, later);
-        Assert.Equal(2, lonely.PendingLines);
+        Assert.Equal(2, await lonely.PendingLinesAsync());
         clock.Advance(TimeSpan.FromMilliseconds(100));
 
         var got = await inbox.WaitForAsync(2);
@@ -379,10 +379,21 @@ public sealed class GossipNodeTests
     /// Waits until the network is quiet, a condition and not a duration: no node has a line waiting for a round
     /// and every line sent has been read, so any duplicate delivery would already have happened.
     /// </summary>
+    private static async Task<int> PendingAsync(GossipNode[] nodes)
+    {
+        int pending = 0;
+        foreach (GossipNode node in nodes)
+        {
+            pending += await node.PendingLinesAsync();
+        }
+
+        return pending;
+    }
+
     private static async Task SettleAsync(params GossipNode[] nodes)
     {
         using var timeout = new CancellationTokenSource(Gossip.Timeout);
-        while (nodes.Any(n => n.PendingLines > 0) || nodes.Sum(n => n.Statistics.LinesSent) > nodes.Sum(n => n.Statistics.LinesReceived))
+        while (await PendingAsync(nodes) > 0 || nodes.Sum(n => n.Statistics.LinesSent) > nodes.Sum(n => n.Statistics.LinesReceived))
         {
             await Task.Yield();
             timeout.Token.ThrowIfCancellationRequested();

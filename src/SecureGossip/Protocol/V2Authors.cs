@@ -74,6 +74,35 @@ internal sealed class V2Authors
         return index >= 0;
     }
 
+    /// <summary>The index of the author whose 32-byte key is <paramref name="rawKey"/>, interning it if it is new (a verified author).</summary>
+    public int Intern(ReadOnlySpan<byte> rawKey)
+    {
+        Span<char> canonical = stackalloc char[CanonicalLength];
+        Canonical(rawKey, canonical);
+        return InternCanonical(canonical);
+    }
+
+    /// <summary>The index of the author whose key is <paramref name="rawKey"/>, or -1 when it was never interned.</summary>
+    public int IndexOf(ReadOnlySpan<byte> rawKey)
+    {
+        Span<char> canonical = stackalloc char[CanonicalLength];
+        Canonical(rawKey, canonical);
+        lock (_gate)
+        {
+            return _indices.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(canonical, out int index) ? index : -1;
+        }
+    }
+
+    private static void Canonical(ReadOnlySpan<byte> rawKey, Span<char> canonical)
+    {
+        if (rawKey.Length != 32 || !Convert.TryToBase64Chars(rawKey, canonical, out _))
+        {
+            throw new ArgumentException("An ed25519 public key is 32 bytes.", nameof(rawKey));
+        }
+
+        ".ed25519".CopyTo(canonical[44..]);
+    }
+
     /// <summary>The canonical spelling (<c>&lt;standard padded base64&gt;.ed25519</c>) of an interned author.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> was never returned by this instance.</exception>
     public string NameOf(int index)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Reflection;
 using SecureGossip.Crypto;
 using Xunit.Abstractions;
 
@@ -122,13 +121,7 @@ public sealed class AuthorFloodTests(ITestOutputHelper output)
         return batches;
     }
 
-    // The node's tables are private; the test reads their sizes through reflection.
-    private static int AuthorTableSize(GossipNode node)
-    {
-        var authors = (System.Collections.ICollection)typeof(GossipNode).GetField("_authors", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(node)!;
-        return authors.Count;
-    }
+    private static int AuthorTableSize(GossipNode node) => node.AuthorTableCount;
 
-    private static int V2AuthorCount(GossipNode node) =>
-        ((SecureGossip.Protocol.V2Authors)typeof(GossipNode).GetField("_v2Authors", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(node)!).Count;
+    private static int V2AuthorCount(GossipNode node) => node.InternedAuthors.Count;
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
@@ -181,15 +180,9 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
         return Convert.ToBase64String(key) + ".ed25519";
     }
 
-    // The node's core is private to the node (the lead may expose its statistics): read through reflection here.
-    private static PlumtreeProtocol CoreOf(GossipNode node)
-    {
-        object driver = typeof(GossipNode).GetField("_core", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(node)!;
-        return (PlumtreeProtocol)driver.GetType().GetProperty("Protocol")!.GetValue(driver)!;
-    }
+    private static PlumtreeProtocol CoreOf(GossipNode node) => node.Core!;
 
-    private static V2Authors AuthorsOf(GossipNode node) =>
-        (V2Authors)typeof(GossipNode).GetField("_v2Authors", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(node)!;
+    private static V2Authors AuthorsOf(GossipNode node) => node.InternedAuthors;
 
     /// <summary>A v2 peer played by the test: it counts what the node sends it.</summary>
     private sealed class RawPeer : IAsyncDisposable

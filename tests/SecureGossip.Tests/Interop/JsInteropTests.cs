@@ -205,7 +205,7 @@ public sealed class JsInteropTests
         }
 
         await atPeer.WaitForAsync(3);
-        await Gossip.WaitUntilAsync(() => node.PendingLines == 0); // a round ran: nothing is waiting for a new neighbour
+        await Gossip.WaitUntilAsync(async () => await node.PendingLinesAsync() == 0); // a round ran: nothing is waiting for a new neighbour
 
         await using TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         using var stop = new CancellationTokenSource();

@@ -1,3 +1,4 @@
+using SecureGossip.Protocol.Flood;
 using System.Text.Json.Nodes;
 using SecureGossip.Simulation;
 using SecureGossip.Protocol.Core;

@@ -38,6 +38,16 @@ internal static class Gossip
     }
 
     /// <summary>Waits for a condition on node state (no clock involved), up to <see cref="Timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (!await condition())
+        {
+            await Task.Yield();
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+
     public static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(Timeout);

@@ -1,0 +1,324 @@
+using SecureGossip.Protocol.Core;
+using SecureGossip.Protocol.Flood;
+
+namespace SecureGossip.Engine;
+
+/// <summary>
+/// One node's gossip state, free of IO, threads and clocks (as iroh-gossip's <c>proto</c> state): fed with events
+/// (a link up or down, a message or control frame in, a message verified, a publish, a timer) it decides what is
+/// accepted, and its protocol modules decide what goes where — the v1 flood on v1 links, the Plumtree core on v2
+/// links. The real node's actor and the simulator drive this very class through the same entry points
+/// (<see cref="Admit"/> then <see cref="Commit"/>), with the same message identity (digests), so a simulated
+/// figure is a figure of the code on the wire.
+/// </summary>
+/// <remarks>
+/// <para>Calls never overlap; actions go to the <see cref="IGossipContext"/> given with each call.</para>
+/// <para>A real node verifies on other threads between <see cref="Admit"/> and <see cref="Commit"/>, and commits in
+/// arrival order; the simulator's verifier is an oracle, so its <see cref="FrameReceived"/> admits, counts one
+/// verification and commits in one call.</para>
+/// </remarks>
+public sealed class GossipEngine : IGossipProtocol
+{
+    private readonly MessageMemory _memory;
+    private readonly Dictionary<int, int> _versions = [];
+    private readonly bool _byId;
+    private SequenceTable _highest;
+
+    /// <summary>Creates one node's engine.</summary>
+    /// <param name="tree">The Plumtree core's options, or null for a node that speaks only v1.</param>
+    /// <param name="flood">Whether accepted messages are flooded on v1 links (always, on a real node).</param>
+    /// <param name="roundInterval">Flood rounds on the engine's own timer (the simulator); null when the driver calls <see cref="Round"/>.</param>
+    /// <param name="deduplicateById">Accept each id once (v2, a store); otherwise the v1 seq rule alone decides, as secure-gossip 0.3.1 does.</param>
+    /// <param name="maxRememberedIds">How many accepted ids are remembered (oldest forgotten first).</param>
+    public GossipEngine(PlumtreeOptions? tree, bool flood, TimeSpan? roundInterval = null, bool deduplicateById = true, int maxRememberedIds = 1_000_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRememberedIds, 1);
+        _memory = new MessageMemory(maxRememberedIds);
+        _byId = deduplicateById || tree is not null;
+        Tree = tree is null ? null : new PlumtreeProtocol(tree with { SeenDigests = _memory });
+        Flood = flood ? new V1FloodProtocol(roundInterval) : null;
+    }
+
+    /// <summary>A simulated v1 node: the flood alone, a round every <paramref name="interval"/>, the seq rule.</summary>
+    public static GossipEngine CreateV1(TimeSpan interval) => new(tree: null, flood: true, interval, deduplicateById: false);
+
+    /// <summary>A simulated v2 node: the Plumtree core alone, accepting by id.</summary>
+    public static GossipEngine CreateV2(PlumtreeOptions? options = null) => new(options ?? new PlumtreeOptions(), flood: false);
+
+    /// <summary>The Plumtree core (v2 links), if this node speaks v2.</summary>
+    public PlumtreeProtocol? Tree { get; }
+
+    /// <summary>The v1 flood (v1 links), if this node floods.</summary>
+    public V1FloodProtocol? Flood { get; }
+
+    /// <summary>How many links are up, of any version.</summary>
+    public int LinkCount => _versions.Count;
+
+    /// <summary>Accepted ids remembered now.</summary>
+    public int RememberedIds => _memory.Count;
+
+    /// <inheritdoc/>
+    public void Start(IGossipContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        Tree?.Start(context);
+        Flood?.Start(context);
+    }
+
+    /// <summary>
+    /// A link is up, speaking <paramref name="version"/> (1 until a v2 hello; called again with 2 when it arrives).
+    /// </summary>
+    public void LinkUp(IGossipContext context, int link, int version)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        bool v2 = version >= 2 && Tree is not null;
+        if (_versions.TryGetValue(link, out int was))
+        {
+            if (was >= 2 || !v2)
+            {
+                return;
+            }
+
+            Flood?.NeighbourDown(link);
+        }
+
+        _versions[link] = v2 ? 2 : 1;
+        if (v2)
+        {
+            Tree!.NeighbourUp(context, link);
+        }
+        else
+        {
+            Flood?.NeighbourUp(link);
+        }
+    }
+
+    /// <summary>The version a link speaks (0: not up).</summary>
+    public int VersionOf(int link) => _versions.GetValueOrDefault(link);
+
+    /// <inheritdoc/>
+    public void NeighbourUp(IGossipContext context, int neighbour) => LinkUp(context, neighbour, Tree is null ? 1 : 2);
+
+    /// <inheritdoc/>
+    public void NeighbourDown(IGossipContext context, int neighbour)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!_versions.Remove(neighbour, out int version))
+        {
+            return;
+        }
+
+        if (version >= 2)
+        {
+            Tree!.NeighbourDown(context, neighbour);
+        }
+        else
+        {
+            Flood?.NeighbourDown(neighbour);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Publish(IGossipContext context, MessageId message, int payloadBytes)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_byId)
+        {
+            _memory.Remember(message.Digest);
+        }
+
+        Tree?.Publish(context, message, payloadBytes);
+        Flood?.Publish(new V1Line(message, payloadBytes, hops: 1));
+    }
+
+    /// <summary>The node published the message whose signed v1 <paramref name="line"/> is given.</summary>
+    public void Publish(IGossipContext context, MessageId message, byte[] line)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(line);
+        if (_byId)
+        {
+            _memory.Remember(message.Digest);
+        }
+
+        Tree?.Publish(context, message, line);
+        Flood?.Publish(new V1Line(message, line));
+    }
+
+    /// <summary>
+    /// A message arrived from <paramref name="link"/> (null: handed in from outside any link). Decides before any
+    /// verification: own, duplicate (the modules hear of it: Plumtree prunes a duplicate on tree traffic), a copy of
+    /// one being verified, or new — then the caller holds the claim on its id, verifies it, and calls <see cref="Commit"/>.
+    /// </summary>
+    public Admission Admit(IGossipContext context, int? link, in InboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (message.Id.Author == context.Self)
+        {
+            Duplicate(context, link, message);
+            return Admission.Own;
+        }
+
+        if (IsDuplicate(message))
+        {
+            Duplicate(context, link, message);
+            return Admission.Duplicate;
+        }
+
+        return _memory.Claim(message.Id.Digest) ? Admission.Verify : Admission.Wait;
+    }
+
+    /// <summary>Whether a message already accepted makes <paramref name="message"/> a duplicate (same id, or under the v1 seq rule, a seq not above the author's highest).</summary>
+    public bool IsDuplicate(in InboundMessage message)
+    {
+        if (_byId)
+        {
+            return _memory.IsSeen(message.Id.Digest);
+        }
+
+        // secure-gossip 0.3.1: `if (seq <= highest) drop`, on JSON numbers; NaN compares false, so a NaN highest
+        // never drops, and a NaN seq is dropped only once a highest exists (!(highest < NaN)).
+        return _highest.TryGet(message.Id.Author, out double highest) && !(highest < message.Sequence);
+    }
+
+    /// <summary>
+    /// Commits a message admitted earlier, in arrival order, once its signature has been checked
+    /// (<paramref name="valid"/>): accepts it unless a copy was accepted meanwhile. An accepted message is remembered
+    /// and handed to the modules, which forward it; the caller delivers it.
+    /// </summary>
+    /// <param name="context">The context for this call.</param>
+    /// <param name="link">The link it came from, or null.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="valid">Whether its signature verified.</param>
+    /// <param name="claimed">Whether <see cref="Admit"/> returned <see cref="Admission.Verify"/> for this copy (it releases the claim).</param>
+    public Outcome Commit(IGossipContext context, int? link, in InboundMessage message, bool valid, bool claimed)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (claimed)
+        {
+            _memory.Release(message.Id.Digest);
+        }
+
+        if (!valid)
+        {
+            return Outcome.Invalid;
+        }
+
+        if (IsDuplicate(message))
+        {
+            Duplicate(context, link, message);
+            return Outcome.Duplicate;
+        }
+
+        if (_byId)
+        {
+            _memory.Remember(message.Id.Digest);
+        }
+        else
+        {
+            _highest.Set(message.Id.Author, _highest.TryGet(message.Id.Author, out double highest) ? Math.Max(highest, message.Sequence) : message.Sequence);
+        }
+
+        int hops = message.Frame switch
+        {
+            PlumtreeMessage m => m.Hops,
+            V1Line l => l.Hops,
+            _ => 0,
+        };
+
+        if (Tree is not null)
+        {
+            if (link is int from && VersionOf(from) >= 2 && message.Frame is PlumtreeMessage tree)
+            {
+                Tree.AcceptVerified(context, from, tree with { Message = message.Id });
+            }
+            else
+            {
+                byte[]? line = (message.Frame as V1Line)?.Line ?? (message.Frame as PlumtreeMessage)?.Line;
+                Tree.AcceptVerified(context, null, new PlumtreeMessage(message.Id, line?.Length ?? message.Frame?.SizeBytes ?? 0, PlumtreeSendKind.Sync, hops, false) { Line = line });
+            }
+        }
+        else
+        {
+            context.Deliver(message.Id, hops); // with a tree, the core reports the delivery as it accepts
+        }
+
+        if (Flood is not null)
+        {
+            Flood.Accepted(message.Frame switch
+            {
+                V1Line l => l,
+                PlumtreeMessage { Line: { } line } => new V1Line(message.Id, line),
+                _ => new V1Line(message.Id, message.Frame?.SizeBytes ?? 0, hops),
+            });
+        }
+
+        return Outcome.Accepted;
+    }
+
+    /// <summary>
+    /// The simulator's receive path: a message is admitted, verified by an oracle (one verification counted) and
+    /// committed at once; a control frame goes to the Plumtree core when the link speaks v2.
+    /// </summary>
+    public void FrameReceived(IGossipContext context, int fromNeighbour, IGossipFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(frame);
+        if (frame is PlumtreeMessage or V1Line)
+        {
+            var payload = (IGossipPayloadFrame)frame;
+            var message = new InboundMessage(payload.Message, payload.Message.Sequence, payload);
+            if (Admit(context, fromNeighbour, message) == Admission.Verify)
+            {
+                context.CountVerify();
+                Commit(context, fromNeighbour, message, valid: true, claimed: true);
+            }
+
+            return;
+        }
+
+        Control(context, fromNeighbour, frame);
+    }
+
+    /// <summary>A control frame (not a message) from a link that speaks v2: the Plumtree core's business.</summary>
+    public void Control(IGossipContext context, int link, IGossipFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Tree is not null && VersionOf(link) >= 2 && frame is not PlumtreeMessage)
+        {
+            Tree.FrameReceived(context, link, frame);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Timer(IGossipContext context, long timerId)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (timerId == V1FloodProtocol.RoundTimer)
+        {
+            Flood?.Timer(context, _versions.Count);
+        }
+        else
+        {
+            Tree?.Timer(context, timerId);
+        }
+    }
+
+    /// <summary>A flood round now (a real node's <see cref="GossipNode.Gossip"/>).</summary>
+    public void Round(IGossipContext context) => Flood?.Round(context, _versions.Count);
+
+    /// <summary>Forgets the v1 seq-rule state of an author (the driver forgot the author to bound its memory).</summary>
+    public void ForgetAuthor(int author) => _highest.Remove(author);
+
+    /// <summary>Remembers an id as accepted without a message (a store's seen ids at start): its copies are duplicates.</summary>
+    public void MarkSeen(UInt128 digest) => _memory.Remember(digest);
+
+    /// <summary>A duplicate copy: on a v2 link the Plumtree core learns the sender has it (and prunes tree traffic).</summary>
+    private void Duplicate(IGossipContext context, int? link, in InboundMessage message)
+    {
+        if (Tree is not null && link is int from && VersionOf(from) >= 2 && message.Frame is PlumtreeMessage copy)
+        {
+            Tree.FrameReceived(context, from, copy with { Message = message.Id });
+        }
+    }
+}

@@ -1,0 +1,64 @@
+namespace SecureGossip.Engine;
+
+/// <summary>A node's counters: written with <see cref="Interlocked"/> from any thread, read as one snapshot.</summary>
+internal sealed class NodeCounters
+{
+    public long LinesReceived;
+    public long MessagesAccepted;
+    public long MessagesPublished;
+    public long LinesSent;
+    public long BytesSent;
+    public long DroppedMalformed;
+    public long DroppedTooLong;
+    public long DroppedBadSignature;
+    public long DroppedOwn;
+    public long DroppedOld;
+    public long SignaturesVerified;
+    public long V2FramesReceived;
+    public long PeersCut;
+    public long AuthorsForgotten;
+    public long StoreCommits;
+    public long StoreLagTicks;
+
+    public GossipNodeStatistics Snapshot(int peers, TimeProvider time, Protocol.Core.PlumtreeStatistics? core) => new()
+    {
+        LinesReceived = Volatile.Read(ref LinesReceived),
+        MessagesAccepted = Volatile.Read(ref MessagesAccepted),
+        MessagesPublished = Volatile.Read(ref MessagesPublished),
+        LinesSent = Volatile.Read(ref LinesSent),
+        BytesSent = Volatile.Read(ref BytesSent),
+        DroppedMalformed = Volatile.Read(ref DroppedMalformed),
+        DroppedTooLong = Volatile.Read(ref DroppedTooLong),
+        DroppedBadSignature = Volatile.Read(ref DroppedBadSignature),
+        DroppedOwn = Volatile.Read(ref DroppedOwn),
+        DroppedOld = Volatile.Read(ref DroppedOld),
+        SignaturesVerified = Volatile.Read(ref SignaturesVerified),
+        V2FramesReceived = Volatile.Read(ref V2FramesReceived),
+        PeersCut = Volatile.Read(ref PeersCut),
+        AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
+        StoreCommits = Volatile.Read(ref StoreCommits),
+        StoreLagMilliseconds = Volatile.Read(ref StoreLagTicks) * 1000.0 / time.TimestampFrequency,
+        Core = core,
+        ConnectedPeers = peers,
+    };
+
+    /// <summary>Counts a dropped line or frame under its reason.</summary>
+    public void Drop(Protocol.DropReason why)
+    {
+        switch (why)
+        {
+            case Protocol.DropReason.Own:
+                Interlocked.Increment(ref DroppedOwn);
+                break;
+            case Protocol.DropReason.Old:
+                Interlocked.Increment(ref DroppedOld);
+                break;
+            case Protocol.DropReason.BadKey or Protocol.DropReason.BadSignature:
+                Interlocked.Increment(ref DroppedBadSignature);
+                break;
+            default:
+                Interlocked.Increment(ref DroppedMalformed);
+                break;
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using SecureGossip.Engine;
+using SecureGossip.Receive;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Links;
+
+/// <summary>
+/// A link's life, from a connection handed to the node to its end: hello, read loop, write loop, and a teardown that
+/// ends (and logs) the link once whatever fails on the way.
+/// </summary>
+internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
+{
+    /// <summary>Gossips over <paramref name="connection"/> until it ends; never throws for anything the link does.</summary>
+    public async Task RunAsync(GossipConnection connection, CancellationToken cancellationToken)
+    {
+        CancellationTokenSource linked;
+        try
+        {
+            linked = CancellationTokenSource.CreateLinkedTokenSource(node.Stopping, cancellationToken, connection.Closed);
+        }
+        catch (ObjectDisposedException)
+        {
+            await connection.DisposeAsync();
+            throw new ObjectDisposedException(nameof(GossipNode), "The node is disposed; the connection was closed.");
+        }
+
+        using (linked)
+        {
+            var link = new PeerLink(node, connection, linked);
+            node.Links.Add(link);
+            node.Actor.Post(new LinkUpWork(link, 1));
+            Log.PeerConnected(node.Logger, connection);
+            Task writer = Task.CompletedTask;
+            try
+            {
+                if (node.SpeaksV2)
+                {
+                    link.Enqueue(node.Hello); // always the first line
+                    link.HelloTimer = node.Time.CreateTimer(
+                        static state =>
+                        {
+                            var (services, peer) = ((NodeServices, PeerLink))state!;
+                            services.Actor.Post(new HelloTimeoutWork(peer));
+                        },
+                        (node, link),
+                        node.Options.Links.HelloTimeout,
+                        Timeout.InfiniteTimeSpan);
+                }
+
+                writer = link.WriteLoopAsync();
+                await receive.ReadLoopAsync(link, linked.Token);
+                link.Close("closed by the peer");
+            }
+            catch (OperationCanceledException) when (linked.IsCancellationRequested)
+            {
+                link.Close(node.IsStopping ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : "closed");
+            }
+            catch (Exception e)
+            {
+                link.Fail("read failed", e);
+            }
+            finally
+            {
+                await EndAsync(link, writer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes a finished link down: every step is guarded, because a dead transport can fail at any of them, and the
+    /// link must end (and be logged) once whatever happens.
+    /// </summary>
+    private async Task EndAsync(PeerLink link, Task writer)
+    {
+        GossipConnection connection = link.Connection;
+        try
+        {
+            node.Links.Remove(link);
+            if (link.HelloTimer is { } helloTimer)
+            {
+                await helloTimer.DisposeAsync();
+            }
+
+            node.Actor.Post(new LinkDownWork(link));
+
+            // Let queued lines drain briefly, then close the transport under a writer that is still stuck.
+            link.Outbox.Writer.TryComplete();
+            link.CancelAfter(node.Options.Links.DrainTimeout);
+            if (!await CompletesWithinAsync(writer, node.Options.Links.DrainTimeout + TimeSpan.FromSeconds(1)))
+            {
+                link.Close("write stuck while closing");
+            }
+        }
+        catch (Exception e)
+        {
+            Log.LinkStepFailed(node.Logger, connection, e);
+        }
+
+        try
+        {
+            if (!await CompletesWithinAsync(connection.DisposeAsync().AsTask(), node.Options.Links.CloseTimeout))
+            {
+                Log.LinkStepFailed(node.Logger, connection, new TimeoutException($"The transport did not close within {node.Options.Links.CloseTimeout.TotalSeconds:0} s; the link is ended without it."));
+            }
+
+            if (connection.CloseError is { } closeError)
+            {
+                Log.PeerCloseFailed(node.Logger, connection, closeError.Message);
+            }
+
+            // A writer stuck in a transport that ignores cancellation ends when the transport is closed under it. The
+            // outbox has one reader: what the writer left is taken back only once the writer is done. Lines a closed
+            // link never got to write go back to the flood's store for the next round.
+            if (await CompletesWithinAsync(writer, TimeSpan.FromSeconds(5)) && !node.IsStopping)
+            {
+                List<byte[]> unsent = link.TakeUnsent();
+                if (unsent.Count > 0)
+                {
+                    node.Actor.Post(new RequeueWork(unsent));
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Log.LinkStepFailed(node.Logger, connection, e);
+        }
+        finally
+        {
+            node.LinkLog.Down(link);
+            link.Done.TrySetResult();
+        }
+    }
+
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
+    {
+        try
+        {
+            await task.WaitAsync(limit, node.Time);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            return true; // the writer's own failures are logged by the writer
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using SecureGossip.Engine;
+using SecureGossip.Protocol;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Links;
+
+/// <summary>
+/// One neighbour's link: what is queued for it and the loop that writes it, its timing for the supervisor, its
+/// budget, and why it ended. Anything may queue to it or close it from any thread.
+/// </summary>
+internal sealed class PeerLink
+{
+    private static readonly byte[] s_bulkMarker = [];
+    private static int s_nextId;
+
+    private readonly NodeServices _node;
+    private readonly CancellationTokenSource _cancellation;
+    private readonly ConcurrentQueue<object> _bulk = new();
+    private long _queuedBytes;
+    private int _bulkSignalled;
+
+    public PeerLink(NodeServices node, GossipConnection connection, CancellationTokenSource cancellation)
+    {
+        _node = node;
+        Connection = connection;
+        _cancellation = cancellation;
+        Id = Interlocked.Increment(ref s_nextId);
+        LastSent = node.Time.GetTimestamp();
+        Budget = new LinkBudget(node, this);
+    }
+
+    /// <summary>The link's number in the node's engine (process-unique, never 0).</summary>
+    public int Id { get; }
+
+    public GossipConnection Connection { get; }
+
+    /// <summary>What the peer has cost so far in the current budget window.</summary>
+    public LinkBudget Budget { get; }
+
+    /// <summary>When the read loop began waiting for bytes (a <see cref="TimeProvider"/> timestamp); 0 while it is not waiting.</summary>
+    public long ReadWaitStarted;
+
+    /// <summary>When a write was last flushed.</summary>
+    public long LastSent;
+
+    /// <summary>When the flush in progress started; 0 when none is.</summary>
+    public long FlushStarted;
+
+    /// <summary>A keepalive is queued and not yet written.</summary>
+    public int PingQueued;
+
+    /// <summary>The peer was cut for exceeding a budget (once).</summary>
+    public int Cut;
+
+    /// <summary>Why the link ended (the first cause given), and whether that was a failure (logged at Warning).</summary>
+    public string? CloseReason { get; private set; }
+
+    public bool CloseIsFailure { get; private set; }
+
+    /// <summary>The link was logged as up at Information (so its end is too).</summary>
+    public bool Announced { get; set; }
+
+    /// <summary>1 until the peer's hello arrives, then the version both speak (set by the read loop).</summary>
+    public int Version { get => Volatile.Read(ref _version); set => Volatile.Write(ref _version, value); }
+
+    private int _version = 1;
+
+    /// <summary>Fires once <see cref="GossipLinkOptions.HelloTimeout"/> after connecting (v2 nodes only), for the v1 catch-up.</summary>
+    public ITimer? HelloTimer { get; set; }
+
+    public Channel<byte[]> Outbox { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+
+    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Completion => Done.Task;
+
+    /// <summary>
+    /// History for the peer, written only when the link has nothing live to send (docs/PROTOCOL.md §9.4): v2
+    /// anti-entropy messages (encoded when written) or, for a v1 peer, retained lines (§10.3).
+    /// </summary>
+    public void EnqueueBulk(object message)
+    {
+        _bulk.Enqueue(message);
+        EnqueueMarker();
+    }
+
+    /// <summary>Ends the link for <paramref name="reason"/> (the first reason given is the one logged).</summary>
+    public void Close(string reason = "closed by this node", bool failure = false)
+    {
+        lock (this)
+        {
+            if (CloseReason is null)
+            {
+                CloseReason = reason;
+                CloseIsFailure = failure;
+            }
+        }
+
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (AggregateException)
+        {
+            // A callback registered on the token threw; the link is cancelled regardless.
+        }
+    }
+
+    /// <summary>Ends the link because of a failure, with its cause.</summary>
+    public void Fail(string what, Exception e) => Close($"{what}: {Describe(e)}", failure: true);
+
+    public void CancelAfter(TimeSpan delay)
+    {
+        try
+        {
+            _cancellation.CancelAfter(delay);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private static string Describe(Exception e) => e is IOException { InnerException: System.Net.Sockets.SocketException socket }
+        ? $"{socket.SocketErrorCode}: {socket.Message}"
+        : $"{e.GetType().Name}: {e.Message}";
+
+    public void Enqueue(byte[] line)
+    {
+        if (Interlocked.Add(ref _queuedBytes, line.Length + 1) > _node.Options.MaxQueuedBytesPerPeer)
+        {
+            Outbox.Writer.TryComplete();
+            Close($"more than {_node.Options.MaxQueuedBytesPerPeer} bytes queued for it (it is not reading)", failure: true);
+            return;
+        }
+
+        Outbox.Writer.TryWrite(line);
+    }
+
+    /// <summary>What the link took to write and never wrote, once its writer is done (v1 lines only: v2 repairs by anti-entropy).</summary>
+    public List<byte[]> TakeUnsent()
+    {
+        List<byte[]> unsent = [];
+        while (Outbox.Reader.TryRead(out byte[]? line))
+        {
+            if (!ReferenceEquals(line, s_bulkMarker) && !V2Hello.IsFrame(line))
+            {
+                unsent.Add(line);
+            }
+        }
+
+        return unsent;
+    }
+
+    public async Task WriteLoopAsync()
+    {
+        await Task.Yield();
+        CancellationToken token;
+        try
+        {
+            token = _cancellation.Token;
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        PipeWriter output = Connection.Output;
+        ChannelReader<byte[]> reader = Outbox.Reader;
+        NodeCounters counters = _node.Counters;
+        int unflushed = 0;
+        try
+        {
+            while (await reader.WaitToReadAsync(token))
+            {
+                while (reader.TryRead(out byte[]? line))
+                {
+                    if (ReferenceEquals(line, s_bulkMarker))
+                    {
+                        if (!await WriteBulkAsync(output, reader, token))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    if (ReferenceEquals(line, NodeServices.Ping))
+                    {
+                        Volatile.Write(ref PingQueued, 0);
+                    }
+
+                    LineWriter.Write(output, line);
+                    Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
+                    Interlocked.Increment(ref counters.LinesSent);
+                    Interlocked.Add(ref counters.BytesSent, line.Length + 1);
+                    unflushed += line.Length + 1;
+                    if (unflushed >= FlushChunk)
+                    {
+                        unflushed = 0;
+                        // Flushed in chunks, so the write timeout judges progress, not the size of a burst.
+                        FlushResult chunk = await FlushAsync(output, token);
+                        if (chunk.IsCompleted || chunk.IsCanceled)
+                        {
+                            return;
+                        }
+                    }
+                }
+
+                unflushed = 0;
+                FlushResult flushed = await FlushAsync(output, token);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            Fail("write failed", e);
+        }
+        finally
+        {
+            _bulk.Clear();
+            try
+            {
+                // A dead write side ends the read side too.
+                await _cancellation.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes queued anti-entropy messages in batches, flushing after each so the transport's backpressure (a
+    /// peer that verifies slower than we send) paces them, and yields to live traffic between batches.
+    /// Returns false when the connection is done.
+    /// </summary>
+    private async ValueTask<bool> WriteBulkAsync(PipeWriter output, ChannelReader<byte[]> live, CancellationToken token)
+    {
+        Volatile.Write(ref _bulkSignalled, 0);
+        NodeCounters counters = _node.Counters;
+        while (true)
+        {
+            int written = 0;
+            long bytes = 0;
+            while (written < 64 && bytes < FlushChunk && _bulk.TryDequeue(out object? message))
+            {
+                int length = message is byte[] line
+                    ? LineWriter.Write(output, line)
+                    : LineWriter.WriteFrame((Protocol.Core.IGossipFrame)message, _node.Authors, output);
+                bytes += length;
+                written++;
+                Interlocked.Increment(ref counters.LinesSent);
+                Interlocked.Add(ref counters.BytesSent, length);
+            }
+
+            FlushResult flushed = await FlushAsync(output, token);
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                return false;
+            }
+
+            if (_bulk.IsEmpty)
+            {
+                return true;
+            }
+
+            if (live.TryPeek(out _))
+            {
+                // Live lines first; the marker brings us back here after them.
+                EnqueueMarker();
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Bytes written before a flush: small enough that a live but slow peer completes one well within the write timeout.</summary>
+    private const int FlushChunk = 64 * 1024;
+
+    /// <summary>A flush, timed: the supervisor closes a link whose flush makes no progress for the write timeout.</summary>
+    private async ValueTask<FlushResult> FlushAsync(PipeWriter output, CancellationToken token)
+    {
+        TimeProvider time = _node.Time;
+        Volatile.Write(ref FlushStarted, time.GetTimestamp());
+        try
+        {
+            return await output.FlushAsync(token);
+        }
+        finally
+        {
+            long now = time.GetTimestamp();
+            Volatile.Write(ref FlushStarted, 0);
+            Volatile.Write(ref LastSent, now);
+        }
+    }
+
+    private void EnqueueMarker()
+    {
+        if (Interlocked.Exchange(ref _bulkSignalled, 1) == 0)
+        {
+            Outbox.Writer.TryWrite(s_bulkMarker);
+        }
+    }
+}

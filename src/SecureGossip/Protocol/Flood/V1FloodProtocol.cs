@@ -1,0 +1,153 @@
+using SecureGossip.Protocol.Core;
+
+namespace SecureGossip.Protocol.Flood;
+
+/// <summary>
+/// The secure-gossip 0.3.1 flood as a protocol module of the <see cref="Engine.GossipEngine"/>: every round each
+/// line accepted or published since the last round goes to every neighbour on a v1 link, the one it came from
+/// included, and the round's store is emptied.
+/// </summary>
+/// <remarks>
+/// <para>The engine decides what is accepted (own messages, copies and old seqs are dropped before any verification,
+/// so each accepted message costs one); this module only decides where accepted lines go next, and when.</para>
+/// <para>Rounds come from <see cref="Round"/> (a real node's <see cref="GossipNode.Gossip"/> and its interval timer) or,
+/// with an <see cref="Interval"/>, from the module's own timer, the first at a random phase in [0, interval) per node
+/// (the simulator).</para>
+/// <para>As our .NET node does, and unlike the JS package: a round while the node has no link at all keeps the store.</para>
+/// </remarks>
+public sealed class V1FloodProtocol
+{
+    /// <summary>The id of the round timer (the Plumtree core's timer ids are positive).</summary>
+    public const long RoundTimer = -1;
+
+    private int[] _neighbours = [];
+    private int _neighbourCount;
+    private List<V1Line> _store = [];
+
+    /// <summary>Creates one node's module.</summary>
+    /// <param name="interval">Time between rounds on the module's own timer, or null when the driver calls <see cref="Round"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
+    public V1FloodProtocol(TimeSpan? interval = null)
+    {
+        if (interval is { } value)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, nameof(interval));
+        }
+
+        Interval = interval;
+    }
+
+    /// <summary>The JS package's default round interval, 100 ms.</summary>
+    public static TimeSpan DefaultInterval { get; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Time between rounds on the module's own timer (null: rounds are driven from outside).</summary>
+    public TimeSpan? Interval { get; }
+
+    /// <summary>Lines waiting for the next round.</summary>
+    public int PendingLines => _store.Count;
+
+    /// <summary>A factory for the simulator: one engine per node, flooding only, a round every <paramref name="interval"/>.</summary>
+    public static Func<int, IGossipProtocol> Factory(TimeSpan interval)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        return _ => Engine.GossipEngine.CreateV1(interval);
+    }
+
+    /// <summary>The node starts: with an <see cref="Interval"/>, the first round is set at a random phase.</summary>
+    public void Start(IGossipContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Interval is { } interval)
+        {
+            context.SetTimer(TimeSpan.FromTicks((long)(context.Random.NextDouble() * interval.Ticks)), RoundTimer);
+        }
+    }
+
+    /// <summary>A v1 link came up.</summary>
+    public void NeighbourUp(int neighbour)
+    {
+        if (Array.IndexOf(_neighbours, neighbour, 0, _neighbourCount) >= 0)
+        {
+            return;
+        }
+
+        if (_neighbourCount == _neighbours.Length)
+        {
+            Array.Resize(ref _neighbours, Math.Max(4, _neighbourCount * 2));
+        }
+
+        _neighbours[_neighbourCount++] = neighbour;
+    }
+
+    /// <summary>A v1 link went down (or now speaks v2).</summary>
+    public void NeighbourDown(int neighbour)
+    {
+        int i = Array.IndexOf(_neighbours, neighbour, 0, _neighbourCount);
+        if (i >= 0)
+        {
+            // Keep the order of the others: it is the order lines are written in, which tests may rely on.
+            Array.Copy(_neighbours, i + 1, _neighbours, i, _neighbourCount - i - 1);
+            _neighbourCount--;
+        }
+    }
+
+    /// <summary>The node published <paramref name="line"/>: it leaves in the next round.</summary>
+    public void Publish(V1Line line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        _store.Add(line);
+    }
+
+    /// <summary>The engine accepted the message <paramref name="line"/> carries: it goes on in the next round.</summary>
+    public void Accepted(V1Line line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        _store.Add(line.Forwarded());
+    }
+
+    /// <summary>
+    /// Lines a link took in a round and never wrote go back to the front of the store, each once however many links
+    /// failed to write it; receivers drop the copies other links already delivered.
+    /// </summary>
+    public void Requeue(IReadOnlyList<byte[]> lines)
+    {
+        var queued = new HashSet<byte[]>(_store.Where(l => l.Line is not null).Select(l => l.Line!), ReferenceEqualityComparer.Instance);
+        _store.InsertRange(0, lines.Where(queued.Add).Select(l => new V1Line(default, l)));
+    }
+
+    /// <summary>The round timer fired.</summary>
+    public void Timer(IGossipContext context, int links)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Interval is { } interval)
+        {
+            context.SetTimer(interval, RoundTimer);
+        }
+
+        Round(context, links);
+    }
+
+    /// <summary>
+    /// A round: every stored line to every v1 neighbour, and the store emptied — unless the node has no link at all
+    /// (<paramref name="links"/> counts links of every version), when the store is kept for a later round.
+    /// </summary>
+    public void Round(IGossipContext context, int links)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_store.Count == 0 || links == 0)
+        {
+            return; // nothing to say, or nobody to say it to: keep the store
+        }
+
+        List<V1Line> lines = _store;
+        _store = [];
+        for (int n = 0; n < _neighbourCount; n++)
+        {
+            int neighbour = _neighbours[n];
+            foreach (V1Line line in lines)
+            {
+                context.Send(neighbour, line);
+            }
+        }
+    }
+}

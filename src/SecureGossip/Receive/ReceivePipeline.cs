@@ -1,0 +1,299 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using SecureGossip.Crypto;
+using SecureGossip.Engine;
+using SecureGossip.Links;
+using SecureGossip.Protocol;
+using SecureGossip.Protocol.Core;
+
+namespace SecureGossip.Receive;
+
+/// <summary>
+/// The receive path up to the actor, run by each link's read loop: lines are split off the connection, v2 frames
+/// decoded (a hello switches the link to v2, control frames go to the actor), and each message line is checked the
+/// way the JS receiver checks it before verifying (JSON, envelope, key, signature form) and given its id, all on the
+/// link's own thread, so every core parses. What is left — deciding whether it is new, verifying it, committing it —
+/// is the actor's (docs/PROTOCOL.md §11).
+/// </summary>
+internal sealed class ReceivePipeline(NodeServices node)
+{
+    /// <summary>Reads a link until it ends (the caller handles how it ended).</summary>
+    public async Task ReadLoopAsync(PeerLink link, CancellationToken cancellationToken)
+    {
+        PipeReader input = link.Connection.Input;
+        var framer = new LineFramer(node.MaxFrameLength);
+        while (true)
+        {
+            // Silence counts only while the loop waits for bytes: a node too busy to read (a full subscriber, a long
+            // verification backlog) is not a dead peer.
+            Volatile.Write(ref link.ReadWaitStarted, node.Time.GetTimestamp());
+            ReadResult result = await input.ReadAsync(cancellationToken);
+            Volatile.Write(ref link.ReadWaitStarted, 0);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            try
+            {
+                while (true)
+                {
+                    // A link being closed (cut, evicted, timed out) reads nothing more, even what is already buffered.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    LineFramer.Result next = framer.TryReadLine(ref buffer, result.IsCompleted || result.IsCanceled, out ReadOnlySequence<byte> line, out long tooLong);
+                    if (next == LineFramer.Result.NeedMore)
+                    {
+                        break;
+                    }
+
+                    if (next == LineFramer.Result.TooLong)
+                    {
+                        DropTooLong(link, tooLong);
+                        continue;
+                    }
+
+                    await HandleLineAsync(line, link, cancellationToken);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+
+    /// <summary>Takes one line (without its newline) from <paramref name="link"/> (null: handed in directly).</summary>
+    public async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, PeerLink? link, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref node.Counters.LinesReceived);
+        PlumtreeMessage? v2 = null;
+        if (line.Length > 8 && IsV2Frame(line, link, out v2))
+        {
+            if (v2 is null)
+            {
+                return;
+            }
+
+            line = new ReadOnlySequence<byte>(v2.Line!); // a msg frame: its embedded line takes the v1 path
+        }
+
+        if (line.Length > node.Options.MaxLineLength)
+        {
+            // Only v2 frames get the extra room; a v1 line, embedded or not, keeps the v1 limit.
+            Interlocked.Increment(ref node.Counters.DroppedTooLong);
+            Log.LineDropped(node.Logger, DropReason.TooLong);
+            return;
+        }
+
+        NodeActor actor = node.Actor;
+        await actor.Window.EnterAsync(cancellationToken);
+        VerifyJob job = actor.RentJob();
+        bool posted = false;
+        try
+        {
+            job.Source = link;
+            job.V2Frame = v2;
+            posted = Prepare(line, job) && actor.Post(job);
+        }
+        finally
+        {
+            if (!posted)
+            {
+                actor.ReturnJob(job);
+                actor.Window.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A v2 frame is never taken for a v1 message. A hello switches the link to v2 (when this node speaks it);
+    /// a <c>msg</c> frame on a v2 link comes back in <paramref name="message"/> for the receive path; other frames
+    /// go to the actor. Frames on a link that has not negotiated v2, and malformed ones, are dropped and counted.
+    /// </summary>
+    private bool IsV2Frame(ReadOnlySequence<byte> line, PeerLink? link, out PlumtreeMessage? message)
+    {
+        message = null;
+        Span<byte> head = stackalloc byte[16];
+        line.Slice(0, Math.Min(16, line.Length)).CopyTo(head);
+        if (!V2Hello.IsFrame(head[..(int)Math.Min(16, line.Length)]))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref node.Counters.V2FramesReceived);
+        if (line.Length == NodeServices.Ping.Length)
+        {
+            Span<byte> ping = stackalloc byte[NodeServices.Ping.Length];
+            line.CopyTo(ping);
+            if (ping.SequenceEqual(NodeServices.Ping))
+            {
+                return true; // a keepalive: its arrival is all it says
+            }
+        }
+
+        byte[] frame = line.ToArray();
+        int version = V2Hello.TryReadHello(frame, out string? helloNode);
+        if (version > 0)
+        {
+            if (link is not null && node.SpeaksV2 && IsOwnKey(helloNode))
+            {
+                // docs/PROTOCOL.md §5: we dialled ourselves (an address that loops back); nothing useful can cross.
+                if (node.LinkLog.MayLog())
+                {
+                    Log.SelfConnection(node.Logger, link.Connection); // anyone can send our key: rate-limited like link events
+                }
+
+                link.Close("the node connected to itself");
+                return true;
+            }
+
+            if (link is not null && node.SpeaksV2 && link.Version < 2)
+            {
+                link.Version = version;
+                Log.PeerNegotiated(node.Logger, link.Connection, version);
+                node.LinkLog.Announce(link);
+                node.Actor.Post(new LinkUpWork(link, version));
+            }
+
+            return true;
+        }
+
+        if (!node.SpeaksV2 || link is null || link.Version < 2)
+        {
+            Interlocked.Increment(ref node.Counters.DroppedMalformed);
+            Log.V2FrameIgnored(node.Logger, V2Hello.Describe(frame));
+            return true; // a frame before the hello, or to a v1-mode node: ignored, as docs/PROTOCOL.md §5 says
+        }
+
+        int authorsBefore = node.Authors.Count;
+        bool decodedOk = V2Frames.TryDecode(frame, node.Authors, node.Options.MaxJsonDepth, out IGossipFrame? decoded, out string? error);
+        if (node.Authors.Count > authorsBefore)
+        {
+            link.Budget.ChargeNewAuthors(node.Authors.Count - authorsBefore); // names are free to make, and the table is shared
+        }
+
+        if (!decodedOk)
+        {
+            Interlocked.Increment(ref node.Counters.DroppedMalformed);
+            Log.V2FrameDropped(node.Logger, link.Connection, error ?? "malformed");
+            if (error is null || !error.StartsWith("unknown frame type", StringComparison.Ordinal))
+            {
+                link.Budget.Charge(DropReason.Malformed); // a frame type of a later version is ignored, never charged (§4.1)
+            }
+
+            return true;
+        }
+
+        if (decoded is PlumtreeMessage msg)
+        {
+            message = msg;
+        }
+        else if (decoded is not null)
+        {
+            node.Actor.Post(new ControlWork(link, decoded));
+        }
+
+        return true;
+    }
+
+    private bool IsOwnKey(string? key)
+    {
+        if (key is null)
+        {
+            return false;
+        }
+
+        Span<byte> raw = stackalloc byte[33];
+        return SsbBase64.Decode(key, raw) == 32 && raw[..32].SequenceEqual(node.Keys.PublicKey); // cuts at the tag's dot
+    }
+
+    /// <summary>
+    /// Everything the JS receiver checks before it verifies, in its order: JSON, envelope, own message, key; then the
+    /// message's id. Returns whether the message goes on to the actor.
+    /// </summary>
+    private bool Prepare(ReadOnlySequence<byte> line, VerifyJob job)
+    {
+        PeerLink? link = job.Source;
+        job.Load(line);
+        ReadOnlySpan<byte> text = job.Line;
+        DropReason reason = V1Envelope.TryParse(text, node.Options.MaxJsonDepth, out V1Envelope envelope);
+        if (reason != DropReason.None)
+        {
+            return Drop(reason, link);
+        }
+
+        ReadOnlySpan<byte> rawAuthor = text[envelope.Public];
+        char[]? rentedChars = null;
+        Span<char> author = rawAuthor.Length <= 256 ? stackalloc char[256] : (rentedChars = ArrayPool<char>.Shared.Rent(rawAuthor.Length));
+        try
+        {
+            author = envelope.PublicEscaped
+                ? CopyTo(V1Envelope.DecodeString(rawAuthor, escaped: true), author)
+                : author[..Encoding.UTF8.GetChars(rawAuthor, author)];
+            bool signatureOk = envelope.SignatureEscaped
+                ? SsbBase64.Decode(V1Envelope.DecodeString(text[envelope.Signature], escaped: true), job.Signature) == 64
+                : SsbBase64.Decode(text[envelope.Signature], job.Signature) == 64;
+            bool keyOk = SsbBase64.Decode(author, job.RawKey) == 32;
+            if (author.SequenceEqual(node.Keys.Public) || (keyOk && job.RawKey.AsSpan(0, 32).SequenceEqual(node.Keys.PublicKey)))
+            {
+                // Our own message (in any spelling of our key) came back: on a v2 link the core still learns the
+                // sender has it, so it goes on to the actor, which drops it.
+                if (!signatureOk || job.V2Frame is null || link is null)
+                {
+                    return Drop(DropReason.Own, link: null);
+                }
+
+                job.Own = true;
+                job.Id = MessageIds.Of(node.Keys.PublicKey, job.Signature);
+                return true;
+            }
+
+            if (!keyOk || !signatureOk)
+            {
+                return Drop(DropReason.BadKey, link);
+            }
+
+            job.SetAuthor(author);
+            job.Seq = envelope.Seq;
+            job.DataStart = envelope.DataStart;
+            job.Id = MessageIds.Of(job.RawKey.AsSpan(0, 32), job.Signature);
+            return true;
+        }
+        finally
+        {
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
+        }
+    }
+
+    private static Span<char> CopyTo(ReadOnlySpan<char> source, Span<char> destination)
+    {
+        if (source.Length > destination.Length)
+        {
+            return source.ToArray();
+        }
+
+        source.CopyTo(destination);
+        return destination[..source.Length];
+    }
+
+    private bool Drop(DropReason why, PeerLink? link)
+    {
+        link?.Budget.Charge(why);
+        node.Counters.Drop(why);
+        Log.LineDropped(node.Logger, why);
+        return false;
+    }
+
+    private void DropTooLong(PeerLink link, long length)
+    {
+        Interlocked.Increment(ref node.Counters.LinesReceived);
+        Interlocked.Increment(ref node.Counters.DroppedTooLong);
+        Log.LineTooLong(node.Logger, link.Connection, length, node.Options.MaxLineLength);
+        link.Budget.Charge(DropReason.TooLong);
+    }
+}
