@@ -68,7 +68,7 @@ public sealed partial class GossipNode
     /// answered within <see cref="GossipLinkOptions.IdleTimeout"/>, a write stuck past
     /// <see cref="GossipLinkOptions.WriteTimeout"/>, a peer over a budget of <see cref="GossipNodeOptions.Defences"/>,
     /// an error while closing) ends this connection, is logged once with its cause, and the returned task
-    /// completes normally. The caller (for example <see cref="TcpGossipClient.MaintainAsync(GossipNode, System.Net.EndPoint, Microsoft.Extensions.Logging.ILogger?, TimeProvider?, CancellationToken)"/>)
+    /// completes normally. The caller (for example <see cref="TcpGossipClient.MaintainAsync(IGossipConnectionHandler, System.Net.EndPoint, Microsoft.Extensions.Logging.ILogger?, TimeProvider?, CancellationToken)"/>)
     /// can dial again at once.
     /// </remarks>
     /// <exception cref="ObjectDisposedException">The node is disposed (the connection is disposed too).</exception>
@@ -119,7 +119,7 @@ public sealed partial class GossipNode
             }
             catch (OperationCanceledException) when (linked.IsCancellationRequested)
             {
-                link.Close(_disposed != 0 ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : "closed");
+                link.Close(_disposed != 0 ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : connection.AbortReason ?? "closed");
             }
             catch (Exception e)
             {
