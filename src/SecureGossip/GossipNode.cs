@@ -30,7 +30,7 @@ namespace SecureGossip;
 /// published or received while alone is lost.</para>
 /// <para>Thread-safe. Dispose to close every connection.</para>
 /// </remarks>
-public sealed class GossipNode : IAsyncDisposable
+public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
 {
     private readonly NodeServices _node;
     private readonly bool _ownsKeys;
@@ -230,6 +230,12 @@ public sealed class GossipNode : IAsyncDisposable
         return _node.BackOff.BackedOffFor(address);
     }
 
+    /// <inheritdoc/>
+    bool IGossipConnectionHandler.IsStopped => IsDisposed;
+
+    /// <inheritdoc/>
+    GossipDefenceOptions IGossipConnectionHandler.Defences => _node.Options.Defences;
+
     /// <summary>Closes every connection, stops the timer and completes every subscription.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -301,7 +307,7 @@ public sealed class GossipNode : IAsyncDisposable
     /// <summary>Ends the link over <paramref name="connection"/>, if there is one, for <paramref name="reason"/> (logged as its end).</summary>
     internal void CloseLink(GossipConnection connection, string reason) => _node.Links.Find(connection)?.Close(reason);
 
-    /// <summary>The key under which an address is limited and backed off (see <see cref="Links.AddressKey"/>).</summary>
+    /// <summary>The key under which an address is limited and backed off (see <see cref="AddressKey"/>).</summary>
     internal static IPAddress Normalize(IPAddress address) => AddressKey.Normalize(address);
 
     /// <summary>Loads the store at construction: the next seq, the ids seen and (for v2) the retained messages.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using SecureGossip.Links;
 using SecureGossip.Protocol;
+using SecureGossip.Transports;
 
 namespace SecureGossip.Engine;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using SecureGossip.Transports;
 
 namespace SecureGossip.Links;
 

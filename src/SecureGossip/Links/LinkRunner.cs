@@ -53,7 +53,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
             }
             catch (OperationCanceledException) when (linked.IsCancellationRequested)
             {
-                link.Close(node.IsStopping ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : "closed");
+                link.Close(node.IsStopping ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : connection.AbortReason ?? "closed");
             }
             catch (Exception e)
             {

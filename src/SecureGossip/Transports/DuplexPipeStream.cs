@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 namespace SecureGossip.Transports;
 
 /// <summary>
-/// The user's end of <see cref="GossipNode.CreatePeerStream"/>: reads what the node sends to that neighbour,
+/// The user's end of a JS-style <c>createPeerStream()</c>: reads what the node sends to that neighbour,
 /// writes what the neighbour sends to the node. Disposing it ends the link, as <c>stream.end()</c> does in JS.
 /// </summary>
 internal sealed class DuplexPipeStream : Stream

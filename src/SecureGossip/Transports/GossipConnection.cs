@@ -5,18 +5,20 @@ namespace SecureGossip.Transports;
 
 /// <summary>
 /// One link to one neighbour: a duplex byte pipe with an identity, in the manner of Kestrel's
-/// <c>ConnectionContext</c>. Transports produce connections; a <see cref="GossipNode"/> consumes them and
-/// disposes each one when it ends.
+/// <c>ConnectionContext</c>. Transports produce connections; an <see cref="IGossipConnectionHandler"/> consumes
+/// them and disposes each one when it ends.
 /// </summary>
 public abstract class GossipConnection : IDuplexPipe, IAsyncDisposable
 {
     private static long s_nextId;
     private readonly CancellationTokenSource _closed = new();
+    private readonly CancellationToken _closedToken;
 
     /// <summary>Creates a connection with a process-unique <see cref="Id"/>.</summary>
     protected GossipConnection()
     {
         Id = "c" + Interlocked.Increment(ref s_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _closedToken = _closed.Token; // kept, so it can be read (cancelled) after disposal, when the source is gone
     }
 
     /// <summary>A short id for logs.</summary>
@@ -31,8 +33,19 @@ public abstract class GossipConnection : IDuplexPipe, IAsyncDisposable
     /// <summary>Bytes to the neighbour.</summary>
     public abstract PipeWriter Output { get; }
 
-    /// <summary>Cancelled when the connection is closed, by either side.</summary>
-    public CancellationToken Closed => _closed.Token;
+    /// <summary>Cancelled when the connection is closed, by either side, or aborted (<see cref="Abort"/>).</summary>
+    public CancellationToken Closed => _closedToken;
+
+    /// <summary>
+    /// Which end opened the connection; the transport that creates it says (a listener: inbound, a client: outbound).
+    /// A handshake reads it to know which side speaks first.
+    /// </summary>
+    public GossipConnectionDirection Direction { get; init; } = GossipConnectionDirection.Inbound;
+
+    /// <summary>Why the connection was aborted (the first <see cref="Abort"/> wins); <see langword="null"/> if it was not.</summary>
+    public string? AbortReason => Volatile.Read(ref _abortReason);
+
+    private string? _abortReason;
 
     /// <summary>Accepted messages that arrived over this connection; the node counts them, a listener reads them to
     /// decide which connections to evict first (one that never delivered anything valid).</summary>
@@ -44,6 +57,37 @@ public abstract class GossipConnection : IDuplexPipe, IAsyncDisposable
     private long _messagesAccepted;
 
     internal void CountAccepted() => Interlocked.Increment(ref _messagesAccepted);
+
+    /// <summary>
+    /// Ends the connection from outside its handler, as Kestrel's <c>ConnectionContext.Abort</c>: records
+    /// <paramref name="reason"/> (readable as <see cref="AbortReason"/>, so the handler can log why its link ended)
+    /// and cancels <see cref="Closed"/>. The handler that runs the connection sees that, ends the link and disposes the
+    /// transport; aborting does not dispose it under the handler, whose reads and writes would then fail with errors
+    /// that hide the reason. Safe to call at any time, from any thread, more than once (the first reason is kept),
+    /// and after disposal (it only records the reason then).
+    /// </summary>
+    public void Abort(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        Interlocked.CompareExchange(ref _abortReason, reason, null);
+        if (Volatile.Read(ref _disposing) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: it is closed, which is all an abort asks.
+        }
+        catch (AggregateException)
+        {
+            // A callback of someone else's threw; the token is cancelled all the same.
+        }
+    }
 
     /// <summary>
     /// Closes both directions and releases the transport. Never throws: a transport that fails while closing (a

@@ -13,7 +13,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly Lock _gate = new();
-    private readonly List<(GossipConnection Connection, CancellationTokenSource Stop)> _live = [];
+    private readonly List<GossipConnection> _live = [];
     private long _refused;
     private long _evicted;
 
@@ -73,14 +73,17 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for the next neighbour.</summary>
+    /// <summary>Waits for the next neighbour; the connection is <see cref="GossipConnectionDirection.Inbound"/>.</summary>
     public async ValueTask<GossipConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         Socket accepted = await _socket.AcceptAsync(cancellationToken);
         try
         {
             TcpKeepAlive.Apply(accepted);
-            return new StreamConnection(new NetworkStream(accepted, ownsSocket: true), accepted.RemoteEndPoint);
+            return new StreamConnection(new NetworkStream(accepted, ownsSocket: true), accepted.RemoteEndPoint)
+            {
+                Direction = GossipConnectionDirection.Inbound,
+            };
         }
         catch
         {
@@ -90,21 +93,23 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
     }
 
     /// <summary>
-    /// Accepts neighbours and gossips with each on <paramref name="node"/> until cancelled; returns when the
-    /// accept loop ends (connections already accepted keep running until they close or the node is disposed).
+    /// Accepts neighbours and hands each to <paramref name="handler"/> until cancelled or until the handler stops;
+    /// returns when the accept loop ends (connections already accepted keep running until they close or the handler
+    /// stops).
     /// </summary>
     /// <remarks>
-    /// Applies the node's <see cref="GossipNodeOptions.Defences"/>: at most
-    /// <see cref="GossipDefenceOptions.MaxInboundConnections"/> connections (at the cap a new one evicts the oldest that
-    /// has delivered no valid message, or is refused), at most <see cref="GossipDefenceOptions.MaxInboundPerAddress"/>
-    /// from one address, none from a backed-off address. The accept loop survives every error: a failed accept
+    /// Applies the handler's <see cref="IGossipConnectionHandler.Defences"/>: at most
+    /// <see cref="GossipDefenceOptions.MaxInboundConnections"/> connections (at the cap a new one evicts the oldest
+    /// that has delivered no valid message, by <see cref="GossipConnection.Abort"/> with the reason, or is refused), at
+    /// most <see cref="GossipDefenceOptions.MaxInboundPerAddress"/> from one address, none from a backed-off address
+    /// (<see cref="IGossipConnectionHandler.BackedOffFor"/>). A handler that throws ends only its own connection. The accept loop survives every error: a failed accept
     /// (out of file descriptors, a reset) is logged and retried after a short pause.
     /// </remarks>
-    public async Task ServeAsync(GossipNode node, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public async Task ServeAsync(IGossipConnectionHandler handler, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(handler);
         logger ??= NullLogger.Instance;
-        GossipDefenceOptions limits = node.Options.Defences;
+        GossipDefenceOptions limits = handler.Defences;
         int failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -146,7 +151,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
                 continue;
             }
 
-            if (node.IsDisposed)
+            if (handler.IsStopped)
             {
                 await connection.DisposeAsync();
                 return;
@@ -154,10 +159,8 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
             try
             {
-                var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                if (!Admit(connection, stop, node, limits, out (GossipConnection Connection, CancellationTokenSource Stop)? evict, out string? refusal))
+                if (!Admit(connection, handler, limits, out GossipConnection? evict, out string? refusal))
                 {
-                    stop.Dispose();
                     Interlocked.Increment(ref _refused);
                     Log.Refused(logger, connection, refusal!);
                     await connection.DisposeAsync();
@@ -166,21 +169,14 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
                 if (evict is { } evicted)
                 {
-                    // Cancelled, not disposed under the node: the node ends the link and closes the transport itself.
+                    // Aborted, not disposed under its handler: the handler ends the link (logging the reason, whether
+                    // or not it had started running it yet) and closes the transport itself.
                     Interlocked.Increment(ref _evicted);
-                    Log.Evicted(logger, evicted.Connection, limits.MaxInboundConnections);
-                    node.CloseLink(evicted.Connection, $"evicted: the listener's cap of {limits.MaxInboundConnections} connections was reached and it had delivered no valid message");
-                    try
-                    {
-                        evicted.Stop.Cancel(); // for a link the node has not started yet
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // The link already ended (CloseLink was enough) and disposed its token source.
-                    }
+                    Log.Evicted(logger, evicted, limits.MaxInboundConnections);
+                    evicted.Abort($"evicted: the listener's cap of {limits.MaxInboundConnections} connections was reached and it had delivered no valid message");
                 }
 
-                _ = RunAsync(node, connection, stop);
+                _ = RunAsync(handler, connection, logger, cancellationToken);
                 Log.Accepted(logger, connection);
             }
             catch (Exception e)
@@ -192,33 +188,39 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(GossipNode node, GossipConnection connection, CancellationTokenSource stop)
+    private async Task RunAsync(IGossipConnectionHandler handler, GossipConnection connection, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
-            await node.RunConnectionAsync(connection, stop.Token);
+            await handler.RunConnectionAsync(connection, cancellationToken);
         }
-        catch (ObjectDisposedException)
+        catch (ObjectDisposedException) when (handler.IsStopped)
         {
-            // The node was disposed meanwhile; RunConnectionAsync closed the connection.
+            // The handler was disposed meanwhile; it closed the connection.
+        }
+        catch (Exception e)
+        {
+            // The contract is that a handler completes normally; one that throws ends only this connection.
+            Log.HandlerFailed(logger, connection, e);
         }
         finally
         {
             lock (_gate)
             {
-                _live.RemoveAll(c => c.Connection == connection);
+                _live.Remove(connection);
             }
 
-            stop.Dispose();
+            // The handler owns and disposes it; one that did not must not leak the socket (a second dispose is a no-op).
+            await connection.DisposeAsync();
         }
     }
 
-    private bool Admit(GossipConnection connection, CancellationTokenSource stop, GossipNode node, GossipDefenceOptions limits, out (GossipConnection Connection, CancellationTokenSource Stop)? evict, out string? refusal)
+    private bool Admit(GossipConnection connection, IGossipConnectionHandler handler, GossipDefenceOptions limits, out GossipConnection? evict, out string? refusal)
     {
         evict = null;
         refusal = null;
         IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        if (address is not null && node.BackedOffFor(address) is { } backedOff && backedOff > TimeSpan.Zero)
+        if (address is not null && handler.BackedOffFor(address) is { } backedOff && backedOff > TimeSpan.Zero)
         {
             refusal = $"its address is backed off for {backedOff.TotalSeconds:0} s more";
             return false;
@@ -226,7 +228,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
         lock (_gate)
         {
-            if (address is not null && _live.Count(c => SameAddress(c.Connection, address)) >= limits.MaxInboundPerAddress)
+            if (address is not null && _live.Count(c => SameAddress(c, address)) >= limits.MaxInboundPerAddress)
             {
                 refusal = $"{limits.MaxInboundPerAddress} connections from {address} already";
                 return false;
@@ -237,7 +239,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
                 int oldest = -1;
                 for (int i = 0; i < _live.Count; i++)
                 {
-                    if (_live[i].Connection.MessagesAccepted == 0 && (oldest < 0 || _live[i].Connection.CreatedTimestamp < _live[oldest].Connection.CreatedTimestamp))
+                    if (_live[i].MessagesAccepted == 0 && (oldest < 0 || _live[i].CreatedTimestamp < _live[oldest].CreatedTimestamp))
                     {
                         oldest = i;
                     }
@@ -253,7 +255,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
                 _live.RemoveAt(oldest);
             }
 
-            _live.Add((connection, stop));
+            _live.Add(connection);
             return true;
         }
     }
@@ -261,7 +263,7 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
     private static bool SameAddress(GossipConnection connection, IPAddress address) =>
         connection.RemoteEndPoint is IPEndPoint ip && Normalize(ip.Address).Equals(Normalize(address));
 
-    private static IPAddress Normalize(IPAddress address) => GossipNode.Normalize(address);
+    private static IPAddress Normalize(IPAddress address) => AddressKey.Normalize(address);
 
     /// <summary>Stops listening.</summary>
     public ValueTask DisposeAsync()
@@ -283,6 +285,9 @@ public sealed partial class TcpGossipListener : IAsyncDisposable
 
         [LoggerMessage(205, LogLevel.Error, "Admitting {Connection} failed unexpectedly; it is closed and accepting goes on")]
         public static partial void AdmitFailed(ILogger logger, GossipConnection connection, Exception exception);
+
+        [LoggerMessage(206, LogLevel.Warning, "Serving {Connection} failed unexpectedly; it is closed and accepting goes on")]
+        public static partial void HandlerFailed(ILogger logger, GossipConnection connection, Exception exception);
 
         [LoggerMessage(204, LogLevel.Warning, "Accepting on {EndPoint} failed ({Error}); accepting goes on")]
         public static partial void AcceptFailed(ILogger logger, IPEndPoint endPoint, string error);

@@ -1,14 +1,14 @@
 using System.Net;
+using System.Net.Sockets;
 
-namespace SecureGossip.Links;
+namespace SecureGossip.Transports;
 
-/// <summary>The key under which an address is limited and backed off.</summary>
+/// <summary>
+/// The key under which an address is limited and backed off: an IPv4 address (mapped ones unmapped), or the /64
+/// an IPv6 address is in, because one host commonly holds a whole /64 and could otherwise rotate through it.
+/// </summary>
 internal static class AddressKey
 {
-    /// <summary>
-    /// An IPv4 address (mapped ones unmapped), or the /64 an IPv6 address is in, because one host commonly holds a
-    /// whole /64 and could otherwise rotate through it.
-    /// </summary>
     public static IPAddress Normalize(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
@@ -16,7 +16,7 @@ internal static class AddressKey
             return address.MapToIPv4();
         }
 
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
         {
             return address;
         }
