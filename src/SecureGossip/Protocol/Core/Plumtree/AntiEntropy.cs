@@ -8,7 +8,13 @@ namespace SecureGossip.Protocol.Core;
 /// arrives, a bounded number of times and within the neighbour's want budget.
 /// </summary>
 internal sealed class AntiEntropy(
-    PlumtreeOptions options, NeighbourTable links, RetainedMessages retained, SeenMessages seen, GraftTracker grafts, Responder responder, TimerIds timers)
+    PlumtreeOptions options,
+    NeighbourTable links,
+    RetainedMessages retained,
+    SeenMessages seen,
+    GraftTracker grafts,
+    Responder responder,
+    TimerIds timers)
 {
     private const int MaxWantAttempts = 10;
     private const int MaxWantIdsPerFrame = 1024; // docs/PROTOCOL.md §4.1
@@ -17,7 +23,8 @@ internal sealed class AntiEntropy(
     private readonly Dictionary<int, TimeSpan> _changed = [];
     private readonly Dictionary<long, (int Slot, NeighbourBudget Budget, MessageId[] Ids, int Attempt)> _wantTimers = [];
 
-    // Allocated on first use, like the seen digests (the simulator's 10,000 nodes rarely need them).
+    // Per link, while its full frontier is being answered (the authors it mentioned) and when it last was: made on
+    // the first full frontier received.
     private Dictionary<int, HashSet<int>>? _mentioned;
     private Dictionary<int, TimeSpan>? _fullSyncAnswered;
 

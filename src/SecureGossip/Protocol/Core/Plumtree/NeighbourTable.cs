@@ -1,9 +1,10 @@
 namespace SecureGossip.Protocol.Core;
 
 /// <summary>
-/// One node's neighbours as dense slots: which links are up, what each may cost (its <see cref="NeighbourBudget"/>, docs/PROTOCOL.md §16a), and the authors that only neighbours' unsigned frames
-/// made the core keep. A neighbour keeps its slot for the node's life (a link that comes back gets the same one), so
-/// sets of links stay small bit sets; what a neighbour may cost starts afresh with each link session.
+/// One node's neighbours as dense slots: which links are up, what each may cost (its <see cref="NeighbourBudget"/>,
+/// docs/PROTOCOL.md §16a), and the authors that only neighbours' unsigned frames made the core keep. A neighbour keeps
+/// its slot for the node's life (a link that comes back gets the same one), so sets of links stay small bit sets;
+/// what a neighbour may cost starts afresh with each link session.
 /// </summary>
 internal sealed class NeighbourTable(PlumtreeOptions options)
 {
@@ -85,8 +86,9 @@ internal sealed class NeighbourTable(PlumtreeOptions options)
     public bool IsIntroduced(int author) => _introducedBy.ContainsKey(author);
 
     /// <summary>
-    /// Ends the slot's link session: its budgets and deferred answers go, and so do its introductions. Returns the authors no neighbour introduces any more (null: none), for the caller to forget
-    /// unless a verified message of theirs arrived meanwhile.
+    /// Ends the slot's link session: its budgets and deferred answers go, and so do its introductions. Returns the
+    /// authors no neighbour introduces any more (null: none), for the caller to forget unless a verified message of
+    /// theirs arrived meanwhile.
     /// </summary>
     public List<int>? EndSession(int slot)
     {

@@ -401,7 +401,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
     }
 
-    /// <summary>Whether an unsigned frame of the slot's naming <paramref name="author"/> may make the core keep state for it (<see cref="NeighbourTable.Introduce"/>).</summary>
+    /// <summary>Whether an unsigned frame naming <paramref name="author"/> may make the core keep its state.</summary>
     private bool Introduce(int slot, int author) => _links.Introduce(slot, author, IsVerifiedAuthor(author));
 
     /// <summary>An author known from a verified (or our own) message: its state is not a neighbour's to grow or drop.</summary>

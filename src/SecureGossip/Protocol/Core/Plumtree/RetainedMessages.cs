@@ -35,7 +35,10 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
     public ReadOnlySpan<MessageId> OfAuthor(int author) =>
         _byAuthor.TryGetValue(author, out List<MessageId>? ids) ? CollectionsMarshal.AsSpan(ids) : [];
 
-    /// <summary>Keeps a message, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/> and the oldest of all past <see cref="PlumtreeOptions.RetainMaxMessages"/>.</summary>
+    /// <summary>
+    /// Keeps a message, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/> and the
+    /// oldest of all past <see cref="PlumtreeOptions.RetainMaxMessages"/>.
+    /// </summary>
     public void Add(MessageId id, Retained retained)
     {
         _retained[id] = retained;
@@ -77,7 +80,7 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
         }
     }
 
-    /// <summary>Drops retained messages older than <see cref="PlumtreeOptions.RetainAge"/> at <paramref name="now"/> (their seen state stays).</summary>
+    /// <summary>Drops messages older than <see cref="PlumtreeOptions.RetainAge"/> at <paramref name="now"/> (their seen state stays).</summary>
     public void Sweep(TimeSpan now)
     {
         List<int>? emptied = null;

@@ -1,10 +1,10 @@
 namespace SecureGossip.Protocol.Core;
 
 /// <summary>
-/// The timer ids of one <see cref="PlumtreeProtocol"/>: two fixed ones for its periodic work, and a fresh one for each
-/// one-shot task (a graft, a want, a drain of deferred answers), shared by the parts so that each recognises its own
-/// when it fires. Timers cannot be cancelled (<see cref="IGossipContext.SetTimer"/>): a fresh id per task is what
-/// lets a part ignore the timer of a task it has since dropped.
+/// The timer ids of one <see cref="PlumtreeProtocol"/>: two fixed ones (the <c>ihave</c> flush, the sync round), and
+/// a fresh one for each one-shot task (a graft, a want, a drain of deferred answers), shared by the parts so that each
+/// recognises its own when it fires. Timers cannot be cancelled (<see cref="IGossipContext.SetTimer"/>): a fresh id
+/// per task is what lets a part ignore the timer of a task it has since dropped.
 /// </summary>
 internal sealed class TimerIds
 {
