@@ -1,0 +1,138 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+
+namespace SecureGossip.Protocol.Core;
+
+/// <summary>
+/// The messages one node keeps to answer grafts and anti-entropy (docs/PROTOCOL.md §6.5, §9.5), bounded three ways:
+/// the newest <see cref="PlumtreeOptions.RetainCountPerAuthor"/> of each author, <see cref="PlumtreeOptions.RetainMaxMessages"/>
+/// in all (the oldest of any author goes first), and <see cref="PlumtreeOptions.RetainAge"/> (a periodic sweep).
+/// </summary>
+/// <remarks>
+/// When the last retained message of an author goes, <paramref name="authorEmptied"/> is told, so the owner can drop the
+/// rest of what it keeps for that author: per-author state stays bounded by what is retained.
+/// </remarks>
+internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> authorEmptied)
+{
+    private readonly Dictionary<MessageId, Retained> _retained = [];
+    private readonly Dictionary<int, List<MessageId>> _byAuthor = [];
+
+    /// <summary>Retained ids in the order they were retained (with stale entries, compacted when they dominate).</summary>
+    private readonly Queue<MessageId> _order = new();
+
+    /// <summary>The authors with a retained message.</summary>
+    public Dictionary<int, List<MessageId>>.KeyCollection Authors => _byAuthor.Keys;
+
+    public Retained this[MessageId id] => _retained[id];
+
+    public bool Contains(MessageId id) => _retained.ContainsKey(id);
+
+    public bool TryGet(MessageId id, [NotNullWhen(true)] out Retained? retained) => _retained.TryGetValue(id, out retained);
+
+    public bool HasAuthor(int author) => _byAuthor.ContainsKey(author);
+
+    /// <summary>The author's retained ids, oldest first (none if it has none). Valid until the next change.</summary>
+    public ReadOnlySpan<MessageId> OfAuthor(int author) =>
+        _byAuthor.TryGetValue(author, out List<MessageId>? ids) ? CollectionsMarshal.AsSpan(ids) : [];
+
+    /// <summary>
+    /// Keeps a message, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/> and the
+    /// oldest of all past <see cref="PlumtreeOptions.RetainMaxMessages"/>.
+    /// </summary>
+    public void Add(MessageId id, Retained retained)
+    {
+        _retained[id] = retained;
+        if (!_byAuthor.TryGetValue(id.Author, out List<MessageId>? byAuthor))
+        {
+            _byAuthor[id.Author] = byAuthor = [];
+        }
+
+        byAuthor.Add(id);
+        _order.Enqueue(id);
+        if (byAuthor.Count > options.RetainCountPerAuthor)
+        {
+            _retained.Remove(byAuthor[0]);
+            byAuthor.RemoveAt(0);
+        }
+
+        // The bound in all: the oldest retained message of any author goes.
+        while (_retained.Count > options.RetainMaxMessages && _order.TryDequeue(out MessageId oldest))
+        {
+            if (_retained.Remove(oldest) && _byAuthor.TryGetValue(oldest.Author, out List<MessageId>? ids))
+            {
+                ids.Remove(oldest); // the author's oldest, at the front: cheap
+                if (ids.Count == 0)
+                {
+                    ForgetAuthor(oldest.Author);
+                }
+            }
+        }
+
+        if (_order.Count > 2 * Math.Max(_retained.Count, 1024))
+        {
+            // Entries of messages already evicted or expired: rebuild in retained order.
+            MessageId[] live = [.. _order.Where(_retained.ContainsKey)];
+            _order.Clear();
+            foreach (MessageId kept in live)
+            {
+                _order.Enqueue(kept);
+            }
+        }
+    }
+
+    /// <summary>Drops messages older than <see cref="PlumtreeOptions.RetainAge"/> at <paramref name="now"/> (their seen state stays).</summary>
+    public void Sweep(TimeSpan now)
+    {
+        List<int>? emptied = null;
+        foreach ((int author, List<MessageId> ids) in _byAuthor)
+        {
+            int expired = 0;
+            while (expired < ids.Count && _retained[ids[expired]].AgeAt(now) >= options.RetainAge)
+            {
+                _retained.Remove(ids[expired]);
+                expired++;
+            }
+
+            ids.RemoveRange(0, expired);
+            if (ids.Count == 0)
+            {
+                (emptied ??= []).Add(author);
+            }
+        }
+
+        foreach (int author in emptied ?? [])
+        {
+            ForgetAuthor(author);
+        }
+    }
+
+    /// <summary>A link went down: no retained message is known to be on it any more (the slot may come back as a new session).</summary>
+    public void RemoveLink(int slot)
+    {
+        foreach (Retained retained in _retained.Values)
+        {
+            retained.HaveRemove(slot);
+        }
+    }
+
+    /// <summary>The lines of every retained message of a real link, each author's in the order they were accepted.</summary>
+    public IEnumerable<(int Author, byte[] Line)> Lines()
+    {
+        foreach ((int author, List<MessageId> ids) in _byAuthor)
+        {
+            foreach (MessageId id in ids)
+            {
+                if (_retained[id].Line is { } line)
+                {
+                    yield return (author, line);
+                }
+            }
+        }
+    }
+
+    private void ForgetAuthor(int author)
+    {
+        _byAuthor.Remove(author);
+        authorEmptied(author);
+    }
+}

@@ -1,0 +1,82 @@
+using SecureGossip.Protocol.Core;
+
+namespace SecureGossip.Tests.Protocol.Plumtree;
+
+/// <summary>
+/// The core's retained messages on their own (docs/PROTOCOL.md §6.5, §9.5): the three bounds, and the owner told
+/// exactly when an author's last retained message goes (so its other per-author state can go too).
+/// </summary>
+public sealed class RetainedMessagesTests
+{
+    private static readonly TimeSpan Start = TimeSpan.FromSeconds(10);
+
+    private readonly List<int> _emptied = [];
+
+    [Fact]
+    public void Past_the_per_author_count_the_authors_oldest_goes_and_the_author_stays()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 3 });
+        for (long seq = 0; seq < 5; seq++)
+        {
+            retained.Add(new MessageId(1, seq), Message(1));
+        }
+
+        Assert.Equal([new MessageId(1, 2), new MessageId(1, 3), new MessageId(1, 4)], retained.OfAuthor(1).ToArray());
+        Assert.False(retained.Contains(new MessageId(1, 1)));
+        Assert.Empty(_emptied);
+    }
+
+    [Fact]
+    public void Past_the_bound_in_all_the_oldest_of_any_author_goes_and_an_author_left_with_none_is_reported_once()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainMaxMessages = 3 });
+        retained.Add(new MessageId(1, 0), Message(1));
+        retained.Add(new MessageId(2, 0), Message(2));
+        retained.Add(new MessageId(2, 1), Message(2));
+        retained.Add(new MessageId(2, 2), Message(2));
+
+        Assert.False(retained.HasAuthor(1));
+        Assert.Equal([1], _emptied);
+
+        retained.Add(new MessageId(3, 0), Message(3)); // author 2's oldest goes; it still has two
+        Assert.Equal([new MessageId(2, 1), new MessageId(2, 2)], retained.OfAuthor(2).ToArray());
+        Assert.Equal([1], _emptied);
+    }
+
+    [Fact]
+    public void The_sweep_counts_the_age_a_message_was_accepted_with()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainAge = TimeSpan.FromHours(1) });
+        MessageId old = MessageId.FromDigest(1, 1);
+        MessageId fresh = MessageId.FromDigest(1, 2);
+        retained.Add(old, Line(1, ageMs: (long)TimeSpan.FromMinutes(59).TotalMilliseconds));
+        retained.Add(fresh, Line(1, ageMs: 0));
+
+        retained.Sweep(Start + TimeSpan.FromMinutes(2));
+        Assert.Equal([fresh], retained.OfAuthor(1).ToArray());
+        Assert.Empty(_emptied);
+
+        retained.Sweep(Start + TimeSpan.FromMinutes(61));
+        Assert.False(retained.Contains(fresh));
+        Assert.Equal([1], _emptied);
+    }
+
+    [Fact]
+    public void Lines_are_those_of_real_links_each_authors_in_the_order_accepted()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions());
+        retained.Add(MessageId.FromDigest(1, 1), Line(1, ageMs: 0, content: 11));
+        retained.Add(new MessageId(2, 0), Message(2)); // simulated: no line
+        retained.Add(MessageId.FromDigest(1, 2), Line(1, ageMs: 0, content: 12));
+        retained.Add(MessageId.FromDigest(3, 3), Line(3, ageMs: 0, content: 31));
+
+        Assert.Equal([(1, 11), (1, 12), (3, 31)], retained.Lines().Select(l => (l.Author, (int)l.Line[0])));
+    }
+
+    private RetainedMessages Make(PlumtreeOptions options) => new(options, _emptied.Add);
+
+    private static Retained Message(int author) => new(author, 100, 1, 0, PlumtreeSendKind.Eager, Start);
+
+    private static RetainedLine Line(int author, long ageMs, byte content = 0) =>
+        new(author, 1, 1, 0, PlumtreeSendKind.Eager, Start) { Line = [content], AgeAtAcceptanceMs = ageMs };
+}
