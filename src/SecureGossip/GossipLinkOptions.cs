@@ -52,6 +52,19 @@ public sealed class GossipLinkOptions
     /// </summary>
     public TimeSpan SupervisionInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Steps every connection passes through, in order, before the gossip protocol sees it: a handshake, encryption,
+    /// authentication (<see cref="Transports.GossipConnectionMiddleware"/>). Empty by default: the protocol speaks on
+    /// the connection as the transport produced it.
+    /// </summary>
+    public IList<Transports.GossipConnectionMiddleware> Middleware { get; } = [];
+
+    /// <summary>
+    /// How long the <see cref="Middleware"/> may take on one connection (default 10 s) before the connection is
+    /// closed: a peer that connects and then says nothing cannot hold a connection slot through a handshake.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     internal void Validate()
     {
         Positive(HelloTimeout, nameof(HelloTimeout), allowInfinite: false);
@@ -60,6 +73,7 @@ public sealed class GossipLinkOptions
         Positive(WriteTimeout, nameof(WriteTimeout), allowInfinite: true);
         Positive(DrainTimeout, nameof(DrainTimeout), allowInfinite: false);
         Positive(CloseTimeout, nameof(CloseTimeout), allowInfinite: false);
+        Positive(HandshakeTimeout, nameof(HandshakeTimeout), allowInfinite: false);
         Positive(SupervisionInterval, nameof(SupervisionInterval), allowInfinite: false);
         if (IdleTimeout != Timeout.InfiniteTimeSpan && (KeepAliveInterval == Timeout.InfiniteTimeSpan || KeepAliveInterval * 2 > IdleTimeout))
         {

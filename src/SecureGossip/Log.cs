@@ -28,6 +28,12 @@ internal static partial class Log
     public static partial void LinkStepFailed(ILogger logger, GossipConnection connection, Exception exception);
 
 
+    [LoggerMessage(40, LogLevel.Information, "Connection {Connection} refused before the protocol: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, GossipConnection connection, string reason);
+
+    [LoggerMessage(41, LogLevel.Debug, "Connection {Connection} refused before the protocol: {Reason}")]
+    public static partial void HandshakeFailedQuietly(ILogger logger, GossipConnection connection, string reason);
+
     [LoggerMessage(24, LogLevel.Debug, "No v1 catch-up for {Connection}: {Reason}")]
     public static partial void CatchUpSkipped(ILogger logger, GossipConnection connection, string reason);
 

@@ -407,7 +407,7 @@ internal sealed class NodeActor
         author.HasAccepted = true;
         if (link is not null)
         {
-            link.Connection.CountAccepted();
+            link.Transport.CountAccepted(); // listeners read it on the connection they made (eviction order)
             _node.LinkLog.Announce(link);
         }
 

@@ -52,7 +52,7 @@ internal sealed class LinkRegistry(NodeServices node)
     {
         lock (_gate)
         {
-            return _links.Find(l => l.Connection == connection);
+            return _links.Find(l => l.Connection == connection || l.Transport == connection);
         }
     }
 
@@ -69,7 +69,7 @@ internal sealed class LinkRegistry(NodeServices node)
         }
 
         Interlocked.Increment(ref node.Counters.PeersCut);
-        IPAddress? address = (link.Connection.RemoteEndPoint as IPEndPoint)?.Address;
+        IPAddress? address = ((link.Connection.RemoteEndPoint ?? link.Transport.RemoteEndPoint) as IPEndPoint)?.Address;
         string backedOff = "";
         if (address is not null && node.Options.Defences.BackOff > TimeSpan.Zero)
         {
@@ -78,7 +78,7 @@ internal sealed class LinkRegistry(NodeServices node)
             backedOff = $"; {key} is refused for {node.Options.Defences.BackOff.TotalSeconds:0} s";
             foreach (PeerLink other in Snapshot())
             {
-                if (other != link && other.Connection.RemoteEndPoint is IPEndPoint ip && AddressKey.Normalize(ip.Address).Equals(key))
+                if (other != link && (other.Connection.RemoteEndPoint ?? other.Transport.RemoteEndPoint) is IPEndPoint ip && AddressKey.Normalize(ip.Address).Equals(key))
                 {
                     other.Close($"its address {key} was backed off (another connection from it was cut)", failure: true);
                 }

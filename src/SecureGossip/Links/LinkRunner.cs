@@ -10,13 +10,19 @@ namespace SecureGossip.Links;
 /// </summary>
 internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
 {
-    /// <summary>Gossips over <paramref name="connection"/> until it ends; never throws for anything the link does.</summary>
-    public async Task RunAsync(GossipConnection connection, CancellationToken cancellationToken)
+    /// <summary>Gossips over <paramref name="transport"/> until it ends; never throws for anything the link does.</summary>
+    public async Task RunAsync(GossipConnection transport, CancellationToken cancellationToken)
     {
+        GossipConnection? connection = await HandshakeAsync(transport, cancellationToken);
+        if (connection is null)
+        {
+            return;
+        }
+
         CancellationTokenSource linked;
         try
         {
-            linked = CancellationTokenSource.CreateLinkedTokenSource(node.Stopping, cancellationToken, connection.Closed);
+            linked = CancellationTokenSource.CreateLinkedTokenSource(node.Stopping, cancellationToken, connection.Closed, transport.Closed);
         }
         catch (ObjectDisposedException)
         {
@@ -26,7 +32,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
 
         using (linked)
         {
-            var link = new PeerLink(node, connection, linked);
+            var link = new PeerLink(node, connection, linked) { Transport = transport };
             node.Links.Add(link);
             node.Actor.Post(new LinkUpWork(link, 1));
             Log.PeerConnected(node.Logger, connection);
@@ -53,7 +59,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
             }
             catch (OperationCanceledException) when (linked.IsCancellationRequested)
             {
-                link.Close(node.IsStopping ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : connection.AbortReason ?? "closed");
+                link.Close(node.IsStopping ? "the node is stopping" : cancellationToken.IsCancellationRequested ? "stopped by its caller (a listener or client stopping)" : connection.AbortReason ?? transport.AbortReason ?? "closed");
             }
             catch (Exception e)
             {
@@ -63,6 +69,60 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
             {
                 await EndAsync(link, writer);
             }
+        }
+    }
+
+    /// <summary>
+    /// Passes the connection through <see cref="GossipLinkOptions.Middleware"/>, within
+    /// <see cref="GossipLinkOptions.HandshakeTimeout"/>. Returns the connection the protocol is to use, or null when a
+    /// step refused it (logged; the connection is disposed).
+    /// </summary>
+    private async Task<GossipConnection?> HandshakeAsync(GossipConnection transport, CancellationToken cancellationToken)
+    {
+        IList<GossipConnectionMiddleware> steps = node.Options.Links.Middleware;
+        if (steps.Count == 0)
+        {
+            return transport;
+        }
+
+        GossipConnection connection = transport;
+        try
+        {
+            using var timeout = new CancellationTokenSource(node.Options.Links.HandshakeTimeout, node.Time);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(node.Stopping, cancellationToken, transport.Closed, timeout.Token);
+            try
+            {
+                foreach (GossipConnectionMiddleware step in steps)
+                {
+                    connection = await step(connection, handshake.Token) ?? throw new InvalidOperationException("A connection middleware returned null.");
+                }
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the handshake took longer than {node.Options.Links.HandshakeTimeout.TotalSeconds:0.#} s");
+            }
+
+            return connection;
+        }
+        catch (Exception e)
+        {
+            string reason = e is TimeoutException or OperationCanceledException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            if (node.LinkLog.MayLog())
+            {
+                Log.HandshakeFailed(node.Logger, transport, reason); // anyone can fail a handshake: rate-limited like link events
+            }
+            else
+            {
+                Log.HandshakeFailedQuietly(node.Logger, transport, reason);
+            }
+
+            await connection.DisposeAsync();
+            if (!ReferenceEquals(connection, transport))
+            {
+                await transport.DisposeAsync();
+            }
+
+            return null;
         }
     }
 
@@ -98,7 +158,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
 
         try
         {
-            if (!await CompletesWithinAsync(connection.DisposeAsync().AsTask(), node.Options.Links.CloseTimeout))
+            if (!await CompletesWithinAsync(DisposeBothAsync(connection, link.Transport), node.Options.Links.CloseTimeout))
             {
                 Log.LinkStepFailed(node.Logger, connection, new TimeoutException($"The transport did not close within {node.Options.Links.CloseTimeout.TotalSeconds:0} s; the link is ended without it."));
             }
@@ -128,6 +188,16 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
         {
             node.LinkLog.Down(link);
             link.Done.TrySetResult();
+        }
+    }
+
+    /// <summary>The connection the protocol used, then (a middleware wrapped it) the transport's own.</summary>
+    private static async Task DisposeBothAsync(GossipConnection connection, GossipConnection transport)
+    {
+        await connection.DisposeAsync();
+        if (!ReferenceEquals(connection, transport))
+        {
+            await transport.DisposeAsync();
         }
     }
 

@@ -35,7 +35,11 @@ internal sealed class PeerLink
     /// <summary>The link's number in the node's engine (process-unique, never 0).</summary>
     public int Id { get; }
 
+    /// <summary>The connection the protocol speaks on (after <see cref="GossipLinkOptions.Middleware"/>).</summary>
     public GossipConnection Connection { get; }
+
+    /// <summary>The connection as the transport produced it (the same unless a middleware wrapped it): what listeners track.</summary>
+    public required GossipConnection Transport { get; init; }
 
     /// <summary>What the peer has cost so far in the current budget window.</summary>
     public LinkBudget Budget { get; }
