@@ -1,82 +1,47 @@
 namespace SecureGossip.Simulation;
 
 /// <summary>
-/// The discrete-event queue: a binary min-heap of <see cref="SimEvent"/> structs ordered by (time, scheduling
-/// order). No allocation per event; the array doubles when full.
+/// The discrete-event queue: a <see cref="PriorityQueue{TElement, TPriority}"/> of <see cref="SimEvent"/> structs
+/// ordered by (time, scheduling order), plus the peak length the result reports.
 /// </summary>
+/// <remarks>
+/// <see cref="PriorityQueue{TElement, TPriority}"/> is not stable: two events at the same instant could come out in
+/// either order. The scheduling counter in the priority makes every priority distinct, so events at the same
+/// instant run first-in first-out and a run is reproducible. No allocation per event (both halves are structs).
+/// </remarks>
 internal sealed class EventQueue
 {
-    private SimEvent[] _heap = new SimEvent[256];
-    private int _count;
+    private readonly PriorityQueue<SimEvent, EventPriority> _heap = new(initialCapacity: 256);
     private long _nextOrder;
 
-    public int Count => _count;
+    public int Count => _heap.Count;
 
     public int PeakCount { get; private set; }
 
-    /// <summary>The time of the earliest event; the queue must not be empty.</summary>
-    public long PeekTime => _heap[0].Time;
-
-    public void Enqueue(SimEvent item)
+    public void Enqueue(long time, in SimEvent item)
     {
-        item.Order = _nextOrder++;
-        if (_count == _heap.Length)
-        {
-            Array.Resize(ref _heap, _heap.Length * 2);
-        }
-
-        int i = _count++;
-        PeakCount = Math.Max(PeakCount, _count);
-        while (i > 0)
-        {
-            int parent = (i - 1) >> 1;
-            if (!Before(item, _heap[parent]))
-            {
-                break;
-            }
-
-            _heap[i] = _heap[parent];
-            i = parent;
-        }
-
-        _heap[i] = item;
+        _heap.Enqueue(item, new EventPriority(time, _nextOrder++));
+        PeakCount = Math.Max(PeakCount, _heap.Count);
     }
 
-    public SimEvent Dequeue()
+    /// <summary>The time of the earliest event, without removing it; <see langword="false"/> when the queue is empty.</summary>
+    public bool TryPeekTime(out long time)
     {
-        SimEvent top = _heap[0];
-        SimEvent last = _heap[--_count];
-        _heap[_count] = default;
-        if (_count > 0)
-        {
-            int i = 0;
-            while (true)
-            {
-                int child = (2 * i) + 1;
-                if (child >= _count)
-                {
-                    break;
-                }
-
-                if (child + 1 < _count && Before(_heap[child + 1], _heap[child]))
-                {
-                    child++;
-                }
-
-                if (!Before(_heap[child], last))
-                {
-                    break;
-                }
-
-                _heap[i] = _heap[child];
-                i = child;
-            }
-
-            _heap[i] = last;
-        }
-
-        return top;
+        bool any = _heap.TryPeek(out _, out EventPriority priority);
+        time = priority.Time;
+        return any;
     }
 
-    private static bool Before(in SimEvent a, in SimEvent b) => a.Time < b.Time || (a.Time == b.Time && a.Order < b.Order);
+    public SimEvent Dequeue() => _heap.Dequeue();
+
+    /// <summary>(time, scheduling order), compared in that order; a struct with its own comparison, so the queue's
+    /// default-comparer path for value types applies (no comparer object called per comparison).</summary>
+    private readonly record struct EventPriority(long Time, long Order) : IComparable<EventPriority>
+    {
+        public int CompareTo(EventPriority other)
+        {
+            int byTime = Time.CompareTo(other.Time);
+            return byTime != 0 ? byTime : Order.CompareTo(other.Order);
+        }
+    }
 }

@@ -16,15 +16,13 @@ internal enum EventKind : byte
 }
 
 /// <summary>
-/// One scheduled event, a plain struct in the queue's array. <see cref="Order"/> breaks ties in time by
-/// scheduling order, so events at the same instant run first-in first-out and a run is reproducible.
+/// One scheduled event, a plain struct in the queue; its time (and the scheduling order that breaks ties) is its
+/// priority in <see cref="EventQueue"/>.
 /// </summary>
 internal struct SimEvent
 {
-    public long Time;
-    public long Order;
     public IGossipFrame? Frame;
-    public long TimerId; // for a frame: the epoch of its link when it was sent (a cut in between loses it)
+    public long TimerId; // for a frame: when it was sent (a partition in between loses it)
     public int Node;
     public int Other; // the sending neighbour, the neighbour that went up or down, or the message index
     public EventKind Kind;

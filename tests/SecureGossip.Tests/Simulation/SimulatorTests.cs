@@ -97,6 +97,49 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void Events_at_the_same_instant_run_in_the_order_they_were_scheduled()
+    {
+        // 300 timers over three instants, then each one sets a zero-delay timer: those run at the same instant,
+        // after every event already scheduled for it. The event heap orders by time only up to ties; the
+        // scheduling order breaks them, and a run is reproducible only if it does.
+        var random = new Random(5);
+        int[] delays = [.. Enumerable.Range(0, 300).Select(_ => random.Next(5, 8))];
+        var probes = new ProbeProtocol[2];
+        Simulator.Run(new SimulationOptions
+        {
+            Topology = Topology.Line(2),
+            Publishers = [0],
+            Protocol = v => probes[v] = new ProbeProtocol
+            {
+                OnStart = context =>
+                {
+                    for (int i = 0; i < delays.Length; i++)
+                    {
+                        context.SetTimer(delays[i] * Ms, i);
+                    }
+                },
+                OnTimer = (context, id) =>
+                {
+                    if (id < 1000)
+                    {
+                        context.SetTimer(TimeSpan.Zero, id + 1000);
+                    }
+                },
+            },
+        });
+
+        var expected = new List<(TimeSpan, string)>();
+        foreach (int delay in new[] { 5, 6, 7 })
+        {
+            int[] ids = [.. Enumerable.Range(0, delays.Length).Where(i => delays[i] == delay)];
+            expected.AddRange(ids.Select(i => (delay * Ms, $"timer {i}")));
+            expected.AddRange(ids.Select(i => (delay * Ms, $"timer {i + 1000}")));
+        }
+
+        Assert.Equal(expected, probes[0].Log.Where(e => e.Event.StartsWith("timer", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Loss_drops_about_the_given_fraction_of_frames_and_counts_them()
     {
         var probes = new ProbeProtocol[2];
