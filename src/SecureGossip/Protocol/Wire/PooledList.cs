@@ -13,6 +13,12 @@ internal struct PooledList<T> : IDisposable
 {
     private T[]? _items;
 
+    /// <summary>A list whose first array holds at least <paramref name="capacity"/> items, so a list of known size never grows.</summary>
+    public PooledList(int capacity)
+    {
+        _items = capacity > 0 ? ArrayPool<T>.Shared.Rent(capacity) : null;
+    }
+
     /// <summary>How many items were added since the last <see cref="Clear"/>.</summary>
     public int Count { readonly get; private set; }
 

@@ -55,9 +55,11 @@ internal static class V2IHaveCodec
             return false;
         }
 
+        // An entry takes at least 30 bytes (["<24 characters>",0]), so the lists are sized once from the text.
+        int capacity = Math.Min((members.Raw(V2Member.I).Length / 30) + 1, V2Frames.MaxIHaveIds);
         var reader = members.Open(V2Member.I);
-        var ids = default(PooledList<MessageId>);
-        var hops = default(PooledList<int>);
+        var ids = new PooledList<MessageId>(capacity);
+        var hops = new PooledList<int>(capacity);
         try
         {
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
