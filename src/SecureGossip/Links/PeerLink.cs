@@ -199,7 +199,7 @@ internal sealed class PeerLink
                         Volatile.Write(ref PingQueued, 0);
                     }
 
-                    LineWriter.Write(output, line);
+                    V1LineWriter.WriteLine(line, output);
                     Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
                     Interlocked.Increment(ref counters.LinesSent);
                     Interlocked.Add(ref counters.BytesSent, line.Length + 1);
@@ -261,8 +261,8 @@ internal sealed class PeerLink
             while (written < 64 && bytes < FlushChunk && _bulk.TryDequeue(out object? message))
             {
                 int length = message is byte[] line
-                    ? LineWriter.Write(output, line)
-                    : LineWriter.WriteFrame((Protocol.Core.IGossipFrame)message, _node.Authors, output);
+                    ? V1LineWriter.WriteLine(line, output)
+                    : V2FrameWriter.WriteLine((Protocol.Core.IGossipFrame)message, _node.Authors, output);
                 bytes += length;
                 written++;
                 Interlocked.Increment(ref counters.LinesSent);

@@ -33,17 +33,12 @@ internal sealed class ReceivePipeline(NodeServices node)
             ReadOnlySequence<byte> buffer = result.Buffer;
             try
             {
-                while (true)
+                bool completed = result.IsCompleted || result.IsCanceled;
+                while (framer.TryReadLine(ref buffer, completed, out ReadOnlySequence<byte> line, out long tooLong))
                 {
                     // A link being closed (cut, evicted, timed out) reads nothing more, even what is already buffered.
                     cancellationToken.ThrowIfCancellationRequested();
-                    LineFramer.Result next = framer.TryReadLine(ref buffer, result.IsCompleted || result.IsCanceled, out ReadOnlySequence<byte> line, out long tooLong);
-                    if (next == LineFramer.Result.NeedMore)
-                    {
-                        break;
-                    }
-
-                    if (next == LineFramer.Result.TooLong)
+                    if (tooLong > 0)
                     {
                         DropTooLong(link, tooLong);
                         continue;
@@ -52,7 +47,7 @@ internal sealed class ReceivePipeline(NodeServices node)
                     await HandleLineAsync(line, link, cancellationToken);
                 }
 
-                if (result.IsCompleted || result.IsCanceled)
+                if (completed)
                 {
                     return;
                 }

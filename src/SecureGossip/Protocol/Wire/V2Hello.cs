@@ -9,6 +9,7 @@ namespace SecureGossip.Protocol;
 /// <c>"sg2":"&lt;type&gt;"</c>. A secure-gossip 0.3.1 peer drops them (no <c>data</c>, so ssb-keys throws), so a v2
 /// node can announce itself with a <c>hello</c> on every connection without disturbing a JS peer.
 /// </summary>
+/// <remarks>The other v2 frames are written by <see cref="V2FrameWriter"/> and read by <see cref="V2FrameReader"/>.</remarks>
 internal static class V2Hello
 {
     /// <summary>The version this node speaks (and the lowest it accepts).</summary>
@@ -20,20 +21,28 @@ internal static class V2Hello
     public static byte[] Create(string publicKey, int maxFrameBytes)
     {
         var buffer = new ArrayBufferWriter<byte>(160);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("sg2", "hello");
-            writer.WriteNumber("v", Version);
-            writer.WriteNumber("min", Version);
-            writer.WriteString("node", publicKey);
-            writer.WriteNumber("max", maxFrameBytes);
-            writer.WriteStartArray("ext");
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
+        Write(publicKey, maxFrameBytes, buffer);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes the hello line (<see cref="Create"/>), without its trailing newline, to <paramref name="output"/>.</summary>
+    public static void Write(string publicKey, int maxFrameBytes, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        ArgumentNullException.ThrowIfNull(output);
+
+        // The default encoder, unlike the frames' relaxed one: it escapes a '+' in the key as \u002B, and hellos have
+        // always gone out that way (JSON.parse reads both spellings alike).
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteString("sg2", "hello");
+        writer.WriteNumber("v", Version);
+        writer.WriteNumber("min", Version);
+        writer.WriteString("node", publicKey);
+        writer.WriteNumber("max", maxFrameBytes);
+        writer.WriteStartArray("ext");
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     /// <summary>Whether the line is a v2 frame (its first member is <c>sg2</c>), which the v1 path must not treat as a message.</summary>
