@@ -40,6 +40,7 @@ internal sealed class NodeActor
         Window = new ReceiveWindow(node.Options.Receive.MaxInFlight);
         _authors = new AuthorTable(node.Options.Defences.MaxAuthors);
         _catchUp = new V1CatchUp(node);
+        Delivery.Release = publish => Engine.Publish(Context, publish.Id, publish.Line);
     }
 
     public GossipEngine Engine { get; }
@@ -313,7 +314,7 @@ internal sealed class NodeActor
                 Engine.Timer(Context, timer.Id);
                 break;
             case PublishWork publish:
-                Engine.Publish(Context, publish.Id, publish.Line);
+                Publish(publish);
                 break;
             case RoundWork:
                 Engine.Round(Context);
@@ -418,6 +419,29 @@ internal sealed class NodeActor
             : new GossipMessage(author.Name, job.Seq, job.Payload!);
         Log.MessageAccepted(_node.Logger, author.Name, job.Seq);
         await Delivery.AcceptedAsync(accepted, stored);
+    }
+
+    /// <summary>
+    /// A published message: with a store, its record joins the next group commit and the line is sent after it;
+    /// without one, it goes out at once.
+    /// </summary>
+    private void Publish(PublishWork publish)
+    {
+        if (publish.Record is { } record && _node.Options.Store is { } store)
+        {
+            try
+            {
+                store.Add(record, durable: false);
+                Delivery.HoldUntilCommitted(publish);
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.StoreFailed(_node.Logger, e); // not kept: sent anyway, as an accepted message is delivered anyway
+            }
+        }
+
+        Engine.Publish(Context, publish.Id, publish.Line);
     }
 
     /// <summary>Adds an accepted message to the store's next commit; false without a store (or when it failed).</summary>

@@ -16,11 +16,15 @@ internal sealed class NodeDelivery(NodeServices node, Action<GossipMessage> rais
 
     private readonly Lock _subscribersGate = new();
     private readonly List<(GossipMessage Message, GossipSubscription[] Subscribers)> _undelivered = [];
+    private readonly List<PublishWork> _held = [];
     private GossipSubscription[] _subscribers = [];
     private long _oldestPending;
 
     /// <summary>Messages prepared for the sink or waiting for their store commit since the last commit.</summary>
     public int Pending { get; private set; }
+
+    /// <summary>Sends a published message whose record has been committed (set by the actor).</summary>
+    public Action<PublishWork>? Release { get; set; }
 
     /// <summary>See <see cref="GossipNode.DeliverySink"/>.</summary>
     public IDeliverySink? Sink { get; set; }
@@ -75,11 +79,18 @@ internal sealed class NodeDelivery(NodeServices node, Action<GossipMessage> rais
         await DeliverAsync(message, subscribers);
     }
 
-    /// <summary>Commits the store, then delivers what the commit made durable, in order.</summary>
+    /// <summary>A published message whose record was added to the store: it is sent after the next commit.</summary>
+    public void HoldUntilCommitted(PublishWork publish)
+    {
+        _held.Add(publish);
+        MarkPending();
+    }
+
+    /// <summary>Commits the store, then sends the published messages and delivers the accepted ones it made durable, in order.</summary>
     public async Task CommitAsync()
     {
         Pending = 0;
-        if (_undelivered.Count > 0 && node.Options.Store is { } store)
+        if ((_undelivered.Count > 0 || _held.Count > 0) && node.Options.Store is { } store)
         {
             long started = node.Time.GetTimestamp();
             try
@@ -95,6 +106,14 @@ internal sealed class NodeDelivery(NodeServices node, Action<GossipMessage> rais
             }
 
             Volatile.Write(ref node.Counters.StoreLagTicks, node.Time.GetTimestamp() - started);
+        }
+
+        // Sent only now: a crash before the commit loses the message unsent, never a seq that a peer has seen.
+        PublishWork[] released = [.. _held];
+        _held.Clear();
+        foreach (PublishWork publish in released)
+        {
+            Release?.Invoke(publish);
         }
 
         try

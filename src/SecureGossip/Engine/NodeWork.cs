@@ -46,12 +46,15 @@ internal sealed class TimerWork(long id) : NodeWork
     public long Id { get; } = id;
 }
 
-/// <summary>The node published a message: its id and signed line.</summary>
-internal sealed class PublishWork(MessageId id, byte[] line) : NodeWork
+/// <summary>The node published a message: its id and signed line, and its record for the store.</summary>
+internal sealed class PublishWork(MessageId id, byte[] line, Storage.StoredMessage? record) : NodeWork
 {
     public MessageId Id { get; } = id;
 
     public byte[] Line { get; } = line;
+
+    /// <summary>What the store keeps of it (null without a store).</summary>
+    public Storage.StoredMessage? Record { get; } = record;
 }
 
 /// <summary>A v1 flood round (the node's interval timer, or <see cref="GossipNode.Gossip"/>).</summary>

@@ -98,13 +98,13 @@ internal sealed class Publisher(NodeServices node, int self)
 
             _nextSeq++;
             wireLine = line.ToArray();
-            if (node.Options.Store is { } store)
+            // The actor writes the record and sends the line only once the record is committed (the next group commit):
+            // after a restart this seq is never used again for a line that left.
+            Storage.StoredMessage? record = node.Options.Store is null ? null : new Storage.StoredMessage(id, keys.Public, seq, Own: true, node.Time.GetUtcNow(), wireLine);
+            if (!node.Actor.Post(new PublishWork(Protocol.Core.MessageId.FromDigest(self, id), wireLine, record)))
             {
-                // Durable before the line can leave: after a restart this seq is never used again.
-                store.Add(new Storage.StoredMessage(id, keys.Public, seq, Own: true, node.Time.GetUtcNow(), wireLine), durable: true);
+                throw new ObjectDisposedException(nameof(GossipNode), "The node is stopping; the message was not published.");
             }
-
-            node.Actor.Post(new PublishWork(Protocol.Core.MessageId.FromDigest(self, id), wireLine));
         }
 
         Interlocked.Increment(ref node.Counters.MessagesPublished);

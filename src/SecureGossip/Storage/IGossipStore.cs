@@ -7,8 +7,9 @@ namespace SecureGossip.Storage;
 /// construction, and disposes it with itself only if told to (<see cref="GossipNodeOptions.OwnsStore"/>).
 /// </summary>
 /// <remarks>
-/// Calls can come from two threads at once (the node's commit loop, and a publisher holding the node's publish
-/// turn): an implementation must be thread-safe.
+/// A node calls its store from one place at a time: <see cref="Load"/> in its constructor, then <see cref="Add"/> and
+/// <see cref="Flush"/> from its actor only (received and published messages alike), then <see cref="Flush"/> and
+/// <see cref="IDisposable.Dispose"/> when it is disposed. An implementation shared by several nodes must lock.
 /// </remarks>
 public interface IGossipStore : IDisposable
 {
@@ -18,11 +19,11 @@ public interface IGossipStore : IDisposable
     GossipStoreSnapshot Load(DateTimeOffset now, GossipRetention retention);
 
     /// <summary>
-    /// Keeps an accepted or published message. With <paramref name="durable"/> (the node's own messages) the write is
-    /// committed before the call returns, because the message is sent right after and its seq must never be reused;
-    /// it should not commit the batch with it. Otherwise it is batched and committed at <see cref="Flush"/> (the node's
-    /// group commit, after which it delivers those messages), within <see cref="GossipRetention.FlushInterval"/> if that
-    /// is finite, or at disposal.
+    /// Keeps an accepted or published message. Without <paramref name="durable"/> (what a node does) it is batched and
+    /// committed at <see cref="Flush"/>: the node's group commit, after which it delivers the accepted messages of the
+    /// batch and sends the published ones (so a seq never leaves before its record), within
+    /// <see cref="GossipRetention.FlushInterval"/> if that is finite, or at disposal. With <paramref name="durable"/> the
+    /// write is committed before the call returns, on its own (for callers that send right after).
     /// </summary>
     void Add(StoredMessage message, bool durable);
 
