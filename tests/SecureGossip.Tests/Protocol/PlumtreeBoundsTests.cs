@@ -1,3 +1,4 @@
+using SecureGossip.Engine;
 using SecureGossip.Protocol.Core;
 using SecureGossip.Simulation;
 using SecureGossip.Tests.TestSupport;
@@ -5,8 +6,9 @@ using SecureGossip.Tests.TestSupport;
 namespace SecureGossip.Tests.Protocol;
 
 /// <summary>
-/// The v2 core's per-neighbour bounds and budgets (docs/PROTOCOL.md §16a), one event at a time against a recording
-/// context with a virtual clock: what a neighbour can make the node keep, send and answer, and when it is reported.
+/// The v2 core's per-neighbour bounds and budgets (docs/PROTOCOL.md §16a), one event at a time through the node's
+/// engine against a recording context with a virtual clock: what a neighbour can make the node keep, send and answer,
+/// and when it is reported.
 /// </summary>
 public sealed class PlumtreeBoundsTests
 {
@@ -17,12 +19,12 @@ public sealed class PlumtreeBoundsTests
         node.FrameReceived(context, 1, IHave(Ids(0, 1000)));
         node.FrameReceived(context, 1, IHave(Ids(1000, 10)));
 
-        Assert.Equal(100, node.Statistics.MissingIds);
-        Assert.Equal(910, node.Statistics.IdsIgnoredOverBudget);
+        Assert.Equal(100, node.Tree!.Statistics.MissingIds);
+        Assert.Equal(910, node.Tree!.Statistics.IdsIgnoredOverBudget);
         Assert.Equal([(1, "ihave flood")], context.Reports);
 
         node.FrameReceived(context, 2, IHave(Ids(5000, 100))); // another neighbour's budget is its own
-        Assert.Equal(200, node.Statistics.MissingIds);
+        Assert.Equal(200, node.Tree!.Statistics.MissingIds);
         Assert.Single(context.Reports);
     }
 
@@ -38,7 +40,7 @@ public sealed class PlumtreeBoundsTests
 
         node.FrameReceived(context, 2, IHave(ids));
 
-        Assert.Equal(0, node.Statistics.IdsIgnoredOverBudget);
+        Assert.Equal(0, node.Tree!.Statistics.IdsIgnoredOverBudget);
         Assert.Empty(context.Reports);
     }
 
@@ -47,12 +49,12 @@ public sealed class PlumtreeBoundsTests
     {
         var (node, context) = Node([1], new PlumtreeOptions { IHaveRate = 100 });
         node.FrameReceived(context, 1, IHave(Ids(0, 150)));
-        Assert.Equal(100, node.Statistics.MissingIds);
+        Assert.Equal(100, node.Tree!.Statistics.MissingIds);
 
         context.Now += TimeSpan.FromMilliseconds(500);
         node.FrameReceived(context, 1, IHave(Ids(150, 100)));
 
-        Assert.Equal(150, node.Statistics.MissingIds); // half a second: 50 more
+        Assert.Equal(150, node.Tree!.Statistics.MissingIds); // half a second: 50 more
         Assert.Empty(context.Reports); // 250 asked in the window: under four times the budget
     }
 
@@ -63,8 +65,8 @@ public sealed class PlumtreeBoundsTests
         node.FrameReceived(context, 1, IHave(Ids(0, 50)));
         node.FrameReceived(context, 2, IHave(Ids(1000, 5)));
 
-        Assert.Equal(15, node.Statistics.MissingIds);
-        Assert.Equal(40, node.Statistics.IdsIgnoredOverBudget);
+        Assert.Equal(15, node.Tree!.Statistics.MissingIds);
+        Assert.Equal(40, node.Tree!.Statistics.IdsIgnoredOverBudget);
     }
 
     [Fact]
@@ -80,7 +82,7 @@ public sealed class PlumtreeBoundsTests
         bounded.FrameReceived(boundedContext, 1, IHave(Ids(0, 100)));
         boundedContext.FireTimersUntil(bounded, boundedContext.Now + TimeSpan.FromMilliseconds(150));
         Assert.Equal(8, boundedContext.SentTo(1).OfType<PlumtreeGraft>().Count());
-        Assert.Equal(8, bounded.Statistics.WantsSent);
+        Assert.Equal(8, bounded.Tree!.Statistics.WantsSent);
     }
 
     [Fact]
@@ -93,9 +95,9 @@ public sealed class PlumtreeBoundsTests
 
         Assert.Equal([(1, "broken promises")], context.Reports);
         Assert.InRange(context.SentTo(1).OfType<PlumtreeGraft>().Count(), 40, 50); // one round, not one per backoff step
-        Assert.Equal(0, node.Statistics.MissingIds);
+        Assert.Equal(0, node.Tree!.Statistics.MissingIds);
         node.FrameReceived(context, 1, IHave(Ids(100, 10)));
-        Assert.Equal(0, node.Statistics.MissingIds); // its announcements are ignored for the rest of the session
+        Assert.Equal(0, node.Tree!.Statistics.MissingIds); // its announcements are ignored for the rest of the session
     }
 
     [Fact]
@@ -104,7 +106,7 @@ public sealed class PlumtreeBoundsTests
         var (node, context) = Node([1, 2]);
         for (int i = 0; i < 50; i++)
         {
-            MessageId id = new(9, i);
+            MessageId id = Id(9, i);
             node.FrameReceived(context, 1, IHave([id]));
             context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(250)); // grafted, lost, grafted again
             node.FrameReceived(context, 1, Push(id) with { Kind = PlumtreeSendKind.Graft });
@@ -118,9 +120,9 @@ public sealed class PlumtreeBoundsTests
     public void Wants_after_a_delta_are_bounded_per_neighbour_whatever_the_delta_lists()
     {
         var (node, context) = Node([1], new PlumtreeOptions { MaxWantsPerNeighbour = 10 });
-        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, [new PlumtreeFrontierEntry(9, 0, [.. Enumerable.Range(0, 100).Select(i => (long)i)])]));
-        Assert.Equal(10, node.Statistics.PendingWants);
-        Assert.Equal(90, node.Statistics.IdsIgnoredOverBudget);
+        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, [PlumtreeFrontierEntry.ForDigests(9, [.. Ids(0, 100).Select(id => id.Digest)])]));
+        Assert.Equal(10, node.Tree!.Statistics.PendingWants);
+        Assert.Equal(90, node.Tree!.Statistics.IdsIgnoredOverBudget);
 
         context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(1100));
 
@@ -141,21 +143,21 @@ public sealed class PlumtreeBoundsTests
         node.FrameReceived(context, 1, new PlumtreeWant(ids));
 
         Assert.Equal(10, context.SentTo(1).OfType<PlumtreeMessage>().Count());
-        Assert.Equal(40, node.Statistics.DeferredResponses);
+        Assert.Equal(40, node.Tree!.Statistics.DeferredResponses);
         Assert.Equal([(1, "want flood")], context.Reports); // 50 asked: five times the budget
 
         context.FireTimersUntil(node, context.Now + TimeSpan.FromMilliseconds(2000));
         Assert.Equal(30, context.SentTo(1).OfType<PlumtreeMessage>().Count()); // ten a second
         context.FireTimersUntil(node, context.Now + TimeSpan.FromSeconds(5));
         Assert.Equal(ids.ToHashSet(), context.SentTo(1).OfType<PlumtreeMessage>().Select(m => m.Message).ToHashSet());
-        Assert.Equal(0, node.Statistics.DeferredResponses);
+        Assert.Equal(0, node.Tree!.Statistics.DeferredResponses);
     }
 
     [Fact]
     public void Unsigned_frames_naming_new_authors_are_capped_per_neighbour_and_what_they_introduced_goes_with_the_link()
     {
         var (node, context) = Node([1, 2], new PlumtreeOptions { MaxAuthorsPerNeighbour = 3 });
-        node.FrameReceived(context, 2, Push(new MessageId(7, 0))); // a verified author
+        node.FrameReceived(context, 2, Push(Id(7, 0))); // a verified author
         for (int author = 100; author < 110; author++)
         {
             node.FrameReceived(context, 1, new PlumtreeGraft(null, author));
@@ -163,46 +165,46 @@ public sealed class PlumtreeBoundsTests
         }
 
         node.FrameReceived(context, 1, new PlumtreeGraft(null, 7));
-        PlumtreeStatistics during = node.Statistics;
+        PlumtreeStatistics during = node.Tree!.Statistics;
         Assert.Equal(1 + 3, during.TrackedAuthors);
         Assert.Equal(3, during.IntroducedAuthors);
         Assert.Equal(17, during.FramesIgnored);
 
         node.NeighbourDown(context, 1);
 
-        Assert.Equal(1, node.Statistics.TrackedAuthors); // author 7 stays: it is known from a verified message
-        Assert.Equal(0, node.Statistics.IntroducedAuthors);
+        Assert.Equal(1, node.Tree!.Statistics.TrackedAuthors); // author 7 stays: it is known from a verified message
+        Assert.Equal(0, node.Tree!.Statistics.IntroducedAuthors);
     }
 
     [Fact]
     public void Frontiers_naming_authors_never_seen_add_no_author_state()
     {
         var (node, context) = Node([1]);
-        PlumtreeFrontierEntry[] fakes = [.. Enumerable.Range(1000, 5000).Select(a => new PlumtreeFrontierEntry(a, 2, [4]))];
+        PlumtreeFrontierEntry[] fakes = [.. Enumerable.Range(1000, 5000).Select(a => PlumtreeFrontierEntry.ForDigests(a, [Id(a, 4).Digest]))];
         node.FrameReceived(context, 1, new PlumtreeSync(Full: false, fakes));
         node.FrameReceived(context, 1, new PlumtreeSync(Full: true, fakes) { End = false });
 
-        Assert.Equal(0, node.Statistics.TrackedAuthors);
-        Assert.Equal(new PlumtreeOptions().MaxWantsPerNeighbour, node.Statistics.PendingWants);
+        Assert.Equal(0, node.Tree!.Statistics.TrackedAuthors);
+        Assert.Equal(new PlumtreeOptions().MaxWantsPerNeighbour, node.Tree!.Statistics.PendingWants);
     }
 
     [Fact]
     public void A_neighbour_going_down_takes_its_wants_deferred_answers_and_missing_share_with_it()
     {
         var (node, context) = Node([1, 2], new PlumtreeOptions { ResponseRate = 1 });
-        node.FrameReceived(context, 2, Push(new MessageId(9, 0)));
-        node.FrameReceived(context, 2, Push(new MessageId(9, 1)));
-        node.FrameReceived(context, 1, new PlumtreeWant([new MessageId(9, 0), new MessageId(9, 1)]));
-        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, [new PlumtreeFrontierEntry(8, 0, [0, 1, 2])]));
+        node.FrameReceived(context, 2, Push(Id(9, 0)));
+        node.FrameReceived(context, 2, Push(Id(9, 1)));
+        node.FrameReceived(context, 1, new PlumtreeWant([Id(9, 0), Id(9, 1)]));
+        node.FrameReceived(context, 1, new PlumtreeSync(Full: false, [PlumtreeFrontierEntry.ForDigests(8, [Id(8, 0).Digest, Id(8, 1).Digest, Id(8, 2).Digest])]));
         node.FrameReceived(context, 1, IHave(Ids(0, 5))); // 9/0 and 9/1 are here: three missing
-        PlumtreeStatistics during = node.Statistics;
+        PlumtreeStatistics during = node.Tree!.Statistics;
         Assert.Equal((1, 3, 3), (during.DeferredResponses, during.PendingWants, during.MissingIds));
 
         context.Sent.Clear();
         node.NeighbourDown(context, 1);
         context.FireTimersUntil(node, context.Now + TimeSpan.FromSeconds(40));
 
-        PlumtreeStatistics after = node.Statistics;
+        PlumtreeStatistics after = node.Tree!.Statistics;
         Assert.Equal((0, 0, 0), (after.DeferredResponses, after.PendingWants, after.MissingIds));
         Assert.Empty(context.SentTo(1)); // no deferred answer and no want outlives the link
     }
@@ -212,7 +214,7 @@ public sealed class PlumtreeBoundsTests
     [InlineData(0.1, 0.2)]
     public void Honest_simulated_networks_with_bursts_and_late_joiners_never_trigger_a_report(double loss, double kill)
     {
-        var cores = new List<PlumtreeProtocol>();
+        var cores = new List<GossipEngine>();
         SimulationResult result = Simulator.Run(new SimulationOptions
         {
             Topology = Topology.Create("random-regular:4", 12, seed: 3),
@@ -226,24 +228,26 @@ public sealed class PlumtreeBoundsTests
             ProtocolName = "v2",
             Protocol = _ =>
             {
-                var core = new PlumtreeProtocol();
-                cores.Add(core);
-                return core;
+                GossipEngine engine = GossipEngine.CreateV2();
+                cores.Add(engine);
+                return engine;
             },
             QuietTime = TimeSpan.FromSeconds(5),
         });
 
         Assert.Equal(1.0, result.DeliveredReachableRatio);
         Assert.Equal(0, result.DuplicateDeliveries);
-        Assert.Equal(0, cores.Sum(c => c.Statistics.NeighboursReported));
+        Assert.Equal(0, cores.Sum(c => c.Tree!.Statistics.NeighboursReported));
     }
 
-    private static MessageId[] Ids(int from, int count) => [.. Enumerable.Range(from, count).Select(i => new MessageId(9, i))];
+    private static MessageId Id(int author, long seq) => RecordingGossipContext.Id(author, seq);
+
+    private static MessageId[] Ids(int from, int count) => [.. Enumerable.Range(from, count).Select(i => Id(9, i))];
 
     private static PlumtreeIHave IHave(MessageId[] ids) => new(ids, [.. ids.Select(_ => 2)]);
 
     private static PlumtreeMessage Push(MessageId id) => new(id, 100, PlumtreeSendKind.Eager, 1, AuthorTree: false);
 
-    private static (PlumtreeProtocol Node, RecordingGossipContext Context) Node(int[] neighbours, PlumtreeOptions? options = null) =>
+    private static (GossipEngine Node, RecordingGossipContext Context) Node(int[] neighbours, PlumtreeOptions? options = null) =>
         RecordingGossipContext.StartNode(neighbours, options);
 }

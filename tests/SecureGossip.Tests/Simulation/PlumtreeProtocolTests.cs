@@ -1,14 +1,17 @@
-using SecureGossip.Simulation;
-using SecureGossip.Tests.TestSupport;
+using SecureGossip.Engine;
 using SecureGossip.Protocol.Core;
+using SecureGossip.Tests.TestSupport;
 
 namespace SecureGossip.Tests.Simulation;
 
-/// <summary>The v2 core's rules, one event at a time, against a recording context (no simulator).</summary>
+/// <summary>
+/// The v2 core's rules, one event at a time, through the engine that real nodes and the simulator share (it admits,
+/// verifies and commits; the core forwards), against a recording context (no simulator).
+/// </summary>
 public sealed class PlumtreeProtocolTests
 {
-    private static readonly MessageId A0 = new(Author: 9, Sequence: 0);
-    private static readonly MessageId A1 = new(Author: 9, Sequence: 1);
+    private static readonly MessageId A0 = Id(9, 0);
+    private static readonly MessageId A1 = Id(9, 1);
 
     [Fact]
     public void A_copy_of_an_accepted_message_is_neither_verified_nor_delivered_again_and_its_sender_is_pruned()
@@ -36,8 +39,8 @@ public sealed class PlumtreeProtocolTests
     public void An_accepted_message_is_pushed_at_once_to_eager_links_and_announced_to_lazy_ones()
     {
         var (node, context) = Node(neighbours: [1, 2, 3]);
-        node.FrameReceived(context, 2, Push(new MessageId(7, 0), hops: 1));
-        node.FrameReceived(context, 3, Push(new MessageId(7, 0), hops: 1)); // duplicate: 3 leaves the shared tree
+        node.FrameReceived(context, 2, Push(Id(7, 0), hops: 1));
+        node.FrameReceived(context, 3, Push(Id(7, 0), hops: 1)); // duplicate: 3 leaves the shared tree
         context.Sent.Clear();
 
         node.FrameReceived(context, 1, Push(A0, hops: 4));
@@ -82,17 +85,17 @@ public sealed class PlumtreeProtocolTests
         var (node, context) = Node(neighbours: [1]);
         node.FrameReceived(context, 1, Push(A0, hops: 1));
         node.FrameReceived(context, 1, Push(A1, hops: 1));
-        node.FrameReceived(context, 1, Push(new MessageId(4, 0), hops: 1));
+        node.FrameReceived(context, 1, Push(Id(4, 0), hops: 1));
         context.Neighbours.Add(2);
         node.NeighbourUp(context, 2);
         Assert.IsType<PlumtreeSync>(Assert.Single(context.SentTo(2)));
         context.Sent.Clear();
 
-        // The new neighbour has author 9's seq 0 and nothing of author 4.
-        node.FrameReceived(context, 2, new PlumtreeSync(Full: true, [new PlumtreeFrontierEntry(9, 1, [])]));
+        // The new neighbour has author 9's first message and nothing of author 4.
+        node.FrameReceived(context, 2, new PlumtreeSync(Full: true, [PlumtreeFrontierEntry.ForDigests(9, [A0.Digest])]));
 
         Assert.Equal(
-            new HashSet<MessageId> { A1, new MessageId(4, 0) },
+            new HashSet<MessageId> { A1, Id(4, 0) },
             context.SentTo(2).OfType<PlumtreeMessage>().Select(m => m.Message).ToHashSet());
         Assert.Equal(2, context.SentTo(2).Count());
         Assert.All(context.SentTo(2).OfType<PlumtreeMessage>(), m => Assert.Equal(PlumtreeSendKind.Sync, m.Kind));
@@ -102,7 +105,7 @@ public sealed class PlumtreeProtocolTests
     public void Announcements_past_the_missing_bound_are_left_to_anti_entropy()
     {
         var (node, context) = Node(neighbours: [1], new PlumtreeOptions { MaxMissing = 2 });
-        node.FrameReceived(context, 1, new PlumtreeIHave([A0, A1, new MessageId(9, 2)], [1, 1, 1]));
+        node.FrameReceived(context, 1, new PlumtreeIHave([A0, A1, Id(9, 2)], [1, 1, 1]));
 
         context.FireTimers(node);
 
@@ -113,7 +116,7 @@ public sealed class PlumtreeProtocolTests
     public void A_repeated_full_frontier_is_answered_once_per_link_session()
     {
         var (node, context) = Node(neighbours: [1]);
-        node.Publish(context, new MessageId(0, 0), 100);
+        node.Publish(context, Id(0, 0), 100);
         context.Sent.Clear();
         var empty = new PlumtreeSync(Full: true, []);
 
@@ -135,7 +138,7 @@ public sealed class PlumtreeProtocolTests
         MessageId[] ids = [.. Enumerable.Range(1, 5).Select(i => MessageId.FromDigest(7, (UInt128)i))];
         foreach (MessageId id in ids)
         {
-            node.AcceptVerified(context, 1, new PlumtreeMessage(id, 10, PlumtreeSendKind.Eager, 1, false) { Line = [(byte)'{', (byte)'}'] });
+            node.FrameReceived(context, 1, new PlumtreeMessage(id, 10, PlumtreeSendKind.Eager, 1, false) { Line = [(byte)'{', (byte)'}'] });
         }
 
         context.Sent.Clear();
@@ -153,7 +156,7 @@ public sealed class PlumtreeProtocolTests
     public void Delta_frontiers_go_out_on_the_sync_timer_only_when_asked_for(bool sendDeltas)
     {
         var context = new RecordingGossipContext { Neighbours = [1, 2] };
-        var node = new PlumtreeProtocol(new PlumtreeOptions { SendDeltas = sendDeltas });
+        GossipEngine node = GossipEngine.CreateV2(new PlumtreeOptions { SendDeltas = sendDeltas });
         node.Start(context);
         node.NeighbourUp(context, 1);
         node.NeighbourUp(context, 2);
@@ -165,8 +168,66 @@ public sealed class PlumtreeProtocolTests
         Assert.Equal(sendDeltas ? 2 : 0, context.Sent.Count(s => s.Frame is PlumtreeSync { Full: false }));
     }
 
+    [Fact]
+    public void Only_the_engine_accepts_a_message_a_msg_frame_of_an_unknown_message_given_to_the_core_is_ignored()
+    {
+        var (node, context) = Node(neighbours: [1, 2]);
+        PlumtreeProtocol core = node.Tree!;
+
+        core.FrameReceived(context, 1, Push(A0, hops: 1));
+
+        Assert.Empty(context.Delivered);
+        Assert.Equal(0, context.Verifies);
+        Assert.Empty(context.Sent);
+        Assert.False(core.IsKnown(A0));
+        Assert.Equal(1, core.Statistics.FramesIgnored);
+
+        node.FrameReceived(context, 1, Push(A0, hops: 1)); // the engine admits, verifies once and commits
+
+        Assert.Equal([A0], context.Delivered);
+        Assert.Equal(1, context.Verifies);
+        Assert.Single(context.SentTo(2).OfType<PlumtreeMessage>());
+        Assert.True(core.IsKnown(A0));
+    }
+
+    [Fact]
+    public void The_core_takes_message_ids_only_with_a_digest()
+    {
+        var (node, context) = Node(neighbours: [1]);
+        var bySeq = new MessageId(0, 0);
+
+        Assert.Throws<ArgumentException>(() => node.Tree!.Publish(context, bySeq, 100));
+        Assert.Throws<ArgumentException>(() => node.Tree!.AcceptVerified(context, 1, Push(new MessageId(9, 0), hops: 1)));
+        Assert.Throws<ArgumentException>(() => node.Tree!.MarkSeen(bySeq));
+        Assert.Empty(context.Sent);
+    }
+
+    [Fact]
+    public void Seq_entries_and_seq_wants_read_from_the_wire_are_wanted_answered_and_kept_for_nothing()
+    {
+        var (node, context) = Node(neighbours: [1, 2]);
+        node.FrameReceived(context, 1, Push(A0, hops: 1));
+        node.FrameReceived(context, 1, Push(A1, hops: 1));
+        context.Sent.Clear();
+
+        // Another implementation's signed-seq frontier (docs/PROTOCOL.md §4.2 `s`): this node lacks 9/5 and 8/0-8/3 in
+        // its terms, but knows messages by digest only, so it wants none of them.
+        node.FrameReceived(context, 2, new PlumtreeSync(Full: false, [new PlumtreeFrontierEntry(9, 0, [5, 6]), new PlumtreeFrontierEntry(8, 4, [])]));
+        node.FrameReceived(context, 2, new PlumtreeWant([new MessageId(9, 0), new MessageId(9, 1)]));
+        // A full frontier naming author 9 by seq mentions it: none of its messages is pushed for it at the end.
+        node.FrameReceived(context, 2, new PlumtreeSync(Full: true, [new PlumtreeFrontierEntry(9, 0, [])]));
+        context.FireTimersUntil(node, context.Now + TimeSpan.FromSeconds(5));
+
+        PlumtreeStatistics statistics = node.Tree!.Statistics;
+        Assert.Equal((0, 0L, 0L), (statistics.PendingWants, statistics.WantsSent, statistics.IdsIgnoredOverBudget));
+        Assert.Equal(1, statistics.TrackedAuthors); // author 9, from its verified messages; 8 added nothing
+        Assert.DoesNotContain(context.SentTo(2), f => f is PlumtreeWant or PlumtreeMessage);
+    }
+
     private static PlumtreeMessage Push(MessageId id, int hops) => new(id, 100, PlumtreeSendKind.Eager, hops, AuthorTree: false);
 
-    private static (PlumtreeProtocol Node, RecordingGossipContext Context) Node(int[] neighbours, PlumtreeOptions? options = null) =>
+    private static MessageId Id(int author, long seq) => RecordingGossipContext.Id(author, seq);
+
+    private static (GossipEngine Node, RecordingGossipContext Context) Node(int[] neighbours, PlumtreeOptions? options = null) =>
         RecordingGossipContext.StartNode(neighbours, options);
 }

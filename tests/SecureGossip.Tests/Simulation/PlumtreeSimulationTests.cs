@@ -1,9 +1,13 @@
-using SecureGossip.Simulation;
+using SecureGossip.Engine;
 using SecureGossip.Protocol.Core;
+using SecureGossip.Simulation;
 
 namespace SecureGossip.Tests.Simulation;
 
-/// <summary>Protocol v2's core in the simulator against the targets of docs/PROTOCOL.md §15, seeded.</summary>
+/// <summary>
+/// Protocol v2's core in the simulator against the targets of docs/PROTOCOL.md §15, seeded; every node is the engine
+/// real nodes run (<see cref="GossipEngine.CreateV2"/>), with digest ids.
+/// </summary>
 public sealed class PlumtreeSimulationTests
 {
     [Theory]
@@ -20,7 +24,7 @@ public sealed class PlumtreeSimulationTests
             Messages = 1000,
             Publishers = publishers,
             ProtocolName = "v2",
-            Protocol = recorder.Wrap(PlumtreeProtocol.Factory()),
+            Protocol = recorder.Wrap(V2()),
             QuietTime = TimeSpan.FromSeconds(5),
         });
 
@@ -49,7 +53,7 @@ public sealed class PlumtreeSimulationTests
             Loss = 0.1,
             KillFraction = 0.2,
             ProtocolName = "v2",
-            Protocol = PlumtreeProtocol.Factory(),
+            Protocol = V2(),
             QuietTime = TimeSpan.FromSeconds(5),
         });
 
@@ -71,7 +75,7 @@ public sealed class PlumtreeSimulationTests
             PartitionTime = TimeSpan.FromMilliseconds(1500), // mid-publishing (1 s to 3 s)
             HealTime = TimeSpan.FromSeconds(6),
             ProtocolName = protocol,
-            Protocol = protocol == "v2" ? PlumtreeProtocol.Factory() : null,
+            Protocol = protocol == "v2" ? V2() : null,
             QuietTime = TimeSpan.FromSeconds(5),
         };
 
@@ -97,7 +101,7 @@ public sealed class PlumtreeSimulationTests
             PartitionTime = TimeSpan.Zero, // node 0's links first come up after everything was published
             HealTime = TimeSpan.FromSeconds(10),
             ProtocolName = "v2",
-            Protocol = PlumtreeProtocol.Factory(),
+            Protocol = V2(),
             QuietTime = TimeSpan.FromSeconds(5),
         });
 
@@ -117,7 +121,7 @@ public sealed class PlumtreeSimulationTests
             PublishSpacing = TimeSpan.FromMilliseconds(1), // an author's messages overtake each other
             Reorder = true,
             ProtocolName = "v2",
-            Protocol = PlumtreeProtocol.Factory(),
+            Protocol = V2(),
             QuietTime = TimeSpan.FromSeconds(5),
         });
 
@@ -135,7 +139,7 @@ public sealed class PlumtreeSimulationTests
             KillFraction = 0.1,
             Reorder = true,
             ProtocolName = "v2",
-            Protocol = PlumtreeProtocol.Factory(),
+            Protocol = V2(),
         };
 
         SimulationResult first = Simulator.Run(Scenario()), second = Simulator.Run(Scenario());
@@ -155,7 +159,7 @@ public sealed class PlumtreeSimulationTests
             Messages = 200,
             Publishers = [0, 50, 100],
             ProtocolName = "v2",
-            Protocol = PlumtreeProtocol.Factory(),
+            Protocol = V2(),
         });
 
         Assert.Equal(1.0, v2.DeliveredRatio);
@@ -163,6 +167,8 @@ public sealed class PlumtreeSimulationTests
         Assert.True(v2.Rmr < v1.Rmr / 5, $"v2 pushes along trees (rmr {v2.Rmr}, warm-up included, against v1's {v1.Rmr})");
         Assert.True(v2.TimeTo99 < v1.TimeTo99, $"v2 forwards on accept, v1 waits for rounds ({v2.TimeTo99} against {v1.TimeTo99} to 99 %)");
     }
+
+    private static Func<int, IGossipProtocol> V2() => _ => GossipEngine.CreateV2();
 
     private static int Eccentricity(Topology topology, int source)
     {

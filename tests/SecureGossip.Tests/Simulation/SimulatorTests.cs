@@ -243,7 +243,7 @@ public sealed class SimulatorTests
         Assert.Throws<InvalidOperationException>(() => Simulator.Run(new SimulationOptions
         {
             Topology = Topology.Line(3),
-            Protocol = _ => new ProbeProtocol { OnStart = context => context.Deliver(new MessageId(0, 0), 1) }, // before it is published
+            Protocol = _ => new ProbeProtocol { OnStart = context => context.Deliver(SimulationEngine.SimulatedId(0, 0), 1) }, // before it is published
         }));
     }
 

@@ -1,10 +1,13 @@
+using SecureGossip.Engine;
 using SecureGossip.Protocol.Core;
+using SecureGossip.Simulation;
 
 namespace SecureGossip.Tests.TestSupport;
 
 /// <summary>
 /// An <see cref="IGossipContext"/> that records what the core does (frames sent, timers set, deliveries, verifies,
-/// misbehaviour reports) on a virtual clock, for tests that drive <see cref="PlumtreeProtocol"/> directly.
+/// misbehaviour reports) on a virtual clock, for tests that drive a node's <see cref="GossipEngine"/> (and so its
+/// <see cref="PlumtreeProtocol"/>) one event at a time.
 /// </summary>
 internal sealed class RecordingGossipContext : IGossipContext
 {
@@ -26,11 +29,15 @@ internal sealed class RecordingGossipContext : IGossipContext
 
     public Random Random { get; } = new(1);
 
-    /// <summary>A started core with <paramref name="neighbours"/> up, nothing recorded yet, and the periodic sync (timer 2) not set.</summary>
-    public static (PlumtreeProtocol Node, RecordingGossipContext Context) StartNode(int[] neighbours, PlumtreeOptions? options = null)
+    /// <summary>
+    /// A started v2 engine (<see cref="GossipEngine.CreateV2"/>: messages are admitted, verified and committed by the
+    /// engine, as in the simulator) with <paramref name="neighbours"/> up, nothing recorded yet, and the periodic sync
+    /// (timer 2) not set.
+    /// </summary>
+    public static (GossipEngine Node, RecordingGossipContext Context) StartNode(int[] neighbours, PlumtreeOptions? options = null)
     {
         var context = new RecordingGossipContext { Neighbours = [.. neighbours] };
-        var node = new PlumtreeProtocol(options);
+        GossipEngine node = GossipEngine.CreateV2(options);
         node.Start(context);
         foreach (int n in neighbours)
         {
@@ -41,6 +48,9 @@ internal sealed class RecordingGossipContext : IGossipContext
         context.Timers.RemoveAll(t => t.Id == 2); // the periodic sync is not under test here
         return (node, context);
     }
+
+    /// <summary>The id of <paramref name="author"/>'s message <paramref name="seq"/>, known by its digest as the simulator makes it.</summary>
+    public static MessageId Id(int author, long seq) => SimulationEngine.SimulatedId(author, seq);
 
     public IEnumerable<IGossipFrame> SentTo(int neighbour) => Sent.Where(s => s.To == neighbour).Select(s => s.Frame);
 
@@ -59,7 +69,7 @@ internal sealed class RecordingGossipContext : IGossipContext
     public void Misbehaved(int neighbour, string reason) => Reports.Add((neighbour, reason));
 
     /// <summary>Advances the clock through every timer set so far, in order (virtual time; nothing sleeps).</summary>
-    public void FireTimers(PlumtreeProtocol node)
+    public void FireTimers(IGossipProtocol node)
     {
         var due = Timers.OrderBy(t => t.Due).ToList();
         Timers.Clear();
@@ -71,7 +81,7 @@ internal sealed class RecordingGossipContext : IGossipContext
     }
 
     /// <summary>Fires timers in time order (including those they set) up to <paramref name="until"/>; the clock ends there.</summary>
-    public void FireTimersUntil(PlumtreeProtocol node, TimeSpan until)
+    public void FireTimersUntil(IGossipProtocol node, TimeSpan until)
     {
         while (Timers.Count > 0 && Timers.Min(t => t.Due) <= until)
         {

@@ -15,7 +15,7 @@ public interface IGossipProtocol
     /// <summary>The node starts (set the first timers here).</summary>
     void Start(IGossipContext context);
 
-    /// <summary>The local application publishes a message of <paramref name="payloadBytes"/> bytes; the driver chose its <paramref name="message"/> id (this node, its next sequence number).</summary>
+    /// <summary>The local application publishes a message of <paramref name="payloadBytes"/> bytes; the driver chose its <paramref name="message"/> id (this node as author, and the digest that names it everywhere).</summary>
     void Publish(IGossipContext context, MessageId message, int payloadBytes);
 
     /// <summary>A frame arrived from the neighbour <paramref name="fromNeighbour"/>.</summary>

@@ -20,14 +20,14 @@ public sealed class LazyAnnouncementsTests
         int one = links.SlotOf(1);
         int two = links.SlotOf(2);
 
-        var has = new MessageId(9, 0);
+        var has = Id(9, 0);
         var held = new Retained(9, 100, 1, two, PlumtreeSendKind.Eager, context.Now);
         held.HaveAdd(one); // slot one showed it has this one
         retained.Add(has, held);
         lazy.Enqueue(context, one, has, 2);
         for (long seq = 1; seq <= 600; seq++)
         {
-            lazy.Enqueue(context, one, new MessageId(9, seq), 2);
+            lazy.Enqueue(context, one, Id(9, seq), 2);
         }
 
         lazy.Enqueue(context, two, has, 3);
@@ -45,7 +45,9 @@ public sealed class LazyAnnouncementsTests
         context.Sent.Clear();
         lazy.Flush(context); // nothing left
         Assert.Empty(context.Sent);
-        lazy.Enqueue(context, two, new MessageId(9, 700), 3);
+        lazy.Enqueue(context, two, Id(9, 700), 3);
         Assert.Equal(2, context.Timers.Count); // the next batch sets its own timer
     }
+
+    private static MessageId Id(int author, long seq) => RecordingGossipContext.Id(author, seq);
 }

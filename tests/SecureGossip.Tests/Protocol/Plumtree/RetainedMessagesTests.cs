@@ -1,4 +1,5 @@
 using SecureGossip.Protocol.Core;
+using SecureGossip.Tests.TestSupport;
 
 namespace SecureGossip.Tests.Protocol.Plumtree;
 
@@ -18,11 +19,11 @@ public sealed class RetainedMessagesTests
         RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 3 });
         for (long seq = 0; seq < 5; seq++)
         {
-            retained.Add(new MessageId(1, seq), Message(1));
+            retained.Add(Id(1, seq), Message(1));
         }
 
-        Assert.Equal([new MessageId(1, 2), new MessageId(1, 3), new MessageId(1, 4)], retained.OfAuthor(1).ToArray());
-        Assert.False(retained.Contains(new MessageId(1, 1)));
+        Assert.Equal([Id(1, 2), Id(1, 3), Id(1, 4)], retained.OfAuthor(1).ToArray());
+        Assert.False(retained.Contains(Id(1, 1)));
         Assert.Empty(_emptied);
     }
 
@@ -30,16 +31,16 @@ public sealed class RetainedMessagesTests
     public void Past_the_bound_in_all_the_oldest_of_any_author_goes_and_an_author_left_with_none_is_reported_once()
     {
         RetainedMessages retained = Make(new PlumtreeOptions { RetainMaxMessages = 3 });
-        retained.Add(new MessageId(1, 0), Message(1));
-        retained.Add(new MessageId(2, 0), Message(2));
-        retained.Add(new MessageId(2, 1), Message(2));
-        retained.Add(new MessageId(2, 2), Message(2));
+        retained.Add(Id(1, 0), Message(1));
+        retained.Add(Id(2, 0), Message(2));
+        retained.Add(Id(2, 1), Message(2));
+        retained.Add(Id(2, 2), Message(2));
 
         Assert.False(retained.HasAuthor(1));
         Assert.Equal([1], _emptied);
 
-        retained.Add(new MessageId(3, 0), Message(3)); // author 2's oldest goes; it still has two
-        Assert.Equal([new MessageId(2, 1), new MessageId(2, 2)], retained.OfAuthor(2).ToArray());
+        retained.Add(Id(3, 0), Message(3)); // author 2's oldest goes; it still has two
+        Assert.Equal([Id(2, 1), Id(2, 2)], retained.OfAuthor(2).ToArray());
         Assert.Equal([1], _emptied);
     }
 
@@ -66,7 +67,7 @@ public sealed class RetainedMessagesTests
     {
         RetainedMessages retained = Make(new PlumtreeOptions());
         retained.Add(MessageId.FromDigest(1, 1), Line(1, ageMs: 0, content: 11));
-        retained.Add(new MessageId(2, 0), Message(2)); // simulated: no line
+        retained.Add(Id(2, 0), Message(2)); // simulated: no line
         retained.Add(MessageId.FromDigest(1, 2), Line(1, ageMs: 0, content: 12));
         retained.Add(MessageId.FromDigest(3, 3), Line(3, ageMs: 0, content: 31));
 
@@ -79,4 +80,6 @@ public sealed class RetainedMessagesTests
 
     private static RetainedLine Line(int author, long ageMs, byte content = 0) =>
         new(author, 1, 1, 0, PlumtreeSendKind.Eager, Start) { Line = [content], AgeAtAcceptanceMs = ageMs };
+
+    private static MessageId Id(int author, long seq) => RecordingGossipContext.Id(author, seq);
 }

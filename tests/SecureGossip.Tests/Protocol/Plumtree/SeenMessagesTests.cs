@@ -3,27 +3,11 @@ using SecureGossip.Protocol.Core;
 namespace SecureGossip.Tests.Protocol.Plumtree;
 
 /// <summary>
-/// What the core counts as seen (docs/PROTOCOL.md §6): seqs as a floor and the seqs above it, digests bounded
-/// oldest-first, and a retained message seen whatever the digest bound forgot.
+/// What the core counts as seen (docs/PROTOCOL.md §6): digests, bounded oldest-first, and a retained message seen
+/// whatever the digest bound forgot.
 /// </summary>
 public sealed class SeenMessagesTests
 {
-    [Fact]
-    public void Seqs_seen_out_of_order_raise_the_floor_once_the_gap_is_filled()
-    {
-        var seen = new SeenMessages(new PlumtreeOptions(), new RetainedMessages(new PlumtreeOptions(), _ => { }));
-        seen.Add(new MessageId(4, 0));
-        seen.Add(new MessageId(4, 2));
-        Assert.Equal(1, seen.Of(4)!.Floor);
-        Assert.False(seen.Contains(new MessageId(4, 1)));
-
-        seen.Add(new MessageId(4, 1));
-
-        Assert.Equal(3, seen.Of(4)!.Floor);
-        Assert.True(seen.Contains(new MessageId(4, 1)));
-        Assert.Null(seen.Of(5)); // looked up, never created
-    }
-
     [Fact]
     public void Past_the_digest_bound_the_oldest_is_forgotten_unless_it_is_still_retained()
     {

@@ -101,6 +101,7 @@ internal sealed class AntiEntropy(
     /// <summary>The neighbour wants these retained messages: answered within its response budget.</summary>
     public void OnWant(IGossipContext context, int slot, PlumtreeWant want)
     {
+        // Ids named by seq (a want's `s` entries, §4.2) match no retained message: they go unanswered, uncounted.
         foreach (MessageId id in want.Ids)
         {
             responder.Respond(context, slot, id, PlumtreeSendKind.Sync);
@@ -135,44 +136,12 @@ internal sealed class AntiEntropy(
                 mentioned?.Add(entry.Author); // only ours matter at the end: the set stays as small as our own
             }
 
+            // A seq entry (§9.1: another implementation's signed-seq author) names messages by seqs this core, which
+            // knows every message by its digest, cannot match: the author counts as mentioned (none of its messages
+            // is sent for it), and nothing is wanted from it.
             if (entry.Digests is { } digests)
             {
                 OnDigestEntry(context, slot, sync.Full, entry.Author, digests, wanted);
-                continue;
-            }
-
-            var peerAbove = new HashSet<long>(entry.Above);
-            foreach (MessageId id in retained.OfAuthor(entry.Author))
-            {
-                bool peerHas = id.HasDigest || id.Sequence < entry.Floor || peerAbove.Contains(id.Sequence);
-                Retained message = retained[id];
-                if (!peerHas && !message.HaveContains(slot) && (sync.Full || context.Now - message.AcceptedAt >= options.SyncGrace))
-                {
-                    responder.Send(context, slot, id, PlumtreeSendKind.Sync);
-                }
-            }
-
-            if (!sync.Full && entry.Author != context.Self)
-            {
-                // Looked up, not created: an unsigned frame naming an author we never saw adds no table entry.
-                SeenSeqs? seenSeqs = seen.Of(entry.Author);
-                foreach (long seq in entry.Above)
-                {
-                    var id = new MessageId(entry.Author, seq);
-                    if (seenSeqs?.Contains(seq) != true && !grafts.Contains(id))
-                    {
-                        wanted.Add(id);
-                    }
-                }
-
-                // Seqs below the peer's floor that we lack; bounded, so a forged floor cannot make us loop.
-                for (long seq = seenSeqs?.Floor ?? 0; seq < entry.Floor && wanted.Count < options.MaxFrontierItemsPerFrame; seq++)
-                {
-                    if (seenSeqs?.Contains(seq) != true)
-                    {
-                        wanted.Add(new MessageId(entry.Author, seq));
-                    }
-                }
             }
         }
 
@@ -249,8 +218,8 @@ internal sealed class AntiEntropy(
     }
 
     /// <summary>
-    /// An author tracked by digest (§9.1, legacy authors): a full entry lists every digest the peer retains, so
-    /// it lacks our retained ones not listed; a delta lists only recent ones, from which we learn what we lack.
+    /// An author's digest entry (§9.1): a full entry lists every digest the peer retains, so it lacks our retained
+    /// ones not listed; a delta lists only recent ones, from which we learn what we lack.
     /// </summary>
     private void OnDigestEntry(IGossipContext context, int slot, bool full, int author, UInt128[] digests, List<MessageId> wanted)
     {
@@ -259,7 +228,7 @@ internal sealed class AntiEntropy(
             var peerHas = new HashSet<UInt128>(digests);
             foreach (MessageId id in retained.OfAuthor(author))
             {
-                if (id.HasDigest && !peerHas.Contains(id.Digest) && !retained[id].HaveContains(slot))
+                if (!peerHas.Contains(id.Digest) && !retained[id].HaveContains(slot))
                 {
                     responder.Send(context, slot, id, PlumtreeSendKind.Sync);
                 }
@@ -280,27 +249,21 @@ internal sealed class AntiEntropy(
     }
 
     /// <summary>
-    /// The frontier (§9.1) as frames of at most <see cref="PlumtreeOptions.MaxFrontierItemsPerFrame"/> items: seq
-    /// entries for authors tracked by seq, the retained digests for authors tracked by digest (a delta: only those
-    /// accepted within the sync windows). A full frontier is always at least one frame, the last marked End.
+    /// The frontier (§9.1) as frames of at most <see cref="PlumtreeOptions.MaxFrontierItemsPerFrame"/> items: per
+    /// author, the digests of its retained messages (a delta: only authors changed and messages accepted within the
+    /// sync windows). A full frontier is always at least one frame, the last marked End.
     /// </summary>
     private List<PlumtreeSync> Frontier(IGossipContext context, bool onlyChanged)
     {
         var entries = new List<PlumtreeFrontierEntry>();
-        IEnumerable<int> seqAuthors = onlyChanged ? _changed.Keys.Where(seen.HasAuthor) : seen.Authors;
-        foreach (int author in seqAuthors)
-        {
-            entries.Add(seen.Of(author)!.ToEntry(author));
-        }
-
         TimeSpan window = options.SyncInterval * options.SyncWindows;
-        IEnumerable<int> digestAuthors = onlyChanged ? _changed.Keys.Where(retained.HasAuthor) : retained.Authors;
-        foreach (int author in digestAuthors)
+        IEnumerable<int> authors = onlyChanged ? _changed.Keys.Where(retained.HasAuthor) : retained.Authors;
+        foreach (int author in authors)
         {
             var digests = new List<UInt128>();
             foreach (MessageId id in retained.OfAuthor(author))
             {
-                if (id.HasDigest && (!onlyChanged || context.Now - retained[id].AcceptedAt <= window))
+                if (!onlyChanged || context.Now - retained[id].AcceptedAt <= window)
                 {
                     digests.Add(id.Digest);
                 }
@@ -317,7 +280,7 @@ internal sealed class AntiEntropy(
         int items = 0;
         foreach (PlumtreeFrontierEntry entry in entries)
         {
-            int size = 1 + entry.Above.Length + (entry.Digests?.Length ?? 0);
+            int size = 1 + entry.Digests!.Length;
             if (page.Count > 0 && items + size > options.MaxFrontierItemsPerFrame)
             {
                 frames.Add(new PlumtreeSync(!onlyChanged, [.. page]) { End = false });

@@ -17,7 +17,7 @@ internal sealed class NeighbourTable(PlumtreeOptions options)
     /// <summary>Slots handed out so far (up or not).</summary>
     public int Count => _neighbourOf.Count;
 
-    /// <summary>Control frames ignored because they named an author past the neighbour's share.</summary>
+    /// <summary>Frames ignored whole: control frames naming an author past the neighbour's share, <c>msg</c> frames of unknown messages.</summary>
     public long FramesIgnored { get; private set; }
 
     /// <summary>Reports made through <see cref="IGossipContext.Misbehaved"/>.</summary>
@@ -43,6 +43,9 @@ internal sealed class NeighbourTable(PlumtreeOptions options)
 
         return slot;
     }
+
+    /// <summary>Counts a frame ignored whole.</summary>
+    public void Ignore() => FramesIgnored++;
 
     public bool TryGetSlot(int neighbour, out int slot) => _slotOf.TryGetValue(neighbour, out slot);
 
@@ -74,7 +77,7 @@ internal sealed class NeighbourTable(PlumtreeOptions options)
 
         if ((budget.Introduced ??= []).Count >= options.MaxAuthorsPerNeighbour)
         {
-            FramesIgnored++;
+            Ignore();
             return false;
         }
 

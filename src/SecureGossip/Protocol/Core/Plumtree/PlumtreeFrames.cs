@@ -65,12 +65,15 @@ public sealed record PlumtreePrune(int Author, bool Optimisation) : IGossipFrame
 }
 
 /// <summary>
-/// One author's part of a frontier: every seq below <paramref name="Floor"/> and the listed ones above it are seen;
-/// or, for an author whose messages are tracked by digest, the digests of the retained ones (<see cref="Digests"/>).
+/// One author's part of a frontier: the digests of the author's retained messages (<see cref="Digests"/>, an <c>l</c>
+/// entry on the wire); or a seq entry (<c>s</c>, docs/PROTOCOL.md §4.2): every seq below <paramref name="Floor"/> and
+/// the listed ones above it are seen.
 /// </summary>
+/// <remarks>The core knows every message by its digest: it writes digest entries only, and a seq entry it reads (another
+/// implementation's signed-seq author) only tells it the author is mentioned. The codec reads and writes both.</remarks>
 public sealed record PlumtreeFrontierEntry(int Author, long Floor, long[] Above)
 {
-    /// <summary>The digests held of this author's messages tracked by digest; <see langword="null"/> for a seq entry.</summary>
+    /// <summary>The digests held of this author's retained messages; <see langword="null"/> for a seq entry.</summary>
     public UInt128[]? Digests { get; init; }
 
     /// <summary>An entry listing digests.</summary>

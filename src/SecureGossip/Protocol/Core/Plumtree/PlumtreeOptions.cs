@@ -64,8 +64,8 @@ public sealed record PlumtreeOptions
     public int RetainMaxMessages { get; init; } = 100_000;
 
     /// <summary>
-    /// How many digests of messages tracked by digest (real links) are remembered as seen (1,000,000, oldest
-    /// forgotten first). Simulated messages are tracked by seq and not counted here.
+    /// How many digests of accepted messages are remembered as seen (1,000,000, oldest forgotten first), unless the
+    /// driver keeps them (<see cref="SeenDigests"/>).
     /// </summary>
     public int MaxSeenDigests { get; init; } = 1_000_000;
 
@@ -136,7 +136,7 @@ public sealed record PlumtreeOptions
     /// <summary>A link's full frontier is answered at most this often within one session of the link (10 s).</summary>
     public TimeSpan FullSyncMinInterval { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Most digests or seqs listed in one <c>sync</c> frame; a larger full frontier is sent in pages (4,096).</summary>
+    /// <summary>Most digests listed in one <c>sync</c> frame; a larger full frontier is sent in pages (4,096).</summary>
     public int MaxFrontierItemsPerFrame { get; init; } = 4096;
 
     /// <summary>Per-author trees (true), or plain Plumtree with one shared tree (false).</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SecureGossip.Protocol.Core;
 
 /// <summary>
@@ -8,8 +10,13 @@ namespace SecureGossip.Protocol.Core;
 /// partitions get exactly what they lack.
 /// </summary>
 /// <remarks>
-/// <para>Messages are deduplicated by their signed (author, seq) before verification, so each is verified once per node.
-/// Forwarding happens when a message is accepted, never on a round. One instance per node; calls never overlap.</para>
+/// <para>The core decides where messages go, not whether they are accepted: its driver, the
+/// <see cref="Engine.GossipEngine"/> that real nodes and the simulator share, deduplicates every message by its digest
+/// before verification (so each is verified once per node) and hands the core each new verified message
+/// (<see cref="AcceptVerified"/>), or a duplicate copy as a <c>msg</c> frame (<see cref="FrameReceived"/>: the sender is
+/// pruned and known to have it). A <c>msg</c> frame of a message the core does not know is ignored. Every id carries a
+/// digest (<see cref="MessageId.HasDigest"/>). Forwarding happens when a message is accepted, never on a round. One
+/// instance per node; calls never overlap.</para>
 /// <para>This type is the entry point and the tree logic (eager push, prunes, grafts, the §8.6 optimisation). Its
 /// parts each own their state: <see cref="NeighbourTable"/> (links, budgets), <see cref="RetainedMessages"/>,
 /// <see cref="SeenMessages"/>, <see cref="EagerTrees"/>, <see cref="LazyAnnouncements"/> (<c>ihave</c> batches),
@@ -53,8 +60,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         get
         {
-            var authors = new HashSet<int>(_seen.Authors);
-            authors.UnionWith(_trees.Authors);
+            var authors = new HashSet<int>(_trees.Authors);
             authors.UnionWith(_retained.Authors);
             authors.UnionWith(_firstFrom.Keys);
             authors.UnionWith(_antiEntropy.ChangedAuthors);
@@ -74,7 +80,10 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
     }
 
-    /// <summary>One instance per node, as a simulator or driver factory wants it.</summary>
+    /// <summary>One bare core per node, as a simulator or driver factory wants it.</summary>
+    /// <remarks>A bare core accepts no message from its links (the engine decides acceptance): a simulated node wants
+    /// <see cref="Engine.GossipEngine.CreateV2"/>.</remarks>
+    [Obsolete("A bare core accepts no message from its links: use GossipEngine.CreateV2, which accepts and drives this core.")]
     public static Func<int, IGossipProtocol> Factory(PlumtreeOptions? options = null) => _ => new PlumtreeProtocol(options);
 
     /// <inheritdoc/>
@@ -125,6 +134,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     public void Publish(IGossipContext context, MessageId message, int payloadBytes)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ThrowIfNoDigest(message);
         Accept(context, new PlumtreeMessage(message, payloadBytes, PlumtreeSendKind.Eager, 0, false), fromSlot: -1, own: true);
     }
 
@@ -136,6 +146,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(line);
+        ThrowIfNoDigest(message);
         Accept(context, new PlumtreeMessage(message, line.Length, PlumtreeSendKind.Eager, 0, false) { Line = line }, fromSlot: -1, own: true);
     }
 
@@ -148,6 +159,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(message);
+        ThrowIfNoDigest(message.Message);
         if (message.Message.Author == context.Self || _retained.Contains(message.Message))
         {
             return;
@@ -171,6 +183,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(line);
+        ThrowIfNoDigest(message);
         if (_seen.Contains(message))
         {
             return;
@@ -185,7 +198,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     }
 
     /// <summary>Remembers a message as seen without retaining it (a store's seen ids): copies of it are duplicates.</summary>
-    public void MarkSeen(MessageId message) => _seen.Add(message);
+    public void MarkSeen(MessageId message)
+    {
+        ThrowIfNoDigest(message);
+        _seen.Add(message);
+    }
 
     /// <summary>Whether the message is known: seen or retained (a copy of it would be a duplicate).</summary>
     public bool IsKnown(MessageId message) => _seen.Contains(message);
@@ -193,7 +210,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     /// <summary>The lines of every retained message of a real link, each author's in the order they were accepted.</summary>
     public IEnumerable<(int Author, byte[] Line)> RetainedLines() => _retained.Lines();
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// A frame arrived from the neighbour <paramref name="fromNeighbour"/>: a control frame, or a copy of a message
+    /// already known (seen, or this node's own); a <c>msg</c> frame of an unknown message is ignored, since only the
+    /// driver accepts messages (<see cref="AcceptVerified"/>).
+    /// </summary>
     public void FrameReceived(IGossipContext context, int fromNeighbour, IGossipFrame frame)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -201,7 +222,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         switch (frame)
         {
             case PlumtreeMessage message:
-                OnMessage(context, slot, message);
+                OnCopy(context, slot, message);
                 break;
             case PlumtreeIHave ihave:
                 for (int i = 0; i < ihave.Ids.Length; i++)
@@ -250,40 +271,39 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
     }
 
-    private void OnMessage(IGossipContext context, int slot, PlumtreeMessage message)
+    /// <summary>A copy of a message already known, never verified: on tree traffic the sender is pruned (the paper's rule).</summary>
+    private void OnCopy(IGossipContext context, int slot, PlumtreeMessage message)
     {
         MessageId id = message.Message;
-        if (id.Author == context.Self || _seen.Contains(id))
+        if (id.Author != context.Self && !_seen.Contains(id))
         {
-            // A duplicate: never verified. On tree traffic the sender is pruned (the paper's rule).
-            if (_retained.TryGet(id, out Retained? known))
-            {
-                known.HaveAdd(slot);
-            }
-
-            // A link that brought the first copy of one of this author's last two messages is a parent that lost
-            // one race: several messages are in flight at once, and pruning it could leave this node with no
-            // parent at all (the other was pruned a message ago), to be repaired only by a graft.
-            bool recentParent = _firstFrom.TryGetValue(id.Author, out var first) && (first.Last == slot || first.Previous == slot);
-            if (message.Kind is PlumtreeSendKind.Eager or PlumtreeSendKind.Graft && !recentParent)
-            {
-                // The prune tells the sender to stop pushing this author to us. On the shared tree the paper also
-                // drops the link from our own eager set (the tree is undirected). A per-author tree is directed:
-                // the sender may be our child for this author, and dropping it would cut its only parent.
-                LinkSet tree = _trees.For(id.Author, create: message.AuthorTree);
-                if (!ReferenceEquals(tree, _trees.AuthorTree(id.Author)))
-                {
-                    tree.Remove(slot);
-                }
-
-                _links.Send(context, slot, new PlumtreePrune(id.Author, Optimisation: false));
-            }
-
+            // Not a copy: a message is accepted only by the driver, after its dedup and verification.
+            _links.Ignore();
             return;
         }
 
-        context.CountVerify();
-        Accept(context, message, slot, own: false);
+        if (_retained.TryGet(id, out Retained? known))
+        {
+            known.HaveAdd(slot);
+        }
+
+        // A link that brought the first copy of one of this author's last two messages is a parent that lost
+        // one race: several messages are in flight at once, and pruning it could leave this node with no
+        // parent at all (the other was pruned a message ago), to be repaired only by a graft.
+        bool recentParent = _firstFrom.TryGetValue(id.Author, out var first) && (first.Last == slot || first.Previous == slot);
+        if (message.Kind is PlumtreeSendKind.Eager or PlumtreeSendKind.Graft && !recentParent)
+        {
+            // The prune tells the sender to stop pushing this author to us. On the shared tree the paper also
+            // drops the link from our own eager set (the tree is undirected). A per-author tree is directed:
+            // the sender may be our child for this author, and dropping it would cut its only parent.
+            LinkSet tree = _trees.For(id.Author, create: message.AuthorTree);
+            if (!ReferenceEquals(tree, _trees.AuthorTree(id.Author)))
+            {
+                tree.Remove(slot);
+            }
+
+            _links.Send(context, slot, new PlumtreePrune(id.Author, Optimisation: false));
+        }
     }
 
     private void Accept(IGossipContext context, PlumtreeMessage message, int fromSlot, bool own)
@@ -334,7 +354,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         _firstFrom.Remove(author);
         _antiEntropy.Forget(author);
-        if (!_seen.HasAuthor(author) && !_links.IsIntroduced(author))
+        if (!_links.IsIntroduced(author))
         {
             _trees.Forget(author);
         }
@@ -366,6 +386,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
     private void OnIHave(IGossipContext context, int slot, MessageId id, int hops)
     {
+        if (!id.HasDigest)
+        {
+            return; // names no message: every message is known by its digest (the wire's ihave carries nothing else)
+        }
+
         if (_retained.TryGet(id, out Retained? retained))
         {
             retained.HaveAdd(slot);
@@ -406,7 +431,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
     /// <summary>An author known from a verified (or our own) message: its state is not a neighbour's to grow or drop.</summary>
     private bool IsVerifiedAuthor(int author) =>
-        _retained.HasAuthor(author) || _firstFrom.ContainsKey(author) || _seen.HasAuthor(author) || _antiEntropy.HasChanged(author);
+        _retained.HasAuthor(author) || _firstFrom.ContainsKey(author) || _antiEntropy.HasChanged(author);
 
     /// <summary>
     /// §8.6: an announcement that offers a shorter path than the eager copy had moves this node under the announcer
@@ -430,6 +455,15 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         if (_links.IsUp(parent))
         {
             _links.Send(context, parent, new PlumtreePrune(retained.Author, Optimisation: _options.AuthorTrees));
+        }
+    }
+
+    /// <summary>Every message is known by its digest (<see cref="MessageId.HasDigest"/>), on real links and in the simulator.</summary>
+    private static void ThrowIfNoDigest(MessageId message, [CallerArgumentExpression(nameof(message))] string? name = null)
+    {
+        if (!message.HasDigest)
+        {
+            throw new ArgumentException($"The message id {message} has no digest; the core knows messages by digest only.", name);
         }
     }
 

@@ -9,7 +9,7 @@ namespace SecureGossip.Protocol.Core;
 /// <param name="WantsDeferred">Grafts put off because the neighbour's want budget was spent.</param>
 /// <param name="ResponsesDeferred">Answers to grafts and wants queued because the asker's response budget was spent.</param>
 /// <param name="ResponsesDropped">Answers not sent because the asker's queue of deferred answers was full.</param>
-/// <param name="FramesIgnored">Control frames ignored whole (an author past the neighbour's share of new authors).</param>
+/// <param name="FramesIgnored">Frames ignored whole: a control frame naming an author past the neighbour's share of new authors, or a <c>msg</c> frame of a message the core does not know (only its driver accepts messages).</param>
 /// <param name="NeighboursReported">Reports made through <see cref="IGossipContext.Misbehaved"/>.</param>
 /// <param name="MissingIds">Ids announced and not yet received (bounded by <see cref="PlumtreeOptions.MaxMissing"/>).</param>
 /// <param name="PendingWants">Ids wanted after deltas, queued or sent, not yet settled.</param>

@@ -36,7 +36,7 @@ internal class Retained(int author, int payloadBytes, int hops, int arrivalSlot,
 
     /// <summary>The <c>msg</c> frame that sends it on, one hop further.</summary>
     public PlumtreeMessage ToFrame(MessageId id, PlumtreeSendKind kind, bool authorTree, TimeSpan now) =>
-        new(id.HasDigest ? MessageId.FromDigest(Author, id.Digest) : id, PayloadBytes, kind, Hops + 1, authorTree)
+        new(id with { Author = Author }, PayloadBytes, kind, Hops + 1, authorTree)
         {
             Line = Line,
             AgeMs = Line is null ? 0 : (long)AgeAt(now).TotalMilliseconds,

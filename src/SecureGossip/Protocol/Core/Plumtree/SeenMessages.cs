@@ -1,57 +1,39 @@
+using System.Diagnostics;
+
 namespace SecureGossip.Protocol.Core;
 
 /// <summary>
-/// What one node has seen, so that a copy of it is a duplicate and never verified (docs/PROTOCOL.md §6): per author,
-/// the seqs of messages tracked by seq (a floor and the seqs above it); the digests of messages tracked by digest,
-/// the oldest forgotten past <see cref="PlumtreeOptions.MaxSeenDigests"/> unless the driver keeps them
-/// (<see cref="PlumtreeOptions.SeenDigests"/>); and every message still retained.
+/// What one node has seen, so that a copy of it is a duplicate and never verified (docs/PROTOCOL.md §6): the digests
+/// of the messages accepted, the oldest forgotten past <see cref="PlumtreeOptions.MaxSeenDigests"/> unless the driver
+/// keeps them (<see cref="PlumtreeOptions.SeenDigests"/>), and every message still retained.
 /// </summary>
+/// <remarks>Every message is known by its digest, on real links and in the simulator alike (<see cref="MessageId.HasDigest"/>);
+/// an id without one (a <c>want</c>'s seq entry, §4.2) names nothing seen.</remarks>
 internal sealed class SeenMessages(PlumtreeOptions options, RetainedMessages retained)
 {
-    private readonly Dictionary<int, SeenSeqs> _seqs = [];
-
-    // Allocated on first use: the simulator's nodes never need them, and 10,000 of them share one process.
+    // Allocated on first use: a core driven by a GossipEngine asks the engine's set instead, and 10,000 nodes share one
+    // simulator process.
     private HashSet<UInt128>? _digests;
     private Queue<UInt128>? _digestOrder;
 
-    /// <summary>The authors with a message tracked by seq.</summary>
-    public Dictionary<int, SeenSeqs>.KeyCollection Authors => _seqs.Keys;
-
-    public bool HasAuthor(int author) => _seqs.ContainsKey(author);
-
-    /// <summary>The seqs seen of <paramref name="author"/>; looked up, never created.</summary>
-    public SeenSeqs? Of(int author) => _seqs.GetValueOrDefault(author);
-
-    public bool Contains(MessageId id) => id.HasDigest
-        ? (options.SeenDigests?.Contains(id.Digest) ?? _digests?.Contains(id.Digest) == true) || retained.Contains(id)
-        : _seqs.TryGetValue(id.Author, out SeenSeqs? seen) && seen.Contains(id.Sequence);
+    public bool Contains(MessageId id) =>
+        id.HasDigest && ((options.SeenDigests?.Contains(id.Digest) ?? _digests?.Contains(id.Digest) == true) || retained.Contains(id));
 
     public void Add(MessageId message)
     {
-        if (message.HasDigest)
+        Debug.Assert(message.HasDigest, "the core's entry points take only ids with a digest");
+        if (options.SeenDigests is { } shared)
         {
-            if (options.SeenDigests is { } shared)
-            {
-                shared.Add(message.Digest);
-            }
-            else if ((_digests ??= []).Add(message.Digest))
-            {
-                _digestOrder ??= new();
-                _digestOrder.Enqueue(message.Digest);
-                if (_digestOrder.Count > options.MaxSeenDigests)
-                {
-                    _digests.Remove(_digestOrder.Dequeue());
-                }
-            }
+            shared.Add(message.Digest);
         }
-        else
+        else if ((_digests ??= []).Add(message.Digest))
         {
-            if (!_seqs.TryGetValue(message.Author, out SeenSeqs? seen))
+            _digestOrder ??= new();
+            _digestOrder.Enqueue(message.Digest);
+            if (_digestOrder.Count > options.MaxSeenDigests)
             {
-                _seqs[message.Author] = seen = new SeenSeqs();
+                _digests.Remove(_digestOrder.Dequeue());
             }
-
-            seen.Add(message.Sequence);
         }
     }
 }
