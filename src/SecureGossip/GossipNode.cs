@@ -83,7 +83,8 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     public GossipKeys Keys { get; }
 
     /// <summary>Counters of what the node has received, accepted, dropped and sent.</summary>
-    public GossipNodeStatistics Statistics => _node.Counters.Snapshot(_node.Links.Count, _node.Time, _actor.Engine.Tree?.Statistics);
+    /// <remarks>The counters are live; <see cref="GossipNodeStatistics.Core"/> is the v2 core's as of the node's last idle moment.</remarks>
+    public GossipNodeStatistics Statistics => _node.Counters.Snapshot(_node.Links.Count, _node.Time, _actor.TreeStatistics);
 
     /// <summary>The neighbours connected now, with what each link negotiated.</summary>
     public IReadOnlyList<GossipPeerInfo> Peers => [.. _node.Links.Snapshot().Select(p => new GossipPeerInfo(p.Connection.Id, p.Connection.RemoteEndPoint, p.Version))];

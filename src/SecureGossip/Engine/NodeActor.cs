@@ -30,6 +30,8 @@ internal sealed class NodeActor
     private readonly V1CatchUp _catchUp;
     private Task _loop = Task.CompletedTask;
     private bool _stopped;
+    private System.Runtime.CompilerServices.StrongBox<Protocol.Core.PlumtreeStatistics>? _treeStatistics;
+    private int _statisticsWanted;
 
     public NodeActor(NodeServices node, GossipEngine engine, NodeDelivery delivery)
     {
@@ -55,8 +57,22 @@ internal sealed class NodeActor
     /// <summary>Messages between the read loops and their commit.</summary>
     public ReceiveWindow Window { get; }
 
+    /// <summary>
+    /// The Plumtree core's counters as of the actor's last idle moment or barrier (<see cref="WhenIdleAsync"/>): the
+    /// core belongs to the actor, so other threads read a snapshot it takes, never the core itself.
+    /// </summary>
+    public Protocol.Core.PlumtreeStatistics? TreeStatistics
+    {
+        get
+        {
+            Volatile.Write(ref _statisticsWanted, 1);
+            return Volatile.Read(ref _treeStatistics)?.Value;
+        }
+    }
+
     public void Start()
     {
+        RefreshStatistics();
         Engine.Start(Context);
         _loop = Task.Run(RunAsync);
     }
@@ -160,6 +176,11 @@ internal sealed class NodeActor
             {
                 await Delivery.CommitAsync(); // before waiting: a commit per batch, not per message
                 continue;
+            }
+
+            if (Volatile.Read(ref _statisticsWanted) != 0)
+            {
+                RefreshStatistics();
             }
 
             if (!await reader.WaitToReadAsync())
@@ -328,6 +349,7 @@ internal sealed class NodeActor
                     await Delivery.CommitAsync();
                 }
 
+                RefreshStatistics();
                 barrier.Done.TrySetResult();
                 break;
             case StopWork:
@@ -442,6 +464,15 @@ internal sealed class NodeActor
         }
 
         Engine.Publish(Context, publish.Id, publish.Line);
+    }
+
+    private void RefreshStatistics()
+    {
+        Volatile.Write(ref _statisticsWanted, 0);
+        if (Engine.Tree is { } tree)
+        {
+            Volatile.Write(ref _treeStatistics, new System.Runtime.CompilerServices.StrongBox<Protocol.Core.PlumtreeStatistics>(tree.Statistics));
+        }
     }
 
     /// <summary>Adds an accepted message to the store's next commit; false without a store (or when it failed).</summary>
