@@ -204,7 +204,6 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
         {
             _clock.Advance(TimeSpan.FromMilliseconds(250));
             await Task.WhenAll(_nodes.Where(n => !n.IsDisposed).Select(n => n.WhenIdleAsync()));
-            await Task.Yield();
         }
     }
 
