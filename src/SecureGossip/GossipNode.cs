@@ -302,6 +302,34 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
         return pending;
     }
 
+    /// <summary>
+    /// Completes once <paramref name="condition"/> holds for <see cref="Peers"/>: checked on the actor at once and after
+    /// every link up, hello and link down (each is posted to the actor after the link registry changed).
+    /// </summary>
+    internal Task WhenPeersAsync(Func<IReadOnlyList<GossipPeerInfo>, bool> condition) => WhenAsync(() => condition(Peers));
+
+    /// <summary>
+    /// Completes once every link speaks v2 and the engine has taken in each peer's first full frontier: from then on
+    /// the links carry live traffic only (no frontier is left to answer).
+    /// </summary>
+    internal Task WhenSyncedAsync() => WhenAsync(() => _node.Links.Snapshot().All(l => l.Version >= 2 && _actor.Facts.IsSynced(l.Id)));
+
+    /// <summary>
+    /// Completes once <paramref name="condition"/> holds for <see cref="Statistics"/>, checked whenever the actor has
+    /// worked: for what the actor counts (accepted, duplicates, bad signatures, own copies from v2 links) or what a link
+    /// down follows (peers cut). A counter the read loops alone keep (lines received, malformed, too long, own copies
+    /// from v1 links) is seen at the actor's next work item; await a later line on the same link instead.
+    /// </summary>
+    internal Task WhenStatisticsAsync(Func<GossipNodeStatistics, bool> condition) => WhenAsync(() => condition(Statistics));
+
+    private Task WhenAsync(Func<bool> condition)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _actor.Post(new InspectWork(_ => _actor.Facts.Add(condition, done)))
+            ? done.Task
+            : Task.FromException(new ObjectDisposedException(nameof(GossipNode)));
+    }
+
     /// <summary>Closes every current connection (the node keeps running and accepts new ones).</summary>
     internal Task DisconnectAllAsync() => _node.Links.DisconnectAllAsync();
 

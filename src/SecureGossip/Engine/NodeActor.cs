@@ -51,6 +51,9 @@ internal sealed class NodeActor
 
     public NodeDelivery Delivery { get; }
 
+    /// <summary>Conditions tests await (see <see cref="NodeFacts"/>), checked after each batch of work.</summary>
+    public NodeFacts Facts { get; } = new();
+
     /// <summary>Authors in the table (read from other threads for tests and statistics: a moment old at most).</summary>
     public int AuthorCount => _authors.Count;
 
@@ -156,6 +159,7 @@ internal sealed class NodeActor
             }
 
             await CommitReadyAsync();
+            Facts.Check();
             if (_stopped)
             {
                 _work.Writer.TryComplete(); // what is posted from here on is dropped
@@ -323,12 +327,14 @@ internal sealed class NodeActor
             case LinkDownWork down:
                 Engine.NeighbourDown(Context, down.Link.Id);
                 Context.Remove(down.Link);
+                Facts.LinkDown(down.Link.Id);
                 break;
             case RequeueWork requeue:
                 Engine.Flood?.Requeue(requeue.Lines);
                 break;
             case ControlWork control:
                 Engine.Control(Context, control.Link.Id, control.Frame);
+                Facts.Control(control.Link.Id, control.Frame);
                 break;
             case TimerWork timer:
                 Context.Fired(timer.Id);

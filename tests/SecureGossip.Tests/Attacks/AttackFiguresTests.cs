@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using SecureGossip.Crypto;
+using SecureGossip.Tests.TestSupport;
 using SecureGossip.Transports;
 using Xunit.Abstractions;
 
@@ -41,7 +42,7 @@ public sealed class AttackFiguresTests(ITestOutputHelper output)
                 await peer.DisposeAsync();
             }
 
-            await WaitUntilAsync(() => victim.Node.Statistics.ConnectedPeers == 0);
+            await victim.Node.WaitForPeersAsync(p => p.Count == 0, TimeSpan.FromSeconds(120));
             Snapshot after = Snapshot.Take();
             int victimDescriptors = during.Descriptors - before.Descriptors - IdleSockets;
             output.WriteLine($"idle sockets {IdleSockets:N0}: victim's descriptors +{victimDescriptors:N0} during, +{after.Descriptors - before.Descriptors} after; {Row(before, during, after)}");
@@ -91,7 +92,7 @@ public sealed class AttackFiguresTests(ITestOutputHelper output)
                 output.WriteLine($"malformed lines: {written:N0} written, {victim.Node.Statistics.DroppedMalformed:N0} dropped, cut {attacker.Closed.Task.IsCompleted}");
             }
 
-            await WaitUntilAsync(() => victim.Node.Statistics.ConnectedPeers == 0);
+            await victim.Node.WaitForPeersAsync(p => p.Count == 0, TimeSpan.FromSeconds(120));
             Snapshot after = Snapshot.Take();
             output.WriteLine($"malformed lines: {Row(before, sampler.Max, after)}");
             Check(failures, after.Heap - before.Heap <= 16L << 20, $"the heap kept {Mb(after.Heap - before.Heap)} MB after the malformed flood");
@@ -112,16 +113,6 @@ public sealed class AttackFiguresTests(ITestOutputHelper output)
         $"heap {Mb(before.Heap)} / {Mb(during.Heap)} / {Mb(after.Heap)} MB, working set {Mb(before.WorkingSet)} / {Mb(during.WorkingSet)} / {Mb(after.WorkingSet)} MB (before / during / after)";
 
     private static string Mb(long bytes) => (bytes / 1048576.0).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        while (!condition())
-        {
-            await Task.Yield();
-            timeout.Token.ThrowIfCancellationRequested();
-        }
-    }
 
     private readonly record struct Snapshot(long Heap, long WorkingSet, int Descriptors)
     {

@@ -87,7 +87,7 @@ internal sealed class DefenceRig : IAsyncDisposable
         var connection = new StreamConnection(new NetworkStream(socket, ownsSocket: true), socket.RemoteEndPoint);
         var peer = new HonestPeer(node, node.RunConnectionAsync(connection), new MessageWatch(node));
         _honest.Add(peer);
-        await Gossip.WaitUntilAsync(() => node.Peers is [{ Version: 2 }]);
+        await node.WaitForPeersAsync(p => p is [{ Version: 2 }]);
         return peer;
     }
 
@@ -103,17 +103,6 @@ internal sealed class DefenceRig : IAsyncDisposable
         foreach (HonestPeer peer in _honest.Where(p => p != from))
         {
             await peer.Inbox.WaitForAsync(payload);
-        }
-    }
-
-    /// <summary>Waits for a condition on node or listener state, up to <see cref="LongTimeout"/> (no clock involved).</summary>
-    public static async Task WaitForAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(LongTimeout);
-        while (!condition())
-        {
-            await Task.Yield();
-            timeout.Token.ThrowIfCancellationRequested();
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using SecureGossip.Crypto;
+using SecureGossip.Tests.TestSupport;
 using SecureGossip.Transports;
 
 namespace SecureGossip.Tests.Attacks;
@@ -36,7 +37,7 @@ public sealed class DialBackOffTests
                 await FloodUntilClosedAsync(first, forger);
             }
 
-            await DefenceRig.WaitForAsync(() => rig.Victim.Statistics.PeersCut == 1);
+            await rig.Victim.WaitForStatisticsAsync(s => s.PeersCut == 1, DefenceRig.LongTimeout); // a cut closes the link: its down is posted to the actor after the count
             Assert.True(rig.Victim.IsBackedOff(hostile));
             await rig.ExchangeAsync(b);
 

@@ -117,7 +117,7 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
             Assert.InRange(during.PendingWants, 0, new PlumtreeOptions().MaxWantsPerNeighbour);
         }
 
-        await Gossip.WaitUntilAsync(() => victim.Peers.Count == 2);
+        await victim.WaitForPeersAsync(p => p.Count == 2);
         await victim.WhenIdleAsync();
         long memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
         PlumtreeStatistics after = core.Statistics;

@@ -8,12 +8,14 @@ using SecureGossip.Tests.TestSupport;
 namespace SecureGossip.Tests.Cli;
 
 /// <summary>The sgossip command's scriptable contract, run as a real process.</summary>
+[Trait(TestCategory.Name, TestCategory.Cli)]
 public sealed partial class SgossipCliTests
 {
     internal static ChildProcess Sgossip(params string[] arguments) =>
         ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "sgossip.dll"), .. arguments]);
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Interop)]
     public async Task Node_publishes_stdin_prints_received_lines_survives_EOF_and_exits_0_on_SIGTERM()
     {
         await using ChildProcess node = Sgossip("node", "--listen", "127.0.0.1:0", "--interval", "20");
@@ -51,6 +53,7 @@ public sealed partial class SgossipCliTests
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Interop)]
     public async Task Node_connect_retries_until_the_peer_is_up()
     {
         int port = FreePort();

@@ -7,6 +7,7 @@ using SecureGossip.Tests.TestSupport;
 namespace SecureGossip.Tests.Cli;
 
 /// <summary>What an operator meets at the shell: usage, errors that name what and where, one spelling of the key.</summary>
+[Trait(TestCategory.Name, TestCategory.Cli)]
 public sealed class SgossipOperatorTests
 {
     private static ChildProcess Sgossip(params string[] arguments) => SgossipCliTests.Sgossip(arguments);

@@ -68,27 +68,18 @@ public sealed class ReadmeExampleTests
             }
 
             using var stop = new CancellationTokenSource();
-            var written = new StringWriter();
-            TextWriter output = TextWriter.Synchronized(written); // written by the node's thread, read here
-            string Printed()
-            {
-                lock (output)
-                {
-                    return written.ToString();
-                }
-            }
-
+            var output = new PrintedLines(); // written by the node's thread, awaited here
             Task running = RunNodeAsync(dataDir.FullName, new IPEndPoint(IPAddress.Loopback, port), output, stop.Token);
 
             await using var peer = new GossipNode();
             Task linked = TcpGossipClient.MaintainAsync(peer, new IPEndPoint(IPAddress.Loopback, port), cancellationToken: stop.Token);
-            await Gossip.WaitUntilAsync(() => peer.Peers is [{ Version: 2 }]);
+            await peer.WaitForPeersAsync(p => p is [{ Version: 2 }]);
             peer.PublishJson("{\"text\":\"hi\"}");
-            await Gossip.WaitUntilAsync(() => Printed().Contains("{\"text\":\"hi\"}", StringComparison.Ordinal));
+            await output.WaitForAsync("{\"text\":\"hi\"}");
             await stop.CancelAsync();
             await Task.WhenAll(running, linked);
 
-            Assert.StartsWith($"{peer.Keys.Public} #0: {{\"text\":\"hi\"}}", Printed(), StringComparison.Ordinal);
+            Assert.StartsWith($"{peer.Keys.Public} #0: {{\"text\":\"hi\"}}", output.ToString(), StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(dataDir.FullName, "node.db")));
         }
         finally
@@ -125,4 +116,45 @@ public sealed class ReadmeExampleTests
         await serving;
     }
     // --- README v2 example ends ---
+
+    /// <summary>What the README node prints, and a wait for a text to appear in it.</summary>
+    private sealed class PrintedLines : StringWriter
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(string Text, TaskCompletionSource Done)> _waiters = [];
+
+        public override void WriteLine(string? value)
+        {
+            lock (_gate)
+            {
+                base.WriteLine(value);
+                string printed = GetStringBuilder().ToString();
+                _waiters.RemoveAll(w => printed.Contains(w.Text, StringComparison.Ordinal) && w.Done.TrySetResult());
+            }
+        }
+
+        public Task WaitForAsync(string text)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                if (GetStringBuilder().ToString().Contains(text, StringComparison.Ordinal))
+                {
+                    return Task.CompletedTask;
+                }
+
+                _waiters.Add((text, done));
+            }
+
+            return done.Task.WaitAsync(Gossip.Timeout);
+        }
+
+        public override string ToString()
+        {
+            lock (_gate)
+            {
+                return GetStringBuilder().ToString();
+            }
+        }
+    }
 }

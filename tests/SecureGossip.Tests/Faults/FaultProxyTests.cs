@@ -6,6 +6,7 @@ namespace SecureGossip.Tests.Faults;
 
 /// <summary>The fault-injecting proxy itself, over loopback: it must be exact before it can prove anything.</summary>
 [Collection(FaultsCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Faults)]
 public sealed class FaultProxyTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -110,7 +111,8 @@ public sealed class FaultProxyTests
         connection.Blackhole(ProxyDirection.ToUpstream);
 
         await SendAllAsync(client, payload, shutdown: false); // never blocks: the proxy keeps reading
-        await WaitUntilAsync(() => connection.BytesDropped(ProxyDirection.ToUpstream) == payload.Length);
+        await connection.WaitForDroppedAsync(ProxyDirection.ToUpstream, payload.Length, Timeout);
+        Assert.Equal(payload.Length, connection.BytesDropped(ProxyDirection.ToUpstream));
         Assert.Equal(0, connection.BytesForwarded(ProxyDirection.ToUpstream));
         Assert.Equal(0, accepted.Available);
         Assert.False(connection.IsClosed);
@@ -212,15 +214,6 @@ public sealed class FaultProxyTests
         catch (SocketException e)
         {
             return (received.ToArray(), e.SocketErrorCode);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
         }
     }
 

@@ -1,3 +1,4 @@
+using SecureGossip.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace SecureGossip.Tests.Faults;
@@ -8,6 +9,7 @@ namespace SecureGossip.Tests.Faults;
 /// and "Links that never silently die").
 /// </summary>
 [Collection(FaultsCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Faults)]
 public sealed class KillTests(ITestOutputHelper output)
 {
     private const int Rounds = 8;

@@ -6,6 +6,7 @@ namespace SecureGossip.Tests.Faults;
 
 /// <summary>Two nodes in two network namespaces; the veth between them goes down silently for 30 s, then heals.</summary>
 [Collection(FaultsCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Faults)]
 public sealed class PartitionTests(ITestOutputHelper output)
 {
     private const int Messages = 60;

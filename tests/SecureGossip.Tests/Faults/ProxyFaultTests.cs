@@ -9,6 +9,7 @@ namespace SecureGossip.Tests.Faults;
 /// exactly once.
 /// </summary>
 [Collection(FaultsCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Faults)]
 public sealed class ProxyFaultTests(ITestOutputHelper output)
 {
     private const int Marker = 1_000_000;

@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using SecureGossip.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace SecureGossip.Tests.Faults;
 
 /// <summary>A peer frozen with SIGSTOP (sockets open, reading nothing) must neither hold up the others nor lose anything.</summary>
 [Collection(FaultsCollection.Name)]
+[Trait(TestCategory.Name, TestCategory.Faults)]
 public sealed class StoppedPeerTests(ITestOutputHelper output)
 {
     private const int Messages = 200;

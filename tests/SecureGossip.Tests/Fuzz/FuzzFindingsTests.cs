@@ -31,7 +31,7 @@ public sealed class FuzzFindingsTests
     public async Task Finding1_a_hello_with_invalid_utf8_does_not_end_the_link()
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string line = GossipNodeTests.SignedLine(author, "{\"after\":\"the odd hello\"}");
+        string line = Gossip.SignedLine(author, "{\"after\":\"the odd hello\"}");
         await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, AnnounceV2 = true, CatchUpV1Peers = false });
         var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         receiver.MessageReceived += (_, _) => delivered.TrySetResult();

@@ -4,6 +4,7 @@ using SecureGossip.Tests.TestSupport;
 namespace SecureGossip.Tests.Simulation;
 
 /// <summary><c>sgossip sim</c> as scripts run it: one JSON object on stdout, errors on stderr with exit code 1.</summary>
+[Trait(TestCategory.Name, TestCategory.Cli)]
 public sealed class SimCommandTests
 {
     private static readonly string[] RequiredKeys =

@@ -1,3 +1,4 @@
+using System.Text;
 using SecureGossip.Crypto;
 using SecureGossip.Tests.Vectors;
 using SecureGossip.Transports;
@@ -37,34 +38,54 @@ internal static class Gossip
         _ = CopyAsync(b, a, chunkSize);
     }
 
-    /// <summary>Waits for a condition on node state (no clock involved), up to <see cref="Timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        while (!await condition())
-        {
-            await Task.Yield();
-            timeout.Token.ThrowIfCancellationRequested();
-        }
-    }
+    /// <summary>A line exactly as <paramref name="node"/> puts it on the wire.</summary>
+    public static string SignedLine(GossipNode node, string payload) => SignedLines(node, [payload])[0];
 
-    public static async Task WaitUntilAsync(Func<bool> condition)
+    /// <summary>The lines <paramref name="node"/> puts on the wire for <paramref name="payloads"/> (also queued for its next round).</summary>
+    public static string[] SignedLines(GossipNode node, IReadOnlyList<string> payloads) =>
+        [.. payloads.Select(p =>
+        {
+            node.PublishJson(Encoding.UTF8.GetBytes(p), out byte[] line);
+            return Encoding.UTF8.GetString(line);
+        })];
+
+    /// <summary>Waits until the node's neighbours satisfy <paramref name="condition"/> (checked at each link up, hello and link down).</summary>
+    public static Task WaitForPeersAsync(this GossipNode node, Func<IReadOnlyList<GossipPeerInfo>, bool> condition, TimeSpan? timeout = null) =>
+        node.WhenPeersAsync(condition).WaitAsync(timeout ?? Timeout);
+
+    /// <summary>
+    /// Waits until the node's counters satisfy <paramref name="condition"/>: checked whenever the node's actor has
+    /// worked, so for what the actor counts (see <see cref="GossipNode.WhenStatisticsAsync"/>).
+    /// </summary>
+    public static Task WaitForStatisticsAsync(this GossipNode node, Func<GossipNodeStatistics, bool> condition, TimeSpan? timeout = null) =>
+        node.WhenStatisticsAsync(condition).WaitAsync(timeout ?? Timeout);
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> summed over <paramref name="nodes"/> reaches <paramref name="total"/>, waking
+    /// whenever one node's share grows (an actor-kept counter, as for <see cref="WaitForStatisticsAsync"/>).
+    /// </summary>
+    public static async Task WaitForTotalAsync(IReadOnlyList<GossipNode> nodes, Func<GossipNodeStatistics, long> count, long total)
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        while (!condition())
+        while (true)
         {
-            await Task.Yield();
-            timeout.Token.ThrowIfCancellationRequested();
+            long[] now = [.. nodes.Select(n => count(n.Statistics))];
+            if (now.Sum() >= total)
+            {
+                return;
+            }
+
+            await Task.WhenAny(nodes.Select((n, i) => n.WhenStatisticsAsync(s => count(s) > now[i]))).WaitAsync(timeout.Token);
         }
     }
 
     /// <summary>
-    /// Waits until every link of every node speaks v2 and each side has received and processed the other's
-    /// first frontier, so the links carry only live traffic from here on.
+    /// Waits until every link of every node speaks v2 and each side has taken in the other's first frontier, so the
+    /// links carry only live traffic from here on.
     /// </summary>
     public static async Task WaitForV2Async(params GossipNode[] nodes)
     {
-        await WaitUntilAsync(() => nodes.All(n => n.Peers.All(p => p.Version == 2) && n.Statistics.V2FramesReceived >= 2 * n.Peers.Count));
+        await Task.WhenAll(nodes.Select(n => n.WhenSyncedAsync())).WaitAsync(Timeout);
         await Task.WhenAll(nodes.Select(n => n.WhenIdleAsync()));
     }
 

@@ -57,6 +57,9 @@ internal sealed class ProxyConnection : IAsyncDisposable
     /// <summary>Bytes read in <paramref name="direction"/> and dropped by a blackhole.</summary>
     public long BytesDropped(ProxyDirection direction) => Interlocked.Read(ref Of(direction).Dropped);
 
+    /// <summary>Waits until a blackhole in <paramref name="direction"/> has dropped <paramref name="bytes"/> in all.</summary>
+    public Task WaitForDroppedAsync(ProxyDirection direction, long bytes, TimeSpan timeout) => Of(direction).WhenDroppedAsync(bytes).WaitAsync(timeout);
+
     /// <summary>Stops forwarding in <paramref name="direction"/>: what was read is held, nothing more is read, the sockets stay open.</summary>
     public void Stall(ProxyDirection direction) => Of(direction).SetMode(PumpMode.Stall);
 
@@ -142,6 +145,7 @@ internal sealed class ProxyConnection : IAsyncDisposable
         public long Dropped;
         public long ResetAt = long.MaxValue;
         private readonly Lock _lock = new();
+        private readonly List<(long Bytes, TaskCompletionSource Done)> _droppedWaiters = [];
         private PumpMode _mode = PumpMode.Pass;
         private TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -159,6 +163,22 @@ internal sealed class ProxyConnection : IAsyncDisposable
                     _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
             }
+        }
+
+        public Task WhenDroppedAsync(long bytes)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                if (Interlocked.Read(ref Dropped) >= bytes)
+                {
+                    return Task.CompletedTask;
+                }
+
+                _droppedWaiters.Add((bytes, done));
+            }
+
+            return done.Task;
         }
 
         public void Release()
@@ -192,7 +212,12 @@ internal sealed class ProxyConnection : IAsyncDisposable
                     await WhileStalledAsync(cancellationToken); // a stall set while this chunk was read holds it
                     if (CurrentMode() == PumpMode.Blackhole)
                     {
-                        Interlocked.Add(ref Dropped, read);
+                        long dropped = Interlocked.Add(ref Dropped, read);
+                        lock (_lock)
+                        {
+                            _droppedWaiters.RemoveAll(w => dropped >= w.Bytes && w.Done.TrySetResult());
+                        }
+
                         continue;
                     }
 

@@ -24,8 +24,11 @@ public sealed class TcpTransportTests
 
         // Break the link from the server side: the client notices and reconnects by itself.
         Assert.Equal(1, server.Statistics.ConnectedPeers);
+        string dropped = Assert.Single(client.Peers).ConnectionId;
         await server.DisconnectAllAsync();
-        await Gossip.WaitUntilAsync(() => server.Statistics.ConnectedPeers == 1 && client.Statistics.ConnectedPeers == 1);
+        await Task.WhenAll(
+            server.WaitForPeersAsync(p => p.Count == 1),
+            client.WaitForPeersAsync(p => p is [var link] && link.ConnectionId != dropped)); // a new link, not the old one's end
         client.PublishJson("{\"n\":2}");
         Assert.Equal("{\"n\":2}", (await serverInbox.WaitForAsync(2))[1].ToString());
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using SecureGossip.Tests.TestSupport;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Engine;
 
 /// <summary><see cref="GossipNodeOptions.DeduplicateById"/>: replay-proof, order-free acceptance, against the v1 rule.</summary>
 public sealed class GossipNodeReplayTests
@@ -13,7 +13,7 @@ public sealed class GossipNodeReplayTests
     public async Task A_line_replayed_under_a_higher_seq(bool byId, bool[] expected)
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string line = GossipNodeTests.SignedLine(author, "{\"pay\":100}");
+        string line = Gossip.SignedLine(author, "{\"pay\":100}");
         string replay = line.Replace("\"seq\":0}", "\"seq\":99}", StringComparison.Ordinal);
 
         (bool[] accepted, GossipNodeStatistics stats) = await ReceiveAsync(byId, line, replay);
@@ -28,7 +28,7 @@ public sealed class GossipNodeReplayTests
     public async Task Lines_arriving_out_of_order(bool byId, bool[] expected)
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string[] lines = GossipNodeTests.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
+        string[] lines = Gossip.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
 
         (bool[] accepted, _) = await ReceiveAsync(byId, lines[2], lines[0], lines[1]);
 
@@ -41,7 +41,7 @@ public sealed class GossipNodeReplayTests
     public async Task A_relay_inflating_seq_cannot_silence_the_author(bool byId, bool[] expected)
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string[] lines = GossipNodeTests.SignedLines(author, ["{\"i\":0}", "{\"i\":1}"]);
+        string[] lines = Gossip.SignedLines(author, ["{\"i\":0}", "{\"i\":1}"]);
         string inflated = lines[0].Replace("\"seq\":0}", "\"seq\":9007199254740991}", StringComparison.Ordinal);
 
         (bool[] accepted, _) = await ReceiveAsync(byId, inflated, lines[1]);
@@ -54,7 +54,7 @@ public sealed class GossipNodeReplayTests
     {
         // The issue #8 evidence: with no flags, a replayed line with seq 999999999999 used to silence its author.
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string[] lines = GossipNodeTests.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
+        string[] lines = Gossip.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
         string replayed = lines[0].Replace("\"seq\":0}", "\"seq\":999999999999}", StringComparison.Ordinal);
         await using var node = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
         var accepted = new List<bool>();
@@ -73,7 +73,7 @@ public sealed class GossipNodeReplayTests
     public async Task Remembered_ids_are_bounded_and_the_oldest_are_forgotten_first()
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string[] lines = GossipNodeTests.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
+        string[] lines = Gossip.SignedLines(author, ["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"]);
 
         (bool[] accepted, _) = await ReceiveAsync(byId: true, maxIds: 2, lines[0], lines[1], lines[2], lines[2], lines[0]);
 

@@ -5,7 +5,7 @@ using SecureGossip.Crypto;
 using SecureGossip.Tests.TestSupport;
 using SecureGossip.Tests.Vectors;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Receive;
 
 /// <summary>
 /// Each golden line was written into a real secure-gossip 0.3.1 peer under node; the .NET node must give the same

@@ -1,54 +1,6 @@
 using SecureGossip.Tests.TestSupport;
 
-namespace SecureGossip.Tests;
-
-/// <summary>Protocol v2's hello (docs/PROTOCOL.md §5): announced on request, recognised always, never a message.</summary>
-public sealed class GossipNodeNegotiationTests
-{
-    [Fact]
-    public async Task Two_announcing_nodes_record_that_their_link_speaks_v2_and_still_gossip()
-    {
-        await using GossipNode a = Announcing(), b = Announcing();
-        var inbox = Gossip.Watch(b);
-        Gossip.Link(a, b);
-
-        await Gossip.WaitUntilAsync(() => a.Peers is [{ Version: 2 }] && b.Peers is [{ Version: 2 }]);
-        a.PublishJson("{\"over\":\"v2 link\"}");
-
-        Assert.Equal("{\"over\":\"v2 link\"}", (await inbox.WaitForAsync(1))[0].ToString());
-        Assert.Equal(b.Statistics.LinesReceived, b.Statistics.V2FramesReceived); // hello, sync, msg: all v2
-        Assert.Equal(0, a.Statistics.DroppedMalformed + b.Statistics.DroppedMalformed);
-    }
-
-    [Fact]
-    public async Task A_node_that_does_not_announce_ignores_a_hello_without_counting_it_as_garbage()
-    {
-        await using GossipNode announcing = Announcing();
-        await using GossipNode plain = Gossip.V1Node();
-        var inbox = Gossip.Watch(plain);
-        Gossip.Link(announcing, plain);
-
-        await Gossip.WaitUntilAsync(() => plain.Statistics.V2FramesReceived == 1);
-        announcing.PublishJson("{\"n\":1}");
-
-        Assert.Equal("{\"n\":1}", (await inbox.WaitForAsync(1))[0].ToString());
-        Assert.Equal(0, plain.Statistics.DroppedMalformed);
-        Assert.All(plain.Peers.Concat(announcing.Peers), p => Assert.Equal(1, p.Version));
-    }
-
-    [Fact]
-    public async Task In_v1_mode_no_hello_is_sent()
-    {
-        await using GossipNode a = Gossip.V1Node(), b = Gossip.V1Node();
-        var inbox = Gossip.Watch(b);
-        Gossip.Link(a, b);
-        a.PublishJson("{\"n\":1}");
-        await inbox.WaitForAsync(1);
-        Assert.Equal(0, b.Statistics.V2FramesReceived);
-    }
-
-    private static GossipNode Announcing() => new(new GossipNodeOptions { Interval = Gossip.FastInterval, AnnounceV2 = true });
-}
+namespace SecureGossip.Tests.Engine;
 
 /// <summary>On links that negotiated v2, an accepted message is forwarded at once, not on the next round.</summary>
 public sealed class GossipNodeV2ForwardingTests
@@ -70,7 +22,7 @@ public sealed class GossipNodeV2ForwardingTests
                 Gossip.Link(nodes[i - 1], nodes[i]);
             }
 
-            await Gossip.WaitUntilAsync(() => nodes.All(n => n.Peers.Count == (n == nodes[0] || n == nodes[^1] ? 1 : 2)));
+            await Task.WhenAll(nodes.Select(n => n.WaitForPeersAsync(p => p.Count == (n == nodes[0] || n == nodes[^1] ? 1 : 2))));
             await Gossip.WaitForV2Async(nodes);
             var last = Gossip.Watch(nodes[^1]);
             var middle = Gossip.Watch(nodes[100]);
@@ -96,7 +48,7 @@ public sealed class GossipNodeV2ForwardingTests
         await using var v1 = new GossipNode(new GossipNodeOptions { TimeProvider = clock, Protocol = GossipProtocol.V1 });
         Gossip.Link(v2a, v2b);
         Gossip.Link(v2b, v1);
-        await Gossip.WaitUntilAsync(() => v2b.Peers.Count(p => p.Version == 2) == 1 && v2a.Peers is [{ Version: 2 }]);
+        await Task.WhenAll(v2b.WaitForPeersAsync(p => p.Count(l => l.Version == 2) == 1), v2a.WaitForPeersAsync(p => p is [{ Version: 2 }]));
         var atB = Gossip.Watch(v2b);
         var atV1 = Gossip.Watch(v1);
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using SecureGossip.Tests.TestSupport;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Publishing;
 
 /// <summary><see cref="GossipNodeOptions.SignSequence"/>: the seq inside the signed payload (docs/PROTOCOL.md §3.2).</summary>
 public sealed class GossipNodeSignedSeqTests
@@ -12,7 +12,7 @@ public sealed class GossipNodeSignedSeqTests
     {
         await using var author = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, SignSequence = true });
         GossipMessage published = author.PublishJson("{\"text\":\"hi\"}");
-        string[] lines = GossipNodeTests.SignedLines(author, ["{}"]);
+        string[] lines = Gossip.SignedLines(author, ["{}"]);
         author.PublishJson(Encoding.UTF8.GetBytes("{\"text\":\"again\"}"), out byte[] third);
 
         Assert.True(published.SequenceSigned);
@@ -34,7 +34,7 @@ public sealed class GossipNodeSignedSeqTests
     public async Task A_relay_that_rewrites_the_envelope_seq_cannot_change_the_reported_seq()
     {
         await using var author = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, SignSequence = true });
-        string line = GossipNodeTests.SignedLine(author, "{\"n\":1}");
+        string line = Gossip.SignedLine(author, "{\"n\":1}");
         Assert.EndsWith(",\"seq\":0}", line, StringComparison.Ordinal);
         string rewritten = line[..^2] + "77}"; // the envelope's seq, the last member of the line
         string forged = line.Replace("{\"seq\":0}", "{\"seq\":5}", StringComparison.Ordinal);

@@ -3,7 +3,7 @@ using System.Text;
 using SecureGossip.Tests.TestSupport;
 using SecureGossip.Transports;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Receive;
 
 /// <summary>Parallel verification must not change what is accepted, in what order, or how often it is verified.</summary>
 public sealed class GossipNodeReceivePipelineTests
@@ -15,29 +15,33 @@ public sealed class GossipNodeReceivePipelineTests
     {
         const int Messages = 300;
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string[] lines = GossipNodeTests.SignedLines(author, [.. Enumerable.Range(0, Messages).Select(i => $"{{\"i\":{i}}}")]);
+        string[] lines = Gossip.SignedLines(author, [.. Enumerable.Range(0, Messages).Select(i => $"{{\"i\":{i}}}")]);
         byte[] stream = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
         await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, DeduplicateById = byId });
         var inbox = Gossip.Watch(receiver);
 
+        var links = new List<Task>();
         var writers = new List<Task>();
         for (int link = 0; link < 4; link++)
         {
             (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
-            _ = receiver.RunConnectionAsync(left);
+            links.Add(receiver.RunConnectionAsync(left));
             writers.Add(Task.Run(async () =>
             {
                 for (int offset = 0; offset < stream.Length; offset += 1000)
                 {
                     await right.Output.WriteAsync(stream.AsMemory(offset, Math.Min(1000, stream.Length - offset)));
                 }
+
+                await right.Output.CompleteAsync(); // the link ends once the receiver has read every line
             }));
         }
 
         await Task.WhenAll(writers);
         var got = await inbox.WaitForAsync(Messages);
-        // Every line is counted once it is read, before it is checked: wait until each has an outcome.
-        await Gossip.WaitUntilAsync(() => receiver.Statistics is var s && s.MessagesAccepted + s.DroppedOld == 4 * Messages);
+        // Every line is counted once it is read, before it is checked: once the links are down, every line was handed
+        // to the actor, and once it is idle, each has its outcome.
+        await Task.WhenAll(links).WaitAsync(Gossip.Timeout);
         await receiver.WhenIdleAsync();
 
         Assert.Equal(Enumerable.Range(0, Messages).Select(i => (double)i), got.Select(m => m.Sequence));
@@ -53,7 +57,7 @@ public sealed class GossipNodeReceivePipelineTests
     public async Task A_forged_first_copy_does_not_shadow_the_genuine_one_behind_it(bool byId)
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string genuine = GossipNodeTests.SignedLine(author, "{\"v\":\"real\"}");
+        string genuine = Gossip.SignedLine(author, "{\"v\":\"real\"}");
         string forged = genuine.Replace("\"real\"", "\"fake\"", StringComparison.Ordinal);
         await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan, DeduplicateById = byId });
         var inbox = Gossip.Watch(receiver);

@@ -8,7 +8,7 @@ using SecureGossip.Protocol;
 using SecureGossip.Tests.TestSupport;
 using SecureGossip.Transports;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Links;
 
 /// <summary>
 /// Links that never silently die (GossipNodeOptions.Links): keepalives on idle v2 links, dead links noticed by
@@ -17,6 +17,9 @@ namespace SecureGossip.Tests;
 /// </summary>
 public sealed class GossipNodeLinkTests : IAsyncDisposable
 {
+    /// <summary>The keepalive frame and its newline, as a node writes it.</summary>
+    private static readonly byte[] s_ping = "{\"sg2\":\"ping\"}\n"u8.ToArray();
+
     private readonly FakeTimeProvider _clock = new();
     private readonly LogCapture _log = new();
     private readonly List<GossipNode> _nodes = [];
@@ -25,15 +28,16 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
     public async Task Keepalives_hold_an_idle_v2_link_up_for_as_long_as_both_sides_live()
     {
         GossipNode a = Node(), b = Node();
-        Gossip.Link(a, b);
+        (CountingPipeReader readByA, CountingPipeReader readByB) = LinkCountingReads(a, b);
         await Gossip.WaitForV2Async(a, b);
 
-        // Ten idle timeouts of fake time: each side pings every 3 s, and hearing the other keeps the link.
+        // Ten idle timeouts of fake time: each side pings every 3 s, and hearing the other keeps the link. Each step
+        // waits until both have read the other's ping, or the fake clock would run ahead of the reading.
         for (int second = 0; second < 100; second += 3)
         {
-            long heardA = a.Statistics.V2FramesReceived, heardB = b.Statistics.V2FramesReceived;
+            long heardA = readByA.Consumed, heardB = readByB.Consumed;
             await AdvanceAsync(TimeSpan.FromSeconds(3));
-            await Gossip.WaitUntilAsync(() => a.Statistics.V2FramesReceived > heardA && b.Statistics.V2FramesReceived > heardB);
+            await Task.WhenAll(readByA.WaitForConsumedAsync(heardA + s_ping.Length), readByB.WaitForConsumedAsync(heardB + s_ping.Length));
         }
 
         Assert.Single(a.Peers);
@@ -46,7 +50,7 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
     {
         GossipNode node = Node();
         GossipConnection peer = await RawV2PeerAsync(node);
-        await Gossip.WaitUntilAsync(() => node.Peers is [{ Version: 2 }]);
+        await node.WaitForPeersAsync(p => p is [{ Version: 2 }]);
         var received = new StringBuilder();
         Task reading = ReadAllAsync(peer.Input, received);
 
@@ -55,7 +59,7 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
             await AdvanceAsync(TimeSpan.FromSeconds(1));
         }
 
-        await Gossip.WaitUntilAsync(() => node.Peers.Count == 0);
+        await node.WaitForPeersAsync(p => p.Count == 0);
         string down = await _log.WaitForAsync((level, m) => level == LogLevel.Warning && m.Contains(" down: nothing received for 10 s", StringComparison.Ordinal));
         await reading;
         Assert.Contains("{\"sg2\":\"ping\"}", received.ToString(), StringComparison.Ordinal); // it was pinged meanwhile
@@ -142,7 +146,7 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
             await connection.DisposeAsync();
         }
 
-        await Gossip.WaitUntilAsync(() => node.Peers.Count == 0);
+        await node.WaitForPeersAsync(p => p.Count == 0);
 
         // A real peer: up once, down once with its reason.
         GossipNode other = Node();
@@ -152,7 +156,7 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
         _ = other.RunConnectionAsync(right, cut.Token);
         await Gossip.WaitForV2Async(node, other);
         await cut.CancelAsync();
-        await Gossip.WaitUntilAsync(() => node.Peers.Count == 0);
+        await node.WaitForPeersAsync(p => p.Count == 0);
         await AdvanceAsync(TimeSpan.FromSeconds(4));
 
         string status = await _log.WaitForAsync((level, m) => level == LogLevel.Information && m.StartsWith("Status: ", StringComparison.Ordinal));
@@ -200,8 +204,19 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
         {
             _clock.Advance(TimeSpan.FromMilliseconds(250));
             await Task.WhenAll(_nodes.Where(n => !n.IsDisposed).Select(n => n.WhenIdleAsync()));
-            await Task.Yield();
         }
+    }
+
+    /// <summary>Links two nodes in memory, each reading through a <see cref="CountingPipeReader"/>.</summary>
+    private static (CountingPipeReader ReadByA, CountingPipeReader ReadByB) LinkCountingReads(GossipNode a, GossipNode b)
+    {
+        var toA = new Pipe();
+        var toB = new Pipe();
+        var readByA = new CountingPipeReader(toA.Reader);
+        var readByB = new CountingPipeReader(toB.Reader);
+        _ = a.RunConnectionAsync(new DuplexPipeConnection(readByA, toB.Writer));
+        _ = b.RunConnectionAsync(new DuplexPipeConnection(readByB, toA.Writer));
+        return (readByA, readByB);
     }
 
     private static async Task<GossipConnection> RawV2PeerAsync(GossipNode node)

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using SecureGossip.Tests.TestSupport;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Fuzz;
 
 /// <summary>Seeded mutations of valid wire lines: every one is accepted or dropped and counted, none throws.</summary>
 public sealed class GossipNodeFuzzTests
@@ -14,7 +14,7 @@ public sealed class GossipNodeFuzzTests
     public async Task Mutated_lines_never_throw_and_every_line_has_an_outcome(int seed)
     {
         await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
-        string[] valid = GossipNodeTests.SignedLines(author, [
+        string[] valid = Gossip.SignedLines(author, [
             "{\"text\":\"héllo \\u2028 😀\",\"n\":[1,2.5,-0,1e21],\"o\":{\"a\":null,\"1\":true}}",
             "{\"deep\":[[[[{\"x\":\"\\ud800\"}]]]],\"s\":\"\\\"q\\\"\"}",
         ]);

@@ -8,7 +8,7 @@ using SecureGossip.Storage;
 using SecureGossip.Tests.TestSupport;
 using SecureGossip.Transports;
 
-namespace SecureGossip.Tests;
+namespace SecureGossip.Tests.Engine;
 
 /// <summary>
 /// Protocol v2 on real links (docs/PROTOCOL.md): the core drives dissemination and anti-entropy between nodes
@@ -27,7 +27,7 @@ public sealed class GossipNodeV2Tests : IDisposable
         GossipNode a = V2Node(), b = V2Node();
         var inbox = Gossip.Watch(b);
         Gossip.Link(a, b);
-        await Gossip.WaitUntilAsync(() => a.Peers is [{ Version: 2 }] && b.Peers is [{ Version: 2 }]);
+        await Task.WhenAll(a.WaitForPeersAsync(p => p is [{ Version: 2 }]), b.WaitForPeersAsync(p => p is [{ Version: 2 }]));
 
         a.PublishJson("{\"over\":\"v2\"}");
 
@@ -56,7 +56,7 @@ public sealed class GossipNodeV2Tests : IDisposable
             Gossip.Link(nodes[x], nodes[y]);
         }
 
-        await Gossip.WaitUntilAsync(() => nodes.All(n => n.Peers.Count == 3));
+        await Task.WhenAll(nodes.Select(n => n.WaitForPeersAsync(p => p.Count == 3)));
         await Gossip.WaitForV2Async(nodes);
         Gossip.Inbox[] inboxes = [.. nodes.Skip(1).Select(Gossip.Watch)];
 
@@ -115,10 +115,14 @@ public sealed class GossipNodeV2Tests : IDisposable
         Gossip.Link(early, late);
 
         IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(10);
-        await Gossip.WaitUntilAsync(() => early.Statistics.LinesSent >= 12); // hello, sync, 10 messages
         await late.WhenIdleAsync();
-        Assert.Equal(Enumerable.Range(15, 10).Select(n => $"{{\"n\":{n}}}").Order(), inbox.Messages.Select(m => m.ToString()).Order());
-        Assert.Equal(10, got.Count);
+        Assert.Equal(Enumerable.Range(15, 10).Select(n => $"{{\"n\":{n}}}").Order(), got.Select(m => m.ToString()).Order());
+
+        // The early node holds the newest 10 and no more, so it has nothing else to send the late joiner.
+        int retained = 0;
+        await early.InspectAsync(engine => retained = engine.Tree!.RetainedLines().Count());
+        Assert.Equal(10, retained);
+        Assert.Equal(10, inbox.Messages.Count);
     }
 
     [Fact]
@@ -136,8 +140,13 @@ public sealed class GossipNodeV2Tests : IDisposable
         Gossip.Link(early, late);
 
         Assert.Equal("{\"old\":false}", (await inbox.WaitForAsync(1))[0].ToString());
-        await Gossip.WaitUntilAsync(() => late.Peers is [{ Version: 2 }]);
+        await late.WaitForPeersAsync(p => p is [{ Version: 2 }]);
         await late.WhenIdleAsync();
+
+        // The early node holds only the new message, so it has nothing else to send the late joiner.
+        int retained = 0;
+        await early.InspectAsync(engine => retained = engine.Tree!.RetainedLines().Count());
+        Assert.Equal(1, retained);
         Assert.Single(inbox.Messages);
     }
 
@@ -147,13 +156,13 @@ public sealed class GossipNodeV2Tests : IDisposable
         GossipNode a = V2Node(), b = V2Node(), c = V2Node();
         Gossip.Link(a, b);
         CancellationTokenSource cut = CuttableLink(b, c);
-        await Gossip.WaitUntilAsync(() => b.Peers.Count == 2 && b.Peers.All(p => p.Version == 2));
+        await b.WaitForPeersAsync(p => p.Count == 2 && p.All(l => l.Version == 2));
         var atA = Gossip.Watch(a);
         var atB = Gossip.Watch(b);
         var atC = Gossip.Watch(c);
 
         await cut.CancelAsync();
-        await Gossip.WaitUntilAsync(() => b.Peers.Count == 1 && c.Peers.Count == 0);
+        await Task.WhenAll(b.WaitForPeersAsync(p => p.Count == 1), c.WaitForPeersAsync(p => p.Count == 0));
         for (int n = 0; n < 5; n++)
         {
             a.PublishJson($"{{\"a\":{n}}}");
@@ -254,11 +263,13 @@ public sealed class GossipNodeV2Tests : IDisposable
         string replayed = Encoding.UTF8.GetString(line).Replace("\"seq\":0}", "\"seq\":99}", StringComparison.Ordinal);
         GossipConnection mine = await RawV2PeerAsync(node);
         await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(MsgFrame(Encoding.UTF8.GetString(line)) + MsgFrame(replayed)));
+        await mine.Output.CompleteAsync(); // the node reads both frames, then the end of the link
 
         await inbox.WaitForAsync(1);
-        await Gossip.WaitUntilAsync(() => node.Statistics.DroppedOld == 1);
+        await node.WaitForPeersAsync(p => p.Count == 0); // the link is down: every frame on it was handed to the actor
         await node.WhenIdleAsync();
         Assert.Single(inbox.Messages);
+        Assert.Equal(1, node.Statistics.DroppedOld);
         Assert.Equal(1, node.Statistics.SignaturesVerified);
         await mine.DisposeAsync();
     }
@@ -281,8 +292,11 @@ public sealed class GossipNodeV2Tests : IDisposable
         Assert.True(frame.Length > limit);
         await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(frame + "\n" + new string('y', limit + 10) + "\n"));
 
+        await mine.Output.CompleteAsync(); // the node reads both lines, then the end of the link
+
         Assert.Equal(filler, (await inbox.WaitForAsync(1))[0].Payload.GetProperty("fill").GetString());
-        await Gossip.WaitUntilAsync(() => node.Statistics.DroppedTooLong == 1); // the long v1 line
+        await node.WaitForPeersAsync(p => p.Count == 0); // the link is down: every line on it was read
+        Assert.Equal(1, node.Statistics.DroppedTooLong); // the long v1 line
         await mine.DisposeAsync();
     }
 
@@ -290,9 +304,12 @@ public sealed class GossipNodeV2Tests : IDisposable
     public async Task A_node_linked_to_itself_closes_the_link_when_it_hears_its_own_hello()
     {
         GossipNode node = V2Node();
-        Gossip.Link(node, node);
-        await Gossip.WaitUntilAsync(() => node.Statistics.V2FramesReceived >= 1);
-        await Gossip.WaitUntilAsync(() => node.Peers.Count == 0);
+        (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+        Task[] ends = [node.RunConnectionAsync(left), node.RunConnectionAsync(right)];
+
+        await Task.WhenAll(ends).WaitAsync(Gossip.Timeout); // both ends of the link closed by the node itself
+        Assert.Empty(node.Peers);
+        Assert.True(node.Statistics.V2FramesReceived >= 1); // it heard its own hello
     }
 
     [Fact]
@@ -369,7 +386,7 @@ public sealed class GossipNodeV2Tests : IDisposable
         var stop = new CancellationTokenSource();
         Task serving = listener.ServeAsync(server, cancellationToken: stop.Token);
         Task connecting = TcpGossipClient.MaintainAsync(client, new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), cancellationToken: stop.Token);
-        await Gossip.WaitUntilAsync(() => server.Peers.Count == 1 && client.Peers.Count == 1);
+        await Task.WhenAll(server.WaitForPeersAsync(p => p.Count == 1), client.WaitForPeersAsync(p => p.Count == 1));
         return new Teardown(async () =>
         {
             await stop.CancelAsync();
