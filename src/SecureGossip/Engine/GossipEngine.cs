@@ -165,8 +165,16 @@ public sealed class GossipEngine : IGossipProtocol
             return Admission.Duplicate;
         }
 
-        return _memory.Claim(message.Id.Digest) ? Admission.Verify : Admission.Wait;
+        return _memory.Claim(ClaimKey(message)) ? Admission.Verify : Admission.Wait;
     }
+
+    /// <summary>
+    /// What a copy in verification holds: its id, and under the v1 seq rule its id and seq — two lines with one
+    /// signature and two seqs are two messages to secure-gossip 0.3.1 (a payload published twice), verified each.
+    /// </summary>
+    private UInt128 ClaimKey(in InboundMessage message) => _byId
+        ? message.Id.Digest
+        : message.Id.Digest ^ new UInt128((ulong)BitConverter.DoubleToInt64Bits(message.Sequence), 0x9E3779B97F4A7C15UL);
 
     /// <summary>Whether a message already accepted makes <paramref name="message"/> a duplicate (same id, or under the v1 seq rule, a seq not above the author's highest).</summary>
     public bool IsDuplicate(in InboundMessage message)
@@ -196,7 +204,7 @@ public sealed class GossipEngine : IGossipProtocol
         ArgumentNullException.ThrowIfNull(context);
         if (claimed)
         {
-            _memory.Release(message.Id.Digest);
+            _memory.Release(ClaimKey(message));
         }
 
         if (!valid)

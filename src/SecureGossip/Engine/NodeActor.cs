@@ -30,6 +30,7 @@ internal sealed class NodeActor
     private readonly V1CatchUp _catchUp;
     private Task _loop = Task.CompletedTask;
     private bool _stopped;
+    private VerifyJob? _awaited;
     private System.Runtime.CompilerServices.StrongBox<Protocol.Core.PlumtreeStatistics>? _treeStatistics;
     private int _statisticsWanted;
 
@@ -83,8 +84,17 @@ internal sealed class NodeActor
     /// <summary>Queues <paramref name="work"/> after everything queued before it; false once the actor has stopped.</summary>
     public bool Post(NodeWork work) => _work.Writer.TryWrite(work);
 
-    /// <summary>A verification finished.</summary>
-    public void Wake() => _work.Writer.TryWrite(WakeWork.Instance);
+    /// <summary>
+    /// A verification finished: the actor is woken only if it sleeps waiting for that very job (the head of its
+    /// commit order); any other job is picked up when the actor gets to it, without a wake-up of its own.
+    /// </summary>
+    public void Verified(VerifyJob job)
+    {
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _awaited, null, job), job))
+        {
+            _work.Writer.TryWrite(WakeWork.Instance);
+        }
+    }
 
     /// <summary>Completes when everything posted so far has been committed and delivered.</summary>
     public Task WhenIdleAsync()
@@ -187,7 +197,21 @@ internal sealed class NodeActor
                 RefreshStatistics();
             }
 
-            if (!await reader.WaitToReadAsync())
+            if (_ordered.TryPeek(out NodeWork? head) && head is VerifyJob { Deferred: false } job)
+            {
+                // Sleeping on the head's verification: say so before looking once more, so that either this look sees
+                // it verified or its verifier sees the mark and wakes the actor (both sides use full fences).
+                Interlocked.Exchange(ref _awaited, job);
+                if (job.IsVerified)
+                {
+                    Interlocked.Exchange(ref _awaited, null);
+                    continue;
+                }
+            }
+
+            bool more = await reader.WaitToReadAsync();
+            Interlocked.Exchange(ref _awaited, null);
+            if (!more)
             {
                 return;
             }

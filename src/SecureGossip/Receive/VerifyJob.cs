@@ -157,14 +157,15 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
         }
         catch (Exception e)
         {
+            NodeActor? failed = Actor;
             _completion.SetException(e);
-            Actor?.Wake();
+            failed?.Verified(this);
             return;
         }
 
         NodeActor? actor = Actor; // read before completing: the actor may recycle this job at once
         _completion.SetResult(valid);
-        actor?.Wake();
+        actor?.Verified(this);
     }
 
     public void Reset()

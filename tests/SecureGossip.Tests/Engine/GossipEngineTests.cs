@@ -80,6 +80,29 @@ public sealed class GossipEngineTests
     }
 
     [Fact]
+    public void Under_the_v1_seq_rule_one_signature_under_two_seqs_is_two_messages_verified_side_by_side()
+    {
+        // A JS author publishing the same payload twice signs it the same way: one id, two seqs, two messages in v1.
+        var engine = new GossipEngine(tree: null, flood: true, deduplicateById: false);
+        var context = new RecordingGossipContext();
+        MessageId id = RecordingGossipContext.Id(5, 0);
+        var first = new InboundMessage(id, 0, new V1Line(id, LineBytes));
+        var second = new InboundMessage(id, 1, new V1Line(id, LineBytes));
+
+        Assert.Equal(Admission.Verify, engine.Admit(context, 1, first));
+        Assert.Equal(Admission.Verify, engine.Admit(context, 1, second)); // not held behind the first: both verify at once
+        Assert.Equal(Admission.Wait, engine.Admit(context, 2, second)); // a true copy still waits
+        Assert.Equal(Outcome.Accepted, engine.Commit(context, 1, first, valid: true, claimed: true));
+        Assert.Equal(Outcome.Accepted, engine.Commit(context, 1, second, valid: true, claimed: true));
+        Assert.Equal(2, context.Delivered.Count);
+
+        // Accepting by id (v2, a store), the second is the first again.
+        var byId = new GossipEngine(tree: null, flood: true);
+        Assert.Equal(Admission.Verify, byId.Admit(context, 1, first));
+        Assert.Equal(Admission.Wait, byId.Admit(context, 1, second));
+    }
+
+    [Fact]
     public void On_a_node_with_both_kinds_of_link_an_accepted_message_goes_to_the_tree_and_to_the_next_round()
     {
         var engine = new GossipEngine(new PlumtreeOptions(), flood: true);
