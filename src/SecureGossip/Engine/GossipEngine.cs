@@ -150,7 +150,13 @@ public sealed class GossipEngine : IGossipProtocol
     /// verification: own, duplicate (the modules hear of it: Plumtree prunes a duplicate on tree traffic), a copy of
     /// one being verified, or new — then the caller holds the claim on its id, verifies it, and calls <see cref="Commit"/>.
     /// </summary>
-    public Admission Admit(IGossipContext context, int? link, in InboundMessage message)
+    public Admission Admit(IGossipContext context, int? link, in InboundMessage message) => AdmitCore(context, link, message, claim: true);
+
+    /// <summary>
+    /// <see cref="Admit"/>; without <paramref name="claim"/> (the simulator, which
+    /// commits in the same call, so no other copy can be in verification meanwhile) no claim is taken.
+    /// </summary>
+    private Admission AdmitCore(IGossipContext context, int? link, in InboundMessage message, bool claim)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (message.Id.Author == context.Self)
@@ -165,7 +171,7 @@ public sealed class GossipEngine : IGossipProtocol
             return Admission.Duplicate;
         }
 
-        return _memory.Claim(ClaimKey(message)) ? Admission.Verify : Admission.Wait;
+        return !claim || _memory.Claim(ClaimKey(message)) ? Admission.Verify : Admission.Wait;
     }
 
     /// <summary>
@@ -276,10 +282,10 @@ public sealed class GossipEngine : IGossipProtocol
         {
             var payload = (IGossipPayloadFrame)frame;
             var message = new InboundMessage(payload.Message, payload.Message.Sequence, payload);
-            if (Admit(context, fromNeighbour, message) == Admission.Verify)
+            if (AdmitCore(context, fromNeighbour, message, claim: false) == Admission.Verify)
             {
                 context.CountVerify();
-                Commit(context, fromNeighbour, message, valid: true, claimed: true);
+                Commit(context, fromNeighbour, message, valid: true, claimed: false);
             }
 
             return;
