@@ -333,12 +333,6 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     /// <summary>Closes every current connection (the node keeps running and accepts new ones).</summary>
     internal Task DisconnectAllAsync() => _node.Links.DisconnectAllAsync();
 
-    /// <summary>Ends the link over <paramref name="connection"/>, if there is one, for <paramref name="reason"/> (logged as its end).</summary>
-    internal void CloseLink(GossipConnection connection, string reason) => _node.Links.Find(connection)?.Close(reason);
-
-    /// <summary>The key under which an address is limited and backed off (see <see cref="AddressKey"/>).</summary>
-    internal static IPAddress Normalize(IPAddress address) => AddressKey.Normalize(address);
-
     /// <summary>Loads the store at construction: the next seq, the ids seen and (for v2) the retained messages.</summary>
     private void LoadStore(GossipEngine engine)
     {

@@ -52,7 +52,7 @@ internal sealed class V1CatchUp(NodeServices node)
             return false;
         }
 
-        if ((link.Connection.RemoteEndPoint as IPEndPoint)?.Address is { } address)
+        if (link.RemoteAddress is { } address)
         {
             address = AddressKey.Normalize(address);
             if (_byAddress.TryGetValue(address, out long last) && now - last < node.Ticks(TimeSpan.FromMinutes(1)))

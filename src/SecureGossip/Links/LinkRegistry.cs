@@ -48,14 +48,6 @@ internal sealed class LinkRegistry(NodeServices node)
         }
     }
 
-    public PeerLink? Find(GossipConnection connection)
-    {
-        lock (_gate)
-        {
-            return _links.Find(l => l.Connection == connection || l.Transport == connection);
-        }
-    }
-
     /// <summary>
     /// Closes a peer that exceeded a budget or misbehaved, counts it, and refuses its address for
     /// <see cref="GossipDefenceOptions.BackOff"/>; the address's other links go too, or one address with many sockets
@@ -69,7 +61,7 @@ internal sealed class LinkRegistry(NodeServices node)
         }
 
         Interlocked.Increment(ref node.Counters.PeersCut);
-        IPAddress? address = ((link.Connection.RemoteEndPoint ?? link.Transport.RemoteEndPoint) as IPEndPoint)?.Address;
+        IPAddress? address = link.RemoteAddress;
         string backedOff = "";
         if (address is not null && node.Options.Defences.BackOff > TimeSpan.Zero)
         {
@@ -78,7 +70,7 @@ internal sealed class LinkRegistry(NodeServices node)
             backedOff = $"; {key} is refused for {node.Options.Defences.BackOff.TotalSeconds:0} s";
             foreach (PeerLink other in Snapshot())
             {
-                if (other != link && (other.Connection.RemoteEndPoint ?? other.Transport.RemoteEndPoint) is IPEndPoint ip && AddressKey.Normalize(ip.Address).Equals(key))
+                if (other != link && other.RemoteAddress is { } otherAddress && AddressKey.Normalize(otherAddress).Equals(key))
                 {
                     other.Close($"its address {key} was backed off (another connection from it was cut)", failure: true);
                 }

@@ -41,6 +41,12 @@ internal sealed class PeerLink
     /// <summary>The connection as the transport produced it (the same unless a middleware wrapped it): what listeners track.</summary>
     public required GossipConnection Transport { get; init; }
 
+    /// <summary>
+    /// The peer's IP address, where the transport has one: the connection's, or the transport's when a middleware's
+    /// wrapper does not carry it. What back-offs and per-address limits key on.
+    /// </summary>
+    public System.Net.IPAddress? RemoteAddress => ((Connection.RemoteEndPoint ?? Transport.RemoteEndPoint) as System.Net.IPEndPoint)?.Address;
+
     /// <summary>What the peer has cost so far in the current budget window.</summary>
     public LinkBudget Budget { get; }
 

@@ -173,7 +173,7 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
     [InlineData("::ffff:10.0.0.1", "10.0.0.1", true)]
     [InlineData("10.0.0.1", "10.0.0.2", false)]
     public void Addresses_are_limited_per_IPv4_address_and_per_IPv6_64(string a, string b, bool same) =>
-        Assert.Equal(same, GossipNode.Normalize(System.Net.IPAddress.Parse(a)).Equals(GossipNode.Normalize(System.Net.IPAddress.Parse(b))));
+        Assert.Equal(same, AddressKey.Normalize(System.Net.IPAddress.Parse(a)).Equals(AddressKey.Normalize(System.Net.IPAddress.Parse(b))));
 
     public async ValueTask DisposeAsync()
     {
