@@ -42,6 +42,9 @@ public class ReceivePathBenchmarks
     [Benchmark(Description = "ed25519 sign (NSec)")]
     public string Sign() => _keys.Sign(_canonical);
 
+    [Benchmark(Description = "message id (SHA-256 of key and signature)")]
+    public UInt128 MessageId() => MessageIds.Of(_publicKey, _signature);
+
     [Benchmark(Description = "validate + locate envelope")]
     public DropReason ParseEnvelope() => V1Envelope.TryParse(_line, 64, out _);
 

@@ -178,9 +178,11 @@ public sealed class GossipEngine : IGossipProtocol
     /// What a copy in verification holds: its id, and under the v1 seq rule its id and seq — two lines with one
     /// signature and two seqs are two messages to secure-gossip 0.3.1 (a payload published twice), verified each.
     /// </summary>
-    private UInt128 ClaimKey(in InboundMessage message) => _byId
-        ? message.Id.Digest
-        : message.Id.Digest ^ new UInt128((ulong)BitConverter.DoubleToInt64Bits(message.Sequence), 0x9E3779B97F4A7C15UL);
+    private UInt128 ClaimKey(in InboundMessage message) => _byId ? message.Id.Digest : SeqRuleKey(message.Id.Digest, message.Sequence);
+
+    /// <summary>Under the v1 seq rule, the key of a message: its id and its seq in one value.</summary>
+    internal static UInt128 SeqRuleKey(UInt128 digest, double seq) =>
+        digest ^ new UInt128((ulong)BitConverter.DoubleToInt64Bits(seq), 0x9E3779B97F4A7C15UL);
 
     /// <summary>Whether a message already accepted makes <paramref name="message"/> a duplicate (same id, or under the v1 seq rule, a seq not above the author's highest).</summary>
     public bool IsDuplicate(in InboundMessage message)

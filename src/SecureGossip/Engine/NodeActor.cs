@@ -458,6 +458,7 @@ internal sealed class NodeActor
         }
 
         author.HasAccepted = true;
+        _node.Recent.Add(_node.RecentKey(job));
         if (link is not null)
         {
             link.Transport.CountAccepted(); // listeners read it on the connection they made (eviction order)

@@ -32,6 +32,10 @@ internal sealed class NodeServices
         BackOff = new BackOffTable(options.Defences, Time);
         LinkLog = new LinkEventLog(this);
         Links = new LinkRegistry(this);
+
+        // Copies come within a few flood rounds of the first, so a few thousand suffice; never more than half the
+        // engine remembers, so what this holds the engine still knows (it drops only what the engine would drop).
+        Recent = new Receive.RecentlyAccepted(Math.Max(1, Math.Min(8192, options.MaxRememberedIds / 2)));
     }
 
     public GossipNodeOptions Options { get; }
@@ -48,6 +52,18 @@ internal sealed class NodeServices
     public V2Authors Authors { get; } = new();
 
     public LinkRegistry Links { get; }
+
+    /// <summary>The messages accepted most recently, for read loops to drop their copies (v1 lines) on their own thread.</summary>
+    public Receive.RecentlyAccepted Recent { get; }
+
+    /// <summary>
+    /// The key <see cref="Recent"/> holds for a message: its id; under the v1 seq rule its id, seq and author as the
+    /// line spells it (secure-gossip 0.3.1 counts seqs per spelling, so the same message under another spelling is
+    /// another message to it).
+    /// </summary>
+    public UInt128 RecentKey(Receive.VerifyJob job) => ById
+        ? job.Id
+        : GossipEngine.SeqRuleKey(job.Id, job.Seq) ^ new UInt128((uint)string.GetHashCode(job.AuthorName), 0);
 
     public BackOffTable BackOff { get; }
 

@@ -17,4 +17,12 @@ internal static class MessageIds
         SHA256.HashData(input, hash);
         return BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
+
+    /// <summary>
+    /// How a node under the v1 seq rule tells messages apart: the first 128 bits of the signature's R. Such a node
+    /// never names a message to a peer (ids travel only in v2 frames, and a node that speaks v2 or keeps a store
+    /// accepts by <see cref="Of"/>), so it needs no hash: R is fixed by the signed message, and a valid signature
+    /// with a chosen R needs R's discrete logarithm, so a forger cannot make an accepted message that shadows another.
+    /// </summary>
+    public static UInt128 FromSignature(ReadOnlySpan<byte> signature) => BinaryPrimitives.ReadUInt128LittleEndian(signature);
 }

@@ -253,7 +253,16 @@ internal sealed class ReceivePipeline(NodeServices node)
             job.SetAuthor(author);
             job.Seq = envelope.Seq;
             job.DataStart = envelope.DataStart;
-            job.Id = MessageIds.Of(job.RawKey.AsSpan(0, 32), job.Signature);
+            job.Id = node.ById ? MessageIds.Of(job.RawKey.AsSpan(0, 32), job.Signature) : MessageIds.FromSignature(job.Signature);
+            if (job.V2Frame is null && node.Recent.Contains(node.RecentKey(job)))
+            {
+                // A copy of a message accepted a moment ago: dropped here, as the engine would drop it. (A copy in a
+                // v2 frame goes on: the Plumtree core prunes the link it came on.)
+                Drop(DropReason.Old, link: null);
+                node.Actor.Facts.Poke(node.Actor);
+                return false;
+            }
+
             return true;
         }
         finally
