@@ -237,8 +237,8 @@ if (tcps.Count == 2)
 Line();
 Line("TCP ingest: lines signed beforehand, written into one listening node process as fast as the socket takes them (no sender competing for the cores), after 5,000 warm-up lines:");
 Line();
-Line("| impl | messages | runs | median msgs/s | best msgs/s | best / limit | best / all-core rate |");
-Line("|---|---:|---:|---:|---:|---:|---:|");
+Line("| impl | messages | runs | median msgs/s | best msgs/s | best / limit | best / all-core rate | median CPU µs/msg | median context switches/msg |");
+Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 byte[][] warmupLines = Scenarios.SignedLines(5000);
 byte[][] signedLines = Scenarios.SignedLines(burst);
 const int IngestRuns = 3; // this machine is shared and noisy: report the median and the best of a few runs
@@ -246,21 +246,27 @@ var bestIngest = new Dictionary<string, double>();
 foreach (string impl in withJs ? new[] { "dotnet", "js" } : ["dotnet"])
 {
     var rates = new List<double>();
+    var cpus = new List<double>();
+    var switches = new List<double>();
     for (int run = 0; run < IngestRuns; run++)
     {
         JsonObject ingest = await TcpScenario.IngestAsync(impl, warmupLines, signedLines);
         tcps.Add(ingest);
         rates.Add(Num(ingest, "msgs_per_s"));
+        cpus.Add(Num(ingest, "cpu_us_per_msg"));
+        switches.Add(ingest["context_switches_per_msg"] is null ? double.NaN : Num(ingest, "context_switches_per_msg"));
     }
 
     rates.Sort();
+    cpus.Sort();
+    switches.Sort();
     bestIngest[impl] = rates[^1];
-    Line($"| {(impl == "js" ? "JS 0.3.1" : ".NET v1")} | {burst:N0} | {IngestRuns} | {rates[IngestRuns / 2]:N0} | {rates[^1]:N0} | {rates[^1] / limit:P0} | {rates[^1] / allCores:P0} |");
+    Line($"| {(impl == "js" ? "JS 0.3.1" : ".NET v1")} | {burst:N0} | {IngestRuns} | {rates[IngestRuns / 2]:N0} | {rates[^1]:N0} | {rates[^1] / limit:P0} | {rates[^1] / allCores:P0} | {cpus[IngestRuns / 2]:N1} | {switches[IngestRuns / 2]:N2} |");
 }
 
 if (bestIngest.Count == 2)
 {
-    Line($"| ratio .NET/JS (best) | | | | {Ratio(bestIngest["dotnet"], bestIngest["js"])} | | |");
+    Line($"| ratio .NET/JS (best) | | | | {Ratio(bestIngest["dotnet"], bestIngest["js"])} | | | |");
 }
 
 results["tcp"] = tcps;

@@ -61,9 +61,13 @@ internal static partial class TcpScenario
 
         byte[] payload = [.. lines.SelectMany(l => l.Append((byte)'\n'))];
         Task<(long First, long Last, int Count)> counting = receiver.CountStdoutLinesAsync(lines.Length, TimeSpan.FromSeconds(60));
+        TimeSpan cpuBefore = receiver.ProcessorTime;
+        long switchesBefore = receiver.ContextSwitches;
         long start = Stopwatch.GetTimestamp();
         await socket.SendAsync(payload);
         (long first, long last, int count) = await counting;
+        TimeSpan cpu = receiver.ProcessorTime - cpuBefore; // the receiver's CPU time: steadier than its rate on a shared machine
+        long switches = receiver.ContextSwitches - switchesBefore;
         double ingestMs = Stopwatch.GetElapsedTime(first, last).TotalMilliseconds;
         return new JsonObject
         {
@@ -74,6 +78,8 @@ internal static partial class TcpScenario
             ["elapsed_ms"] = Stopwatch.GetElapsedTime(start, last).TotalMilliseconds,
             ["ingest_ms"] = ingestMs,
             ["msgs_per_s"] = (count - 1) / (ingestMs / 1000),
+            ["cpu_us_per_msg"] = cpu.TotalMicroseconds / Math.Max(1, count),
+            ["context_switches_per_msg"] = switches < 0 ? null : (double)switches / Math.Max(1, count),
         };
     }
 
@@ -165,6 +171,50 @@ internal static partial class TcpScenario
             peer._process.ErrorDataReceived += (_, e) => peer.OnStderr(e.Data);
             peer._process.BeginErrorReadLine();
             return peer;
+        }
+
+        /// <summary>CPU time the process has used so far (user and system, all threads).</summary>
+        public TimeSpan ProcessorTime
+        {
+            get
+            {
+                _process.Refresh();
+                return _process.TotalProcessorTime;
+            }
+        }
+
+        /// <summary>Context switches of all the process's threads so far (Linux; -1 elsewhere): each is a thread that slept and was woken.</summary>
+        public long ContextSwitches
+        {
+            get
+            {
+                string tasks = $"/proc/{_process.Id}/task";
+                if (!Directory.Exists(tasks))
+                {
+                    return -1;
+                }
+
+                long total = 0;
+                foreach (string task in Directory.EnumerateDirectories(tasks))
+                {
+                    try
+                    {
+                        foreach (string line in File.ReadLines(Path.Combine(task, "status")))
+                        {
+                            if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                            {
+                                total += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                            }
+                        }
+                    }
+                    catch (IOException)
+                    {
+                        // the thread ended meanwhile
+                    }
+                }
+
+                return total;
+            }
         }
 
         public Task<int> WaitForPortAsync() => _port.Task.WaitAsync(TimeSpan.FromSeconds(30));

@@ -277,7 +277,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
 
     /// <summary>Reads one line (without its newline) as if a neighbour had sent it.</summary>
     internal ValueTask HandleLineAsync(System.Buffers.ReadOnlySequence<byte> line, CancellationToken cancellationToken) =>
-        _receive.HandleLineAsync(line, link: null, cancellationToken);
+        _receive.HandleLineAsync(line, link: null, batch: null, cancellationToken);
 
     /// <summary>Completes when everything handed in so far has been accepted or dropped, and delivered.</summary>
     internal Task WhenIdleAsync() => _actor.WhenIdleAsync();

@@ -125,6 +125,15 @@ internal sealed class NodeActor
         Context.StopTimers();
     }
 
+    /// <summary>Lets go of a batch that could not be posted (the actor has stopped): its messages are done with.</summary>
+    public void Discard(MessageBatchWork batch)
+    {
+        foreach (VerifyJob job in batch.Jobs)
+        {
+            Done(job);
+        }
+    }
+
     public VerifyJob RentJob()
     {
         VerifyJob job = _jobPool.TryDequeue(out VerifyJob? pooled) ? pooled : new VerifyJob();
@@ -227,6 +236,13 @@ internal sealed class NodeActor
                 return;
             case VerifyJob job:
                 Admit(job);
+                return;
+            case MessageBatchWork batch:
+                foreach (VerifyJob job in batch.Jobs)
+                {
+                    Admit(job);
+                }
+
                 return;
             default:
                 _ordered.Enqueue(work);

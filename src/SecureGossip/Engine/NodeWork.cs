@@ -12,6 +12,12 @@ internal abstract class NodeWork
 {
 }
 
+/// <summary>Messages one read loop prepared, in the order they arrived (<see cref="Receive.ReceiveBatch"/>).</summary>
+internal sealed class MessageBatchWork : NodeWork
+{
+    public List<Receive.VerifyJob> Jobs { get; } = new(Receive.ReceiveBatch.MaxMessages);
+}
+
 /// <summary>A link is up (version 1 at connect) or said hello (version 2).</summary>
 internal sealed class LinkUpWork(PeerLink link, int version) : NodeWork
 {

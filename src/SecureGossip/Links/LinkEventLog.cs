@@ -50,6 +50,11 @@ internal sealed class LinkEventLog(NodeServices node)
     /// </summary>
     public void Announce(PeerLink link)
     {
+        if (link.Announced)
+        {
+            return; // the common case, once per accepted message: no lock (once true it stays true; a stale false takes the lock)
+        }
+
         lock (link)
         {
             if (link.Announced || link.Completion.IsCompleted)

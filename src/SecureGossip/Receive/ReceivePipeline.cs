@@ -23,8 +23,23 @@ internal sealed class ReceivePipeline(NodeServices node)
     {
         PipeReader input = link.Connection.Input;
         var framer = new LineFramer(node.MaxFrameLength);
+        var batch = new ReceiveBatch(node.Actor);
+        try
+        {
+            await ReadLinesAsync(input, framer, link, batch, cancellationToken);
+        }
+        finally
+        {
+            batch.Flush(); // what was read is the actor's before the link's end is
+        }
+    }
+
+    private async Task ReadLinesAsync(PipeReader input, LineFramer framer, PeerLink link, ReceiveBatch batch, CancellationToken cancellationToken)
+    {
         while (true)
         {
+            batch.Flush(); // before waiting for bytes: the lines of one read reach the actor together
+
             // Silence counts only while the loop waits for bytes: a node too busy to read (a full subscriber, a long
             // verification backlog) is not a dead peer.
             Volatile.Write(ref link.ReadWaitStarted, node.Time.GetTimestamp());
@@ -44,7 +59,7 @@ internal sealed class ReceivePipeline(NodeServices node)
                         continue;
                     }
 
-                    await HandleLineAsync(line, link, cancellationToken);
+                    await HandleLineAsync(line, link, batch, cancellationToken);
                 }
 
                 if (completed)
@@ -59,12 +74,15 @@ internal sealed class ReceivePipeline(NodeServices node)
         }
     }
 
-    /// <summary>Takes one line (without its newline) from <paramref name="link"/> (null: handed in directly).</summary>
-    public async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, PeerLink? link, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes one line (without its newline) from <paramref name="link"/> (null: handed in directly). A message goes
+    /// into <paramref name="batch"/> when one is given (the read loop's), else straight to the actor.
+    /// </summary>
+    public async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, PeerLink? link, ReceiveBatch? batch, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref node.Counters.LinesReceived);
         PlumtreeMessage? v2 = null;
-        if (line.Length > 8 && IsV2Frame(line, link, out v2))
+        if (line.Length > 8 && IsV2Frame(line, link, batch, out v2))
         {
             if (v2 is null)
             {
@@ -83,14 +101,18 @@ internal sealed class ReceivePipeline(NodeServices node)
         }
 
         NodeActor actor = node.Actor;
-        await actor.Window.EnterAsync(cancellationToken);
+        if (!actor.Window.TryEnter())
+        {
+            batch?.Flush(); // the window drains only as the actor commits what it was given
+            await actor.Window.EnterAsync(cancellationToken);
+        }
         VerifyJob job = actor.RentJob();
         bool posted = false;
         try
         {
             job.Source = link;
             job.V2Frame = v2;
-            posted = Prepare(line, job) && actor.Post(job);
+            posted = Prepare(line, job) && (batch is null ? actor.Post(job) : batch.Add(job));
         }
         finally
         {
@@ -107,7 +129,7 @@ internal sealed class ReceivePipeline(NodeServices node)
     /// a <c>msg</c> frame on a v2 link comes back in <paramref name="message"/> for the receive path; other frames
     /// go to the actor. Frames on a link that has not negotiated v2, and malformed ones, are dropped and counted.
     /// </summary>
-    private bool IsV2Frame(ReadOnlySequence<byte> line, PeerLink? link, out PlumtreeMessage? message)
+    private bool IsV2Frame(ReadOnlySequence<byte> line, PeerLink? link, ReceiveBatch? batch, out PlumtreeMessage? message)
     {
         message = null;
         Span<byte> head = stackalloc byte[16];
@@ -149,6 +171,7 @@ internal sealed class ReceivePipeline(NodeServices node)
                 link.Version = version;
                 Log.PeerNegotiated(node.Logger, link.Connection, version);
                 node.LinkLog.Announce(link);
+                batch?.Flush(); // the messages before the hello reach the actor before it
                 node.Actor.Post(new LinkUpWork(link, version));
             }
 
@@ -187,6 +210,7 @@ internal sealed class ReceivePipeline(NodeServices node)
         }
         else if (decoded is not null)
         {
+            batch?.Flush(); // in order with the messages before it
             node.Actor.Post(new ControlWork(link, decoded));
         }
 

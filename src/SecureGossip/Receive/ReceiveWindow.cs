@@ -18,6 +18,24 @@ internal sealed class ReceiveWindow(int size)
 
     public int Size => size;
 
+    /// <summary>Takes a slot if one is free now, without waiting.</summary>
+    public bool TryEnter()
+    {
+        int inFlight = Volatile.Read(ref _inFlight);
+        while (inFlight < size)
+        {
+            int seen = Interlocked.CompareExchange(ref _inFlight, inFlight + 1, inFlight);
+            if (seen == inFlight)
+            {
+                return true;
+            }
+
+            inFlight = seen;
+        }
+
+        return false;
+    }
+
     /// <summary>Takes a slot, waiting first while the window is full.</summary>
     public async ValueTask EnterAsync(CancellationToken cancellationToken)
     {

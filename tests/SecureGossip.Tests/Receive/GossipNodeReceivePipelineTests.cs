@@ -51,6 +51,37 @@ public sealed class GossipNodeReceivePipelineTests
         Assert.Equal(3 * Messages, stats.DroppedOld);
     }
 
+    [Fact]
+    public async Task A_window_smaller_than_a_read_loops_batch_still_drains_on_every_link()
+    {
+        // Each read loop hands its messages to the actor in batches; with room for only two messages in flight, a loop
+        // that waited for room while holding a batch would wait for itself. Eight links write at once.
+        const int Messages = 200;
+        await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
+        string[] lines = Gossip.SignedLines(author, [.. Enumerable.Range(0, Messages).Select(i => $"{{\"i\":{i}}}")]);
+        byte[] stream = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
+        await using var receiver = new GossipNode(new GossipNodeOptions
+        {
+            Interval = Timeout.InfiniteTimeSpan,
+            Receive = new GossipReceiveOptions { MaxInFlight = 2 },
+        });
+
+        var links = new List<Task>();
+        for (int link = 0; link < 8; link++)
+        {
+            (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+            links.Add(receiver.RunConnectionAsync(left));
+            await right.Output.WriteAsync(stream); // the whole stream in one read: a full batch at once
+            await right.Output.CompleteAsync();
+        }
+
+        await Task.WhenAll(links).WaitAsync(Gossip.Timeout);
+        await receiver.WhenIdleAsync().WaitAsync(Gossip.Timeout);
+        GossipNodeStatistics stats = receiver.Statistics;
+        Assert.Equal(Messages, stats.MessagesAccepted);
+        Assert.Equal(7 * Messages, stats.DroppedOld);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

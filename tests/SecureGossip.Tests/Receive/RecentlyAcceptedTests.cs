@@ -12,19 +12,29 @@ namespace SecureGossip.Tests.Receive;
 public sealed class RecentlyAcceptedTests
 {
     [Fact]
-    public void Holds_its_capacity_and_forgets_the_oldest_first()
+    public void Holds_the_last_keys_it_was_given_up_to_its_capacity()
     {
         var recent = new RecentlyAccepted(capacity: 3);
-        foreach (UInt128 key in new UInt128[] { 1, 2, 3, 2, 4 })
+        UInt128[] keys = [20, 21, 22, 23]; // four slots, one key each
+        foreach (UInt128 key in keys)
         {
             recent.Add(key);
         }
 
-        Assert.Equal(3, recent.Count);
-        Assert.False(recent.Contains(1)); // the oldest went when the fourth key came; adding 2 again did not renew it
-        Assert.True(recent.Contains(2));
-        Assert.True(recent.Contains(3));
-        Assert.True(recent.Contains(4));
+        // 20 still has its slot to itself: it is forgotten for its age (four keys ago), not for its slot.
+        Assert.Equal([false, true, true, true], keys.Select(recent.Contains));
+        Assert.False(recent.Contains(24));
+    }
+
+    [Fact]
+    public void A_later_key_in_the_same_slot_replaces_the_earlier_and_a_key_is_matched_whole()
+    {
+        var recent = new RecentlyAccepted(capacity: 4);
+        recent.Add(new UInt128(7, 1));
+        recent.Add(new UInt128(8, 1)); // the same low bits: the same slot
+        Assert.False(recent.Contains(new UInt128(7, 1)));
+        Assert.True(recent.Contains(new UInt128(8, 1)));
+        Assert.False(recent.Contains(new UInt128(9, 1))); // its slot, another key
     }
 
     [Theory]
