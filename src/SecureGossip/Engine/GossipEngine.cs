@@ -226,13 +226,20 @@ public sealed class GossipEngine : IGossipProtocol
             return Outcome.Duplicate;
         }
 
+        Accept(context, link, message);
+        return Outcome.Accepted;
+    }
+
+    /// <summary>Accepts a message known valid and new: remembered, handed to the modules (which forward it).</summary>
+    private void Accept(IGossipContext context, int? link, in InboundMessage message)
+    {
         if (_byId)
         {
             _memory.Remember(message.Id.Digest);
         }
         else
         {
-            _highest.Set(message.Id.Author, _highest.TryGet(message.Id.Author, out double highest) ? Math.Max(highest, message.Sequence) : message.Sequence);
+            _highest.SetMax(message.Id.Author, message.Sequence);
         }
 
         int hops = message.Frame switch
@@ -268,8 +275,6 @@ public sealed class GossipEngine : IGossipProtocol
                 _ => new V1Line(message.Id, message.Frame?.SizeBytes ?? 0, hops),
             });
         }
-
-        return Outcome.Accepted;
     }
 
     /// <summary>
@@ -286,8 +291,9 @@ public sealed class GossipEngine : IGossipProtocol
             var message = new InboundMessage(payload.Message, payload.Message.Sequence, payload);
             if (AdmitCore(context, fromNeighbour, message, claim: false) == Admission.Verify)
             {
+                // Commit's steps, where nothing can have changed since the admission: no claim, valid, still new.
                 context.CountVerify();
-                Commit(context, fromNeighbour, message, valid: true, claimed: false);
+                Accept(context, fromNeighbour, message);
             }
 
             return;

@@ -10,25 +10,27 @@ namespace SecureGossip.Engine;
 /// in verification counts as seen there: the core must not graft or want what is already here (docs/PROTOCOL.md §8.4).</remarks>
 internal sealed class MessageMemory(int capacity) : IDigestSet
 {
-    private readonly HashSet<UInt128> _seen = [];
-    private readonly Queue<UInt128> _order = new();
-    private readonly HashSet<UInt128> _inFlight = [];
+    // Made on first use: a node under the v1 seq rule (most of a v1 simulation's thousand nodes) never needs them.
+    private HashSet<UInt128>? _seen;
+    private Queue<UInt128>? _order;
+    private HashSet<UInt128>? _inFlight;
 
-    public int Count => _seen.Count;
+    public int Count => _seen?.Count ?? 0;
 
-    public bool IsSeen(UInt128 digest) => _seen.Contains(digest);
+    public bool IsSeen(UInt128 digest) => _seen is not null && _seen.Contains(digest);
 
-    public bool IsInFlight(UInt128 digest) => _inFlight.Contains(digest);
+    public bool IsInFlight(UInt128 digest) => _inFlight is not null && _inFlight.Contains(digest);
 
     /// <summary>Claims <paramref name="digest"/> for verification; false when another copy holds the claim.</summary>
-    public bool Claim(UInt128 digest) => _inFlight.Add(digest);
+    public bool Claim(UInt128 digest) => (_inFlight ??= []).Add(digest);
 
-    public void Release(UInt128 digest) => _inFlight.Remove(digest);
+    public void Release(UInt128 digest) => _inFlight?.Remove(digest);
 
     public void Remember(UInt128 digest)
     {
-        if (_seen.Add(digest))
+        if ((_seen ??= []).Add(digest))
         {
+            _order ??= new Queue<UInt128>();
             _order.Enqueue(digest);
             if (_order.Count > capacity)
             {
@@ -37,7 +39,7 @@ internal sealed class MessageMemory(int capacity) : IDigestSet
         }
     }
 
-    bool IDigestSet.Contains(UInt128 digest) => _seen.Contains(digest) || _inFlight.Contains(digest);
+    bool IDigestSet.Contains(UInt128 digest) => IsSeen(digest) || IsInFlight(digest);
 
     void IDigestSet.Add(UInt128 digest) => Remember(digest);
 }

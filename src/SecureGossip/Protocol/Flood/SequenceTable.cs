@@ -44,6 +44,19 @@ internal struct SequenceTable
         _count++;
     }
 
+    /// <summary>Raises an author's highest seq to <paramref name="sequence"/> (as <c>Math.Max</c>: a NaN sticks), or sets it if it has none.</summary>
+    public void SetMax(int author, double sequence)
+    {
+        int i = _authors is null ? -1 : Array.BinarySearch(_authors, 0, _count, author);
+        if (i >= 0)
+        {
+            _sequences![i] = Math.Max(_sequences[i], sequence);
+            return;
+        }
+
+        Set(author, sequence);
+    }
+
     public void Remove(int author)
     {
         int i = _authors is null ? -1 : Array.BinarySearch(_authors, 0, _count, author);
