@@ -130,8 +130,11 @@ public sealed class SimulationOptions
     /// </summary>
     public TimeSpan QuietTime { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The virtual time at which the run stops whatever happens (default 600 s).</summary>
+    /// <summary>The virtual time at which the run stops whatever happens (default 600 s; at most 24 hours).</summary>
     public TimeSpan MaxTime { get; init; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>The longest <see cref="MaxTime"/> accepted: the event queue holds about 30 hours of virtual time.</summary>
+    public static TimeSpan MaxTimeLimit { get; } = TimeSpan.FromHours(24);
 
     internal void Validate()
     {
@@ -156,6 +159,7 @@ public sealed class SimulationOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(KillTime, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(QuietTime, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxTime, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxTime, MaxTimeLimit);
         if (!(Loss >= 0 && Loss < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "The loss probability must be in [0, 1).");
