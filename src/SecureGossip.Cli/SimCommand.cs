@@ -25,7 +25,7 @@ internal static class SimCommand
         var protocol = new Option<string>("--protocol") { Description = $"Protocol: {ProtocolList()}.", DefaultValueFactory = _ => "v1" };
         var interval = new Option<double?>("--interval-ms") { Description = "Round or tick interval in ms handed to the protocol; default: the protocol's own (v1: 100)." };
         var payload = new Option<int>("--payload-bytes") { Description = "Payload size of each message in bytes (a v1 line adds ~200).", DefaultValueFactory = _ => 100 };
-        var maxTime = new Option<double>("--max-time-ms") { Description = "Hard cap on virtual time in ms.", DefaultValueFactory = _ => 600_000 };
+        var maxTime = new Option<double>("--max-time-ms") { Description = "Hard cap on virtual time in ms (at most 24 hours).", DefaultValueFactory = _ => 600_000 };
         var quiet = new Option<double>("--quiet-ms") { Description = "Keep running this long after full delivery, or stop after this long without a send or delivery.", DefaultValueFactory = _ => 1000 };
         var publishers = new Option<int?>("--publishers") { Description = "K fixed publishers drawn at random from the survivors; message i comes from the (i mod K)-th. Default: a random live node per message." };
         var warmup = new Option<int>("--warmup") { Description = "Leave the first W messages out of the steady-state metrics (rmr_steady, ldh_steady, time_to_100_steady_ms, mean_publisher_eccentricity, mean_publisher_distance, mean_delivery_hop and their ratios); less than --messages." };
