@@ -25,6 +25,7 @@ internal static class SimCommand
         var protocol = new Option<string>("--protocol") { Description = $"Protocol: {ProtocolList()}.", DefaultValueFactory = _ => "v1" };
         var interval = new Option<double?>("--interval-ms") { Description = "Round or tick interval in ms handed to the protocol; default: the protocol's own (v1: 100)." };
         var payload = new Option<int>("--payload-bytes") { Description = "Payload size of each message in bytes (a v1 line adds ~200).", DefaultValueFactory = _ => 100 };
+        var perMessage = new Option<bool>("--per-message") { Description = "Add per_message: each message's rmr, ldh, mean hop, time to 100 % and the prunes and grafts sent while it was the latest." };
         var maxTime = new Option<double>("--max-time-ms") { Description = "Hard cap on virtual time in ms (at most 24 hours).", DefaultValueFactory = _ => 600_000 };
         var quiet = new Option<double>("--quiet-ms") { Description = "Keep running this long after full delivery, or stop after this long without a send or delivery.", DefaultValueFactory = _ => 1000 };
         var publishers = new Option<int?>("--publishers") { Description = "K fixed publishers drawn at random from the survivors; message i comes from the (i mod K)-th. Default: a random live node per message." };
@@ -35,7 +36,7 @@ internal static class SimCommand
         var command = new Command("sim", "Simulate N gossip nodes over in-memory links on a virtual clock; print the metrics as one JSON object.")
         {
             nodes, topology, messages, latency, loss, kill, killAt, seed, protocol, interval, payload, maxTime, quiet,
-            publishers, warmup, partitionAt, healAt, reorder,
+            publishers, warmup, partitionAt, healAt, reorder, perMessage,
         };
 
         command.Validators.Add(result =>
@@ -159,7 +160,7 @@ internal static class SimCommand
                     Reorder = parseResult.GetValue(reorder),
                 };
                 SimulationResult result = Simulator.Run(options);
-                result = result with { WallTime = Stopwatch.GetElapsedTime(started) }; // topology construction included
+                result = result with { WallTime = Stopwatch.GetElapsedTime(started), IncludePerMessage = parseResult.GetValue(perMessage) }; // wall: topology construction included
                 using Stream stdout = Console.OpenStandardOutput();
                 using (var writer = new Utf8JsonWriter(stdout))
                 {

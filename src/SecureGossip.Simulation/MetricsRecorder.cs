@@ -31,6 +31,9 @@ internal sealed class MetricsRecorder
     private readonly long[] _payloadSends;
     private readonly long[] _hopSum;
     private readonly ulong[][] _delivered;
+    private readonly long[] _prunesWhileLatest;
+    private readonly long[] _graftsWhileLatest;
+    private ControlFrameCounts _control;
     private readonly List<long> _deliveryTimes = [];
 
     private long _framesSent;
@@ -66,6 +69,8 @@ internal sealed class MetricsRecorder
         _payloadSends = new long[_messages];
         _hopSum = new long[_messages];
         _delivered = new ulong[_messages][];
+        _prunesWhileLatest = new long[_messages];
+        _graftsWhileLatest = new long[_messages];
         Array.Fill(_publishedAt, -1);
         Array.Fill(_timeTo99, -1);
         Array.Fill(_timeTo100, -1);
@@ -94,8 +99,46 @@ internal sealed class MetricsRecorder
         {
             Attribute(frame, payloads);
         }
+        else
+        {
+            CountControl(frame);
+        }
 
         _bytesSent += frame.SizeBytes;
+    }
+
+    /// <summary>Counts a control frame by kind; prunes and grafts also against the latest message published (a timeline).</summary>
+    private void CountControl(IGossipFrame frame)
+    {
+        int latest = _published - 1;
+        switch (frame)
+        {
+            case PlumtreePrune:
+                _control = _control with { Prunes = _control.Prunes + 1 };
+                if (latest >= 0)
+                {
+                    _prunesWhileLatest[latest]++;
+                }
+
+                break;
+            case PlumtreeGraft:
+                _control = _control with { Grafts = _control.Grafts + 1 };
+                if (latest >= 0)
+                {
+                    _graftsWhileLatest[latest]++;
+                }
+
+                break;
+            case PlumtreeIHave ihave:
+                _control = _control with { IHaveFrames = _control.IHaveFrames + 1, IHaveIds = _control.IHaveIds + ihave.Ids.Length };
+                break;
+            case PlumtreeSync:
+                _control = _control with { Syncs = _control.Syncs + 1 };
+                break;
+            case PlumtreeWant:
+                _control = _control with { Wants = _control.Wants + 1 };
+                break;
+        }
     }
 
     /// <summary>Counts a frame that a link lost or a cut dropped.</summary>
@@ -279,6 +322,7 @@ internal sealed class MetricsRecorder
             MeanHopOverDistance = meanHop is { } h && meanDistance is { } d && d > 0 ? h / d : null,
             LdhOverMeanShortestPath = meanShortestPath is { } path && path > 0 ? ldhSteady / path : null,
             PerMessage = perMessage,
+            ControlFrames = _control,
         };
     }
 
@@ -316,6 +360,8 @@ internal sealed class MetricsRecorder
                 PublisherMeanDistance = stats.MeanDistance,
                 TimeTo99 = _timeTo99[m] >= 0 ? TimeSpan.FromTicks(_timeTo99[m]) : null,
                 TimeTo100 = _timeTo100[m] >= 0 ? TimeSpan.FromTicks(_timeTo100[m]) : null,
+                PrunesWhileLatest = _prunesWhileLatest[m],
+                GraftsWhileLatest = _graftsWhileLatest[m],
             };
         }
 

@@ -209,8 +209,17 @@ public sealed record SimulationResult
     /// <summary><see cref="LdhSteady"/> ÷ <see cref="MeanShortestPath"/> (<c>ldh_over_mean_shortest_path</c>).</summary>
     public double? LdhOverMeanShortestPath { get; init; }
 
-    /// <summary>Each message's own metrics, in publishing order (not in the JSON).</summary>
+    /// <summary>
+    /// Each message's own metrics, in publishing order: in the JSON as <c>per_message</c> only when
+    /// <see cref="IncludePerMessage"/> is set (<c>sgossip sim --per-message</c>).
+    /// </summary>
     public IReadOnlyList<MessageMetrics> PerMessage { get; init; } = [];
+
+    /// <summary>Whether <see cref="WriteJson"/> writes <see cref="PerMessage"/>.</summary>
+    public bool IncludePerMessage { get; init; }
+
+    /// <summary>Control frames sent, by kind (<c>control_frames</c>): the tree's work behind the payloads.</summary>
+    public ControlFrameCounts ControlFrames { get; init; } = new();
 
     /// <summary>The JSON object, on one line.</summary>
     public string ToJson()
@@ -281,6 +290,35 @@ public sealed record SimulationResult
         WriteNumber(writer, "ldh_over_eccentricity", LdhOverEccentricity);
         WriteNumber(writer, "mean_hop_over_distance", MeanHopOverDistance);
         WriteNumber(writer, "ldh_over_mean_shortest_path", LdhOverMeanShortestPath);
+        writer.WriteStartObject("control_frames");
+        writer.WriteNumber("prune", ControlFrames.Prunes);
+        writer.WriteNumber("graft", ControlFrames.Grafts);
+        writer.WriteNumber("ihave", ControlFrames.IHaveFrames);
+        writer.WriteNumber("ihave_ids", ControlFrames.IHaveIds);
+        writer.WriteNumber("sync", ControlFrames.Syncs);
+        writer.WriteNumber("want", ControlFrames.Wants);
+        writer.WriteEndObject();
+        if (IncludePerMessage)
+        {
+            writer.WriteStartArray("per_message");
+            foreach (MessageMetrics message in PerMessage)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("author", message.Message.Author);
+                WriteNumber(writer, "published_ms", Milliseconds(message.PublishedAt));
+                WriteNumber(writer, "rmr", message.Rmr is { } rmr ? Math.Round(rmr, 4) : null);
+                writer.WriteNumber("ldh", message.LastHop);
+                WriteNumber(writer, "mean_hop", message.MeanHop is { } hop ? Math.Round(hop, 3) : null);
+                writer.WriteNumber("eccentricity", message.PublisherEccentricity);
+                WriteNumber(writer, "time_to_100_ms", Milliseconds(message.TimeTo100));
+                writer.WriteNumber("prunes_while_latest", message.PrunesWhileLatest);
+                writer.WriteNumber("grafts_while_latest", message.GraftsWhileLatest);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteStartArray("delivery_curve");
         foreach (DeliveryPoint point in DeliveryCurve)
         {
@@ -349,4 +387,19 @@ public sealed record MessageMetrics
 
     /// <summary>Time from publish to all of R(m) (<see langword="null"/> if never).</summary>
     public TimeSpan? TimeTo100 { get; init; }
+
+    /// <summary>Prunes sent from its publishing until the next message's (a timeline of the tree's churn).</summary>
+    public long PrunesWhileLatest { get; init; }
+
+    /// <summary>Grafts sent from its publishing until the next message's.</summary>
+    public long GraftsWhileLatest { get; init; }
 }
+
+/// <summary>Control frames sent in a run, by kind (<see cref="SimulationResult.ControlFrames"/>).</summary>
+/// <param name="Prunes">Prune frames.</param>
+/// <param name="Grafts">Graft frames.</param>
+/// <param name="IHaveFrames">Announcement frames.</param>
+/// <param name="IHaveIds">Ids announced, over all announcement frames.</param>
+/// <param name="Syncs">Frontier frames, full and delta.</param>
+/// <param name="Wants">Want frames.</param>
+public readonly record struct ControlFrameCounts(long Prunes, long Grafts, long IHaveFrames, long IHaveIds, long Syncs, long Wants);
