@@ -8,6 +8,7 @@ using SecureGossip.Harness;
 // sgossip-bench: runs each scenario on the .NET implementation and on the real secure-gossip 0.3.1 under node,
 // in one run, and prints both figures and their ratio. See BENCHMARKS.md.
 //   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S] [--only pair|network|tcp|sim|store] [--reps R]
+//   network only: [--nodes N[,N...]] [--topology T] [--no-dense] (no 200-node random-regular:8 graph)
 bool quick = args.Contains("--quick");
 bool withJs = !args.Contains("--no-js");
 int seed = int.Parse(ArgValue("--seed") ?? "1", CultureInfo.InvariantCulture);
@@ -116,86 +117,111 @@ Line($"## N peers in one process (interval 100 ms): time until every peer has 1 
 Line();
 Line("*RMR* = copies of messages received / messages accepted − 1, summed over nodes, from the publish until no copy has moved for an interval (JS: lines received / deliveries − 1). *Bytes per delivery* counts every byte written on every link (v2 control frames included) / deliveries. .NET v2 starts once every link has negotiated v2.");
 Line();
-Line("| nodes | topology | impl | 1 msg: ms | JS/this (1) | 100 cold: ms | JS/this (100 cold) | 100 warm: ms | JS/this (100 warm) | RMR cold | RMR warm | bytes/delivery cold | bytes/delivery warm | verifies per delivery | MB sent (100 cold) |");
-Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+// The js-libp2p GossipSub column (bench/js/gossipsub.js) runs only where its pinned packages are installed.
+bool withGossipSub = withJs && Directory.Exists(Path.Combine(JsRunner.RepoRoot, "bench", "gossipsub", "node_modules"));
+if (withGossipSub)
+{
+    Line("*js-libp2p GossipSub* (@chainsafe/libp2p-gossipsub 14.1.2 on libp2p 2.9.0, bench/js/gossipsub.js): the same graph and publishers, one libp2p node per peer in one node process, joined over loopback TCP (noise, yamux) along the same edges, one topic, GossipSub's defaults (D=6, D_lo=4, D_hi=12, D_lazy=6, heartbeat 1 s, StrictSign, flood publish). Its RMR counts every message copy in the RPCs a node receives; its bytes are every TCP byte on every link (noise, yamux, GossipSub control), phase start to settled, the last phase at least 4 heartbeats so the IHAVE gossip about its messages is in; its verifications are the ed25519 verifications counted in the process. *GS/this* = GossipSub's time / this row's.");
+    Line();
+}
+
+Line("| nodes | topology | impl | 1 msg: ms | JS/this (1) | 100 cold: ms | JS/this (100 cold) | 100 warm: ms | JS/this (100 warm) | RMR cold | RMR warm | bytes/delivery cold | bytes/delivery warm | verifies per delivery | MB sent (100 cold) | GS/this (100 cold) | GS/this (100 warm) |");
+Line("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 var networks = new JsonArray();
 var curves = new Dictionary<(int, string), List<(string, JsonArray)>>();
 var distinctAuthors = new SortedDictionary<int, int>();
-int[] sizes = ArgValue("--nodes") is { } nodesArg ? [int.Parse(nodesArg, CultureInfo.InvariantCulture)] : quick ? [10, 50] : [10, 50, 200];
-string[] topologies = ArgValue("--topology") is { } topologyArg ? [topologyArg] : ["line", "ring", "random-regular:4"];
-(string Impl, string Label)[] impls = [("dotnet", ".NET v1"), ("dotnet-v2", ".NET v2"), ("js", "JS 0.3.1")];
-foreach (int n in sizes)
+int[] sizes = ArgValue("--nodes") is { } nodesArg ? [.. nodesArg.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture))] : quick ? [10, 50] : [10, 50, 200];
+string? topologyOption = ArgValue("--topology");
+string[] topologies = topologyOption is { } topologyArg ? [topologyArg] : ["line", "ring", "random-regular:4"];
+List<(int Nodes, string Topology)> graphs = [.. sizes.SelectMany(n => topologies.Select(t => (n, t)))];
+if (topologyOption is null && !args.Contains("--no-dense"))
 {
-    foreach (string topology in topologies)
+    // A denser graph, so GossipSub's mesh degree (D=6 of 8 neighbours) and its IHAVE gossip are exercised.
+    graphs.Add((200, "random-regular:8"));
+}
+
+List<(string Impl, string Label)> impls = [("dotnet", ".NET v1"), ("dotnet-v2", ".NET v2"), ("js", "JS 0.3.1")];
+if (withGossipSub)
+{
+    impls.Add(("js-gossipsub", "js-libp2p GossipSub"));
+}
+
+foreach ((int n, string topology) in graphs)
+{
+    var cold = NetworkSpec.Create(topology, n, seed, 100);
+    int authors = cold.Phases.First(p => p.Name == "hundred").Publishers.Distinct().Count();
+    distinctAuthors[n] = authors;
+    var runs = new Dictionary<(string Impl, string Run), JsonObject>();
+    foreach ((string run, NetworkSpec spec) in new[] { ("cold", cold), ("warm", cold.WithWarmUp("hundred", WarmUp)) })
     {
-        var cold = NetworkSpec.Create(topology, n, seed, 100);
-        int authors = cold.Phases.First(p => p.Name == "hundred").Publishers.Distinct().Count();
-        distinctAuthors[n] = authors;
-        var runs = new Dictionary<(string Impl, string Run), JsonObject>();
-        foreach ((string run, NetworkSpec spec) in new[] { ("cold", cold), ("warm", cold.WithWarmUp("hundred", WarmUp)) })
+        foreach ((string impl, _) in impls)
         {
-            foreach ((string impl, _) in impls)
+            JsonObject result;
+            if (impl is "js" or "js-gossipsub")
             {
-                JsonObject result;
-                if (impl == "js")
+                if (!withJs)
                 {
-                    if (!withJs)
-                    {
-                        continue;
-                    }
-
-                    string specPath = Path.Combine(outDir, $"spec-{n}-{topology.Replace(':', '-')}-{run}.json");
-                    await File.WriteAllTextAsync(specPath, spec.ToJson().ToJsonString());
-                    result = await JsRunner.RunAsync("network.js", "--spec", specPath, "--timeout-s", "600");
-                    File.Delete(specPath);
-                    AddJsFigures(result);
-                }
-                else
-                {
-                    result = await Scenarios.NetworkAsync(spec, v2: impl == "dotnet-v2");
+                    continue;
                 }
 
-                result["topology"] = topology;
-                result["run"] = run;
-                result["main_distinct_publishers"] = authors;
-                result["warmup_messages"] = run == "warm" ? WarmUp : 0;
-                result["warmup_distinct_publishers"] = run == "warm" ? Math.Min(WarmUp, authors) : 0;
-                networks.Add(result);
-                runs[(impl, run)] = result;
+                string specPath = Path.Combine(outDir, $"spec-{n}-{topology.Replace(':', '-')}-{run}.json");
+                await File.WriteAllTextAsync(specPath, spec.ToJson().ToJsonString());
+                result = await JsRunner.RunAsync(impl == "js" ? "network.js" : "gossipsub.js", "--spec", specPath, "--timeout-s", "600");
+                File.Delete(specPath);
+                AddJsFigures(result);
             }
+            else
+            {
+                result = await Scenarios.NetworkAsync(spec, v2: impl == "dotnet-v2");
+            }
+
+            result["topology"] = topology;
+            result["run"] = run;
+            result["main_distinct_publishers"] = authors;
+            result["warmup_messages"] = run == "warm" ? WarmUp : 0;
+            result["warmup_distinct_publishers"] = run == "warm" ? Math.Min(WarmUp, authors) : 0;
+            networks.Add(result);
+            runs[(impl, run)] = result;
+        }
+    }
+
+    JsonObject? jsCold = runs.GetValueOrDefault(("js", "cold"));
+    JsonObject? jsWarm = runs.GetValueOrDefault(("js", "warm"));
+    JsonObject? gsCold = runs.GetValueOrDefault(("js-gossipsub", "cold"));
+    JsonObject? gsWarm = runs.GetValueOrDefault(("js-gossipsub", "warm"));
+    foreach ((string impl, string label) in impls)
+    {
+        if (!runs.TryGetValue((impl, "cold"), out JsonObject? coldResult))
+        {
+            continue;
         }
 
-        JsonObject? jsCold = runs.GetValueOrDefault(("js", "cold"));
-        JsonObject? jsWarm = runs.GetValueOrDefault(("js", "warm"));
-        foreach ((string impl, string label) in impls)
+        JsonObject warmResult = runs[(impl, "warm")];
+        JsonObject one = Phase(coldResult, "one");
+        JsonObject hundred = Phase(coldResult, "hundred");
+        JsonObject warm = Phase(warmResult, "hundred");
+        string Versus(JsonObject? other, string otherImpl, string phase, JsonObject mine) =>
+            impl == otherImpl || other is null ? string.Empty : Ratio(Num(Phase(other, phase), "elapsed_ms"), Num(mine, "elapsed_ms"));
+        Line($"| {n} | {topology} | {label} | {Ms(one)} | {Versus(jsCold, "js", "one", one)} | {Ms(hundred)} | {Versus(jsCold, "js", "hundred", hundred)} | {Ms(warm)} | {Versus(jsWarm, "js", "hundred", warm)} | {Opt(hundred, "rmr", "F3")} | {Opt(warm, "rmr", "F3")} | {Fmt(Num(hundred, "bytes_per_delivery"))} | {Fmt(Num(warm, "bytes_per_delivery"))} | {Opt(hundred, "verifies_per_delivery")} | {Num(hundred, "bytes_sent") / 1e6:F1} | {Versus(gsCold, "js-gossipsub", "hundred", hundred)} | {Versus(gsWarm, "js-gossipsub", "hundred", warm)} |");
+        foreach ((string run, JsonObject phase) in new[] { ("cold", hundred), ("warm", warm) })
         {
-            if (!runs.TryGetValue((impl, "cold"), out JsonObject? coldResult))
+            if (!curves.TryGetValue((n, run), out var list))
             {
-                continue;
+                curves[(n, run)] = list = [];
             }
 
-            JsonObject warmResult = runs[(impl, "warm")];
-            JsonObject one = Phase(coldResult, "one");
-            JsonObject hundred = Phase(coldResult, "hundred");
-            JsonObject warm = Phase(warmResult, "hundred");
-            bool isJs = impl == "js";
-            string Versus(JsonObject? js, string phase, JsonObject mine) =>
-                isJs || js is null ? string.Empty : Ratio(Num(Phase(js, phase), "elapsed_ms"), Num(mine, "elapsed_ms"));
-            Line($"| {n} | {topology} | {label} | {Ms(one)} | {Versus(jsCold, "one", one)} | {Ms(hundred)} | {Versus(jsCold, "hundred", hundred)} | {Ms(warm)} | {Versus(jsWarm, "hundred", warm)} | {Opt(hundred, "rmr", "F3")} | {Opt(warm, "rmr", "F3")} | {Fmt(Num(hundred, "bytes_per_delivery"))} | {Fmt(Num(warm, "bytes_per_delivery"))} | {Opt(hundred, "verifies_per_delivery")} | {Num(hundred, "bytes_sent") / 1e6:F1} |");
-            foreach ((string run, JsonObject phase) in new[] { ("cold", hundred), ("warm", warm) })
-            {
-                if (!curves.TryGetValue((n, run), out var list))
-                {
-                    curves[(n, run)] = list = [];
-                }
-
-                list.Add(($"{label} {topology}", phase["delivery_curve"]!.AsArray()));
-            }
+            list.Add(($"{label} {topology}", phase["delivery_curve"]!.AsArray()));
         }
     }
 }
 
 results["network"] = networks;
+if (withJs && !withGossipSub)
+{
+    Line();
+    Line("GossipSub column skipped: run npm ci --prefix bench/gossipsub");
+}
+
 Line();
 Line($"Distinct publishers among the 100 (each with its own v2 tree): {string.Join(", ", distinctAuthors.Select(d => $"{d.Value} of {d.Key} nodes"))}; the {WarmUp} warm-up messages come from the first {WarmUp} of them (cycling through all of them where there are fewer).");
 Line();
