@@ -118,6 +118,43 @@ function supervise (hardMs, fallback) {
 // 32 ASCII characters of padding.
 var PAD = 'abcdefghijklmnopqrstuvwxyz012345'
 
+// A small seeded PRNG (mulberry32): the network scripts draw their stagger from it, so a seed repeats a run.
+function mulberry32 (a) {
+  return function () {
+    a |= 0; a = a + 0x6D2B79F5 | 0
+    var t = Math.imul(a ^ a >>> 15, 1 | a)
+    t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t
+    return ((t ^ t >>> 14) >>> 0) / 4294967296
+  }
+}
+
+// Deliveries a phase needs on N peers: every peer gets every message but its own.
+function expectedDeliveries (publishers, N) {
+  var own = new Array(N).fill(0)
+  publishers.forEach(function (p) { own[p]++ })
+  var expected = 0
+  for (var i = 0; i < N; i++) expected += publishers.length - own[i]
+  return expected
+}
+
+// A phase's delivery curve: up to 100 [ms, fraction done] points from its sorted delivery times.
+function deliveryCurve (st) {
+  var pts = [[0, 0]]
+  var n = st.times.length
+  if (st.expected === 0) return pts
+  var K = Math.min(100, st.expected)
+  var prev = -1
+  for (var j = 1; j <= K; j++) {
+    var idx = Math.ceil(j * st.expected / K) - 1
+    if (idx >= n) break
+    if (idx === prev) continue
+    prev = idx
+    pts.push([round3(st.times[idx]), round3((idx + 1) / st.expected)])
+  }
+  if (n > 0 && prev !== n - 1) pts.push([round3(st.times[n - 1]), round3(n / st.expected)])
+  return pts
+}
+
 module.exports = {
   load: load,
   log: log,
@@ -126,5 +163,8 @@ module.exports = {
   round3: round3,
   finish: finish,
   supervise: supervise,
-  PAD: PAD
+  PAD: PAD,
+  mulberry32: mulberry32,
+  expectedDeliveries: expectedDeliveries,
+  deliveryCurve: deliveryCurve
 }

@@ -111,15 +111,6 @@ var payloadBytesTotal = 0 // their data fields
 var verifiesTotal = 0 // ed25519 signature verifications in the process
 var control = { ihave_ids: 0, iwant_ids: 0, graft: 0, prune: 0, idontwant_ids: 0 }
 
-function mulberry32 (a) {
-  return function () {
-    a |= 0; a = a + 0x6D2B79F5 | 0
-    var t = Math.imul(a ^ a >>> 15, 1 | a)
-    t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t
-    return ((t ^ t >>> 14) >>> 0) / 4294967296
-  }
-}
-
 function entry (name) {
   var dir = path.join(MODULES, name)
   var e = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).exports['.']
@@ -151,7 +142,7 @@ async function buildNetwork () {
   var noise = mods[3].noise
   var yamux = mods[4].yamux
   var identify = mods[5].identify
-  var rand = mulberry32(args.seed)
+  var rand = c.mulberry32(args.seed)
   var t0 = c.nowMs()
   var heartbeat = null
 
@@ -259,10 +250,7 @@ function runPhase () {
   if (phaseIndex >= phases.length) return done()
   var ph = phases[phaseIndex]
   var P = ph.publishers.length
-  var own = new Array(N).fill(0)
-  ph.publishers.forEach(function (p) { own[p]++ })
-  var expected = 0
-  for (var i = 0; i < N; i++) expected += P - own[i]
+  var expected = c.expectedDeliveries(ph.publishers, N)
   cur = {
     name: ph.name,
     last: phaseIndex === phases.length - 1,
@@ -333,23 +321,6 @@ function phaseDelivered () {
   }, interval)
 }
 
-function curve (st) {
-  var pts = [[0, 0]]
-  var n = st.times.length
-  if (st.expected === 0) return pts
-  var K = Math.min(100, st.expected)
-  var prev = -1
-  for (var j = 1; j <= K; j++) {
-    var idx = Math.ceil(j * st.expected / K) - 1
-    if (idx >= n) break
-    if (idx === prev) continue
-    prev = idx
-    pts.push([c.round3(st.times[idx]), c.round3((idx + 1) / st.expected)])
-  }
-  if (n > 0 && prev !== n - 1) pts.push([c.round3(st.times[n - 1]), c.round3(n / st.expected)])
-  return pts
-}
-
 function phaseResult (st, settleMs, quiet, timedOut, quietBefore) {
   var copies = copiesTotal - st.copies0
   var received = st.deliveries + st.late
@@ -367,7 +338,7 @@ function phaseResult (st, settleMs, quiet, timedOut, quietBefore) {
     bytes_sent: wireBytes() - st.bytes0,
     duplicates: copies - received,
     copies_per_delivery: received > 0 ? c.round3(copies / received) : null,
-    delivery_curve: curve(st),
+    delivery_curve: c.deliveryCurve(st),
     timed_out: !!timedOut,
     late_deliveries: st.late,
     settle_ms: settleMs === null ? null : c.round3(settleMs),

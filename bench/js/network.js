@@ -79,15 +79,6 @@ function counter () {
 }
 
 // ---- deterministic PRNG for the timer offsets ----
-function mulberry32 (a) {
-  return function () {
-    a |= 0; a = a + 0x6D2B79F5 | 0
-    var t = Math.imul(a ^ a >>> 15, 1 | a)
-    t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t
-    return ((t ^ t >>> 14) >>> 0) / 4294967296
-  }
-}
-
 // ---- per-phase delivery tracking ----
 var peers = new Array(N)
 var cur = null // the running phase's state
@@ -102,7 +93,7 @@ function onMessage (idx, msg) {
 }
 
 function buildNetwork (cb) {
-  var rand = mulberry32(args.seed)
+  var rand = c.mulberry32(args.seed)
   var created = 0
   for (var i = 0; i < N; i++) {
     (function (i) {
@@ -134,10 +125,7 @@ function runPhase () {
   if (phaseIndex >= phases.length) return done()
   var ph = phases[phaseIndex]
   var P = ph.publishers.length
-  var own = new Array(N).fill(0)
-  ph.publishers.forEach(function (p) { own[p]++ })
-  var expected = 0
-  for (var i = 0; i < N; i++) expected += P - own[i]
+  var expected = c.expectedDeliveries(ph.publishers, N)
   cur = {
     name: ph.name,
     expected: expected,
@@ -192,23 +180,6 @@ function phaseDelivered () {
   }, interval)
 }
 
-function curve (st) {
-  var pts = [[0, 0]]
-  var n = st.times.length
-  if (st.expected === 0) return pts
-  var K = Math.min(100, st.expected)
-  var prev = -1
-  for (var j = 1; j <= K; j++) {
-    var idx = Math.ceil(j * st.expected / K) - 1
-    if (idx >= n) break
-    if (idx === prev) continue
-    prev = idx
-    pts.push([c.round3(st.times[idx]), c.round3((idx + 1) / st.expected)])
-  }
-  if (n > 0 && prev !== n - 1) pts.push([c.round3(st.times[n - 1]), c.round3(n / st.expected)])
-  return pts
-}
-
 function phaseResult (st, settleMs, quiet, timedOut) {
   var lines = linesTotal - st.lines0
   var elapsed = st.done ? st.tEnd : c.nowMs() - st.t0
@@ -222,7 +193,7 @@ function phaseResult (st, settleMs, quiet, timedOut) {
     // every line that arrived and was not a new delivery (late deliveries of a timed-out phase excluded)
     duplicates: lines - st.deliveries - st.late,
     copies_per_delivery: st.deliveries + st.late > 0 ? c.round3(lines / (st.deliveries + st.late)) : null,
-    delivery_curve: curve(st),
+    delivery_curve: c.deliveryCurve(st),
     timed_out: !!timedOut,
     late_deliveries: st.late,
     settle_ms: settleMs === null ? null : c.round3(settleMs),
