@@ -240,7 +240,14 @@ internal sealed class NodeActor
             case MessageBatchWork batch:
                 foreach (VerifyJob job in batch.Jobs)
                 {
-                    Admit(job);
+                    try
+                    {
+                        Admit(job); // a job that fails is let go by Admit itself (its slot and its pooled buffer)
+                    }
+                    catch (Exception e)
+                    {
+                        Log.CoreFailed(_node.Logger, e); // the rest of the batch is still admitted: nothing holds a slot for ever
+                    }
                 }
 
                 return;
