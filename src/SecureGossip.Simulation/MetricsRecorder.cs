@@ -138,6 +138,9 @@ internal sealed class MetricsRecorder
             case PlumtreeWant:
                 _control = _control with { Wants = _control.Wants + 1 };
                 break;
+            case PlumtreeBeacon:
+                _control = _control with { Beacons = _control.Beacons + 1 };
+                break;
         }
     }
 

@@ -297,6 +297,7 @@ public sealed record SimulationResult
         writer.WriteNumber("ihave_ids", ControlFrames.IHaveIds);
         writer.WriteNumber("sync", ControlFrames.Syncs);
         writer.WriteNumber("want", ControlFrames.Wants);
+        writer.WriteNumber("tree", ControlFrames.Beacons);
         writer.WriteEndObject();
         if (IncludePerMessage)
         {
@@ -402,4 +403,5 @@ public sealed record MessageMetrics
 /// <param name="IHaveIds">Ids announced, over all announcement frames.</param>
 /// <param name="Syncs">Frontier frames, full and delta.</param>
 /// <param name="Wants">Want frames.</param>
-public readonly record struct ControlFrameCounts(long Prunes, long Grafts, long IHaveFrames, long IHaveIds, long Syncs, long Wants);
+/// <param name="Beacons">Tree beacons (<c>tree</c> frames, docs/PROTOCOL.md §8.8): a flood of one per rooted tree, and one per tree on each new link.</param>
+public readonly record struct ControlFrameCounts(long Prunes, long Grafts, long IHaveFrames, long IHaveIds, long Syncs, long Wants, long Beacons = 0);

@@ -15,7 +15,7 @@ public sealed class SimulationInstrumentationTests
         SimulationResult result = Run("v2", perMessage: true);
 
         ControlFrameCounts control = result.ControlFrames;
-        Assert.True(control.Prunes > 0, "a cold tree is pruned by the first message's duplicates");
+        Assert.True(control.Prunes > 0, "trees are reshaped toward breadth-first by prunes");
         Assert.True(control.IHaveIds >= control.IHaveFrames && control.IHaveFrames > 0);
         Assert.Equal(40, result.PerMessage.Count);
 

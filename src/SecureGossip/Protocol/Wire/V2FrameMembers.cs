@@ -16,9 +16,9 @@ namespace SecureGossip.Protocol;
 /// </remarks>
 internal ref struct V2FrameMembers
 {
-    private const int MemberCount = (int)V2Member.L + 1;
+    private const int MemberCount = (int)V2Member.R + 1;
 
-    private static readonly string[] s_names = ["sg2", "k", "h", "age", "t", "m", "i", "a", "o", "full", "end", "s", "l"];
+    private static readonly string[] s_names = ["sg2", "k", "h", "age", "t", "m", "i", "a", "o", "full", "end", "s", "l", "r"];
     private static readonly byte[][] s_namesUtf8 = [.. s_names.Select(Encoding.UTF8.GetBytes)];
     private static readonly string[] s_envelopeNames = ["data", "public", "seq"];
     private static readonly byte[][] s_envelopeNamesUtf8 = [.. s_envelopeNames.Select(Encoding.UTF8.GetBytes)];

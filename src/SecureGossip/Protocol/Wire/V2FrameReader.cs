@@ -65,7 +65,7 @@ internal static class V2FrameReader
             var type = members.Open(V2Member.Sg2);
             if (type.ValueTextEquals("msg"u8))
             {
-                return V2MessageCodec.TryRead(members, out frame, out error);
+                return V2MessageCodec.TryRead(members, authors, out frame, out error);
             }
 
             if (type.ValueTextEquals("ihave"u8))
@@ -81,6 +81,11 @@ internal static class V2FrameReader
             if (type.ValueTextEquals("prune"u8))
             {
                 return V2GraftPruneCodec.TryReadPrune(members, authors, out frame, out error);
+            }
+
+            if (type.ValueTextEquals("tree"u8))
+            {
+                return V2GraftPruneCodec.TryReadTree(members, authors, out frame, out error);
             }
 
             if (type.ValueTextEquals("sync"u8))

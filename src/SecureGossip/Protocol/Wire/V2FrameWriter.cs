@@ -77,7 +77,7 @@ internal static class V2FrameWriter
         switch (frame)
         {
             case PlumtreeMessage message:
-                V2MessageCodec.Write(writer, message);
+                V2MessageCodec.Write(writer, message, authors);
                 break;
             case PlumtreeIHave ihave:
                 V2IHaveCodec.Write(writer, ihave);
@@ -90,6 +90,9 @@ internal static class V2FrameWriter
                 break;
             case PlumtreeSync sync:
                 V2SyncCodec.Write(writer, sync, authors);
+                break;
+            case PlumtreeBeacon beacon:
+                V2GraftPruneCodec.Write(writer, beacon, authors);
                 break;
             default:
                 V2WantCodec.Write(writer, (PlumtreeWant)frame, authors);
@@ -109,7 +112,7 @@ internal static class V2FrameWriter
         switch (frame)
         {
             case PlumtreeMessage message:
-                V2MessageCodec.Validate(message);
+                V2MessageCodec.Validate(message, authors);
                 break;
             case PlumtreeIHave ihave:
                 V2IHaveCodec.Validate(ihave);
@@ -125,6 +128,9 @@ internal static class V2FrameWriter
                 break;
             case PlumtreeWant want:
                 V2WantCodec.Validate(want, authors);
+                break;
+            case PlumtreeBeacon beacon:
+                V2GraftPruneCodec.Validate(beacon, authors);
                 break;
             default:
                 throw new ArgumentException($"{frame.GetType().Name} is not a v2 frame type this codec writes.", nameof(frame));

@@ -6,7 +6,8 @@ namespace SecureGossip.Protocol;
 /// <summary>
 /// The tree-repair frames (docs/PROTOCOL.md §4.2): <c>graft</c> asks for a message (<c>i</c>, a repair) or for an
 /// author's eager push (<c>a</c>, an optimisation); <c>prune</c> stops an author's eager push (<c>a</c>, with
-/// <c>o</c> for an optimisation).
+/// <c>o</c> for an optimisation); with <c>r</c> both name a rooted tree by its root (<c>a</c>), and <c>tree</c> is that
+/// tree's beacon (<c>a</c> its root, <c>h</c> the receiver's depth), §8.8.
 /// </summary>
 internal static class V2GraftPruneCodec
 {
@@ -28,6 +29,47 @@ internal static class V2GraftPruneCodec
     /// <exception cref="ArgumentOutOfRangeException">The author was not interned.</exception>
     public static void Validate(PlumtreePrune prune, V2Authors authors) => V2Json.CheckAuthor(authors, prune.Author);
 
+    /// <summary>Throws unless <paramref name="beacon"/> can be written.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The root was not interned, or the hops are not 1..<see cref="V2Frames.MaxHops"/>.</exception>
+    public static void Validate(PlumtreeBeacon beacon, V2Authors authors)
+    {
+        V2Json.CheckAuthor(authors, beacon.Root);
+        ArgumentOutOfRangeException.ThrowIfLessThan(beacon.Hops, 1);
+    }
+
+    /// <summary>Writes the members of a validated <c>tree</c> frame.</summary>
+    public static void Write(Utf8JsonWriter writer, PlumtreeBeacon beacon, V2Authors authors)
+    {
+        writer.WriteString("sg2"u8, "tree"u8);
+        writer.WriteString("a"u8, authors.NameOf(beacon.Root));
+        writer.WriteNumber("h"u8, Math.Min(beacon.Hops, V2Frames.MaxHops));
+    }
+
+    /// <summary>Reads a <c>tree</c> frame.</summary>
+    public static bool TryReadTree(in V2FrameMembers members, V2Authors authors, out IGossipFrame? frame, out string? error)
+    {
+        frame = null;
+        if (!members.NoDuplicates("tree", out error, V2Member.A, V2Member.H))
+        {
+            return false;
+        }
+
+        if (members.Count(V2Member.A) == 0 || members.Count(V2Member.H) == 0)
+        {
+            error = members.Count(V2Member.A) == 0 ? "tree.a: missing" : "tree.h: missing";
+            return false;
+        }
+
+        if (!members.TryReadOptionalInt(V2Member.H, 1, V2Frames.MaxHops, "tree", out int hops, out error)
+            || !members.TryReadAuthor(V2Member.A, authors, "tree", out int root, out error))
+        {
+            return false;
+        }
+
+        frame = new PlumtreeBeacon(root, hops);
+        return true;
+    }
+
     /// <summary>Writes the members of a validated <c>graft</c> frame.</summary>
     public static void Write(Utf8JsonWriter writer, PlumtreeGraft graft, V2Authors authors)
     {
@@ -40,6 +82,10 @@ internal static class V2GraftPruneCodec
         else
         {
             writer.WriteString("a"u8, authors.NameOf(graft.Author));
+            if (graft.Rooted)
+            {
+                writer.WriteNumber("r"u8, 1);
+            }
         }
     }
 
@@ -52,13 +98,18 @@ internal static class V2GraftPruneCodec
         {
             writer.WriteNumber("o"u8, 1);
         }
+
+        if (prune.Rooted)
+        {
+            writer.WriteNumber("r"u8, 1);
+        }
     }
 
     /// <summary>Reads a <c>graft</c> frame; a repair id has <see cref="MessageId.UnknownAuthor"/>.</summary>
     public static bool TryReadGraft(in V2FrameMembers members, V2Authors authors, out IGossipFrame? frame, out string? error)
     {
         frame = null;
-        if (!members.NoDuplicates("graft", out error, V2Member.I, V2Member.A))
+        if (!members.NoDuplicates("graft", out error, V2Member.I, V2Member.A, V2Member.R))
         {
             return false;
         }
@@ -83,12 +134,13 @@ internal static class V2GraftPruneCodec
             return false;
         }
 
-        if (!members.TryReadAuthor(V2Member.A, authors, "graft", out int author, out error))
+        if (!members.TryReadFlag(V2Member.R, "graft", out bool rooted, out error)
+            || !members.TryReadAuthor(V2Member.A, authors, "graft", out int author, out error))
         {
             return false;
         }
 
-        frame = new PlumtreeGraft(null, author);
+        frame = new PlumtreeGraft(null, author) { Rooted = rooted };
         return true;
     }
 
@@ -96,7 +148,7 @@ internal static class V2GraftPruneCodec
     public static bool TryReadPrune(in V2FrameMembers members, V2Authors authors, out IGossipFrame? frame, out string? error)
     {
         frame = null;
-        if (!members.NoDuplicates("prune", out error, V2Member.A, V2Member.O))
+        if (!members.NoDuplicates("prune", out error, V2Member.A, V2Member.O, V2Member.R))
         {
             return false;
         }
@@ -108,12 +160,13 @@ internal static class V2GraftPruneCodec
         }
 
         if (!members.TryReadFlag(V2Member.O, "prune", out bool optimisation, out error)
+            || !members.TryReadFlag(V2Member.R, "prune", out bool rooted, out error)
             || !members.TryReadAuthor(V2Member.A, authors, "prune", out int author, out error))
         {
             return false;
         }
 
-        frame = new PlumtreePrune(author, optimisation);
+        frame = new PlumtreePrune(author, optimisation) { Rooted = rooted };
         return true;
     }
 }

@@ -41,4 +41,7 @@ internal enum V2Member
 
     /// <summary><c>l</c>: digest entries (<c>sync</c>).</summary>
     L,
+
+    /// <summary><c>r</c>: a rooted tree (<c>msg</c>: its root; <c>graft</c>, <c>prune</c>: the flag, §8.8).</summary>
+    R,
 }

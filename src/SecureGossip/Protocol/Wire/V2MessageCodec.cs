@@ -5,7 +5,7 @@ namespace SecureGossip.Protocol;
 
 /// <summary>
 /// The <c>msg</c> frame (docs/PROTOCOL.md §4.2): one message's v1 line as <c>m</c>, with why it was sent (<c>k</c>),
-/// its hop count (<c>h</c>), age (<c>age</c>) and tree flag (<c>t</c>).
+/// its hop count (<c>h</c>), age (<c>age</c>), tree flag (<c>t</c>) and the root of the rooted tree it rides (<c>r</c>).
 /// </summary>
 /// <remarks>
 /// <c>m</c> is the line byte for byte, in both directions (§4.3): written raw, last, and read as a slice of the frame,
@@ -15,8 +15,14 @@ internal static class V2MessageCodec
 {
     /// <summary>Throws unless <paramref name="message"/> can be written.</summary>
     /// <exception cref="ArgumentException">No line, a line that is not one JSON object on one line, or an unknown kind.</exception>
-    public static void Validate(PlumtreeMessage message)
+    /// <exception cref="ArgumentOutOfRangeException">A root that was not interned.</exception>
+    public static void Validate(PlumtreeMessage message, V2Authors authors)
     {
+        if (message.Root >= 0)
+        {
+            V2Json.CheckAuthor(authors, message.Root);
+        }
+
         if (message.Line is not { } line)
         {
             throw new ArgumentException("A msg frame needs the message's v1 line (PlumtreeMessage.Line).");
@@ -36,7 +42,7 @@ internal static class V2MessageCodec
     }
 
     /// <summary>Writes the members of a validated <c>msg</c> frame.</summary>
-    public static void Write(Utf8JsonWriter writer, PlumtreeMessage message)
+    public static void Write(Utf8JsonWriter writer, PlumtreeMessage message, V2Authors authors)
     {
         System.Diagnostics.Debug.Assert(message.Line is not null, "validated before writing");
         writer.WriteString("sg2"u8, "msg"u8);
@@ -62,6 +68,11 @@ internal static class V2MessageCodec
             writer.WriteNumber("t"u8, 1);
         }
 
+        if (message.Root >= 0)
+        {
+            writer.WriteString("r"u8, authors.NameOf(message.Root));
+        }
+
         writer.WritePropertyName("m"u8);
         writer.WriteRawValue(message.Line, skipInputValidation: true);
     }
@@ -70,10 +81,10 @@ internal static class V2MessageCodec
     /// Reads a <c>msg</c> frame. Its <see cref="PlumtreeMessage.Message"/> is left default: the caller computes the id
     /// from the line.
     /// </summary>
-    public static bool TryRead(in V2FrameMembers members, out IGossipFrame? frame, out string? error)
+    public static bool TryRead(in V2FrameMembers members, V2Authors authors, out IGossipFrame? frame, out string? error)
     {
         frame = null;
-        if (!members.NoDuplicates("msg", out error, V2Member.K, V2Member.H, V2Member.Age, V2Member.T, V2Member.M))
+        if (!members.NoDuplicates("msg", out error, V2Member.K, V2Member.H, V2Member.Age, V2Member.T, V2Member.M, V2Member.R))
         {
             return false;
         }
@@ -111,6 +122,12 @@ internal static class V2MessageCodec
             return false;
         }
 
+        int root = -1;
+        if (members.Count(V2Member.R) > 0 && !members.TryReadAuthor(V2Member.R, authors, "msg", out root, out error))
+        {
+            return false;
+        }
+
         if (members.Count(V2Member.M) == 0 || members.TypeOf(V2Member.M) != JsonTokenType.StartObject)
         {
             error = members.Count(V2Member.M) == 0 ? "msg.m: missing" : "msg.m: not a JSON object";
@@ -119,7 +136,7 @@ internal static class V2MessageCodec
 
         // The line exactly as received (§4.3): sliced from the frame, never re-serialised.
         byte[] bytes = members.Raw(V2Member.M).ToArray();
-        frame = new PlumtreeMessage(default, bytes.Length, kind, hops, authorTree) { Line = bytes, AgeMs = age };
+        frame = new PlumtreeMessage(default, bytes.Length, kind, hops, authorTree) { Line = bytes, AgeMs = age, Root = root };
         return true;
     }
 }

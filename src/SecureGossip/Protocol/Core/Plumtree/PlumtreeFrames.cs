@@ -24,6 +24,9 @@ public sealed record PlumtreeMessage(MessageId Message, int PayloadBytes, Plumtr
     /// <summary>The v1 line the frame carries (<c>m</c>) on real links; <see langword="null"/> in the simulator.</summary>
     public byte[]? Line { get; init; }
 
+    /// <summary>The root of the rooted tree it rides (<c>r</c>, docs/PROTOCOL.md §8.8), or -1.</summary>
+    public int Root { get; init; } = -1;
+
     /// <summary>How old the message is, in ms since it was first accepted anywhere, as the sender estimates it (<c>age</c>).</summary>
     public long AgeMs { get; init; }
 
@@ -47,6 +50,9 @@ public sealed record PlumtreeIHave(MessageId[] Ids, int[] Hops) : IGossipFrame
 /// <summary>A v2 <c>graft</c>: repair (<paramref name="Id"/> set) or optimisation (only <paramref name="Author"/>).</summary>
 public sealed record PlumtreeGraft(MessageId? Id, int Author) : IGossipFrame
 {
+    /// <summary>With no <see cref="Id"/>: "I choose you as my parent in the tree rooted at <see cref="Author"/>" (<c>r</c>, §8.8).</summary>
+    public bool Rooted { get; init; }
+
     /// <inheritdoc/>
     public int SizeBytes => 80;
 
@@ -56,6 +62,22 @@ public sealed record PlumtreeGraft(MessageId? Id, int Author) : IGossipFrame
 
 /// <summary>A v2 <c>prune</c>: stop pushing <paramref name="Author"/>'s messages to me.</summary>
 public sealed record PlumtreePrune(int Author, bool Optimisation) : IGossipFrame
+{
+    /// <summary>"Stop pushing the tree rooted at <see cref="Author"/> to me" (<c>r</c>, §8.8).</summary>
+    public bool Rooted { get; init; }
+
+    /// <inheritdoc/>
+    public int SizeBytes => 80;
+
+    /// <inheritdoc/>
+    public int PayloadCount => 0;
+}
+
+/// <summary>
+/// A v2 <c>tree</c> frame (docs/PROTOCOL.md §8.8): the beacon that builds the tree rooted at <paramref name="Root"/>;
+/// <paramref name="Hops"/> is the receiver's depth if it takes the sender as its parent.
+/// </summary>
+public sealed record PlumtreeBeacon(int Root, int Hops) : IGossipFrame
 {
     /// <inheritdoc/>
     public int SizeBytes => 80;

@@ -142,6 +142,35 @@ public sealed record PlumtreeOptions
     /// <summary>Per-author trees (true), or plain Plumtree with one shared tree (false).</summary>
     public bool AuthorTrees { get; init; } = true;
 
+    /// <summary>
+    /// Rooted trees (true, docs/PROTOCOL.md §8.8): an author builds a tree with a beacon (a small control frame that
+    /// floods once), every node keeps a parent and children per tree, and each message rides the tree whose root is
+    /// nearest its author, so concurrent messages of many authors never cut each other's tree. False: only the shared
+    /// and per-author trees of §8.1.
+    /// </summary>
+    public bool RootedTrees { get; init; } = true;
+
+    /// <summary>
+    /// An author farther than this many links from the root of every tree it knows starts a tree of its own when it
+    /// publishes (2). Smaller: more trees (one beacon flood each) and paths closer to the flood's.
+    /// </summary>
+    public int RootRadius { get; init; } = 2;
+
+    /// <summary>An author that has published this many messages starts a tree of its own, rooted at itself (3).</summary>
+    public int EarnTreeAfter { get; init; } = 3;
+
+    /// <summary>
+    /// Most rooted trees a node keeps (64): it starts none and ignores the beacons of further roots past it (their
+    /// messages reach it by announcement and graft).
+    /// </summary>
+    public int MaxRootedTrees { get; init; } = 64;
+
+    /// <summary>How long a node keeps pushing a tree's messages to neighbours that choose it as parent late (1 s).</summary>
+    public TimeSpan TreeHoldTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Messages of a tree in a row whose first copy came by repair before the parent is replaced (2).</summary>
+    public int ParentMissesBeforeSwitch { get; init; } = 2;
+
     /// <summary>Hop improvement an announcement must offer before the tree is changed (1 per author, 7 shared).</summary>
     public int OptimisationThreshold => AuthorTrees ? 1 : 7;
 }

@@ -37,6 +37,10 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private readonly GraftTracker _grafts;
     private readonly Responder _responder;
     private readonly AntiEntropy _antiEntropy;
+    private readonly RootedTrees _rooted;
+
+    /// <summary>Messages this node has published since it started (an author earns its own tree, §8.8).</summary>
+    private int _published;
 
     /// <summary>Per author, the links that brought the first copy of its last two messages (its recent parents).</summary>
     private readonly Dictionary<int, (int Last, int Previous)> _firstFrom = [];
@@ -53,7 +57,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         _grafts = new GraftTracker(_options, _links, _seen, _timers);
         _responder = new Responder(_options, _links, _retained, _trees, _timers);
         _antiEntropy = new AntiEntropy(_options, _links, _retained, _seen, _grafts, _responder, _timers);
+        _rooted = new RootedTrees(_options);
     }
+
+    /// <summary>How many rooted trees this node knows (§8.8).</summary>
+    public int RootedTreeCount => _rooted.Count;
 
     /// <summary>The core's counters and table sizes (docs/PROTOCOL.md §16a, per-link limits); O(authors) to read.</summary>
     public PlumtreeStatistics Statistics
@@ -100,6 +108,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         int slot = _links.SlotOf(neighbour);
         _links.SetUp(slot, true);
         _trees.Shared.Add(slot); // Plumtree: a new neighbour starts eager
+        OfferTrees(context, slot);
         _antiEntropy.SendFullFrontier(context, neighbour);
     }
 
@@ -113,6 +122,16 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         _links.SetUp(slot, false);
         _trees.RemoveLink(slot);
+        foreach (RootedTree tree in _rooted.All)
+        {
+            bool parent = tree.Parent == slot;
+            tree.RemoveLink(slot);
+            if (parent)
+            {
+                Reparent(context, tree, preferred: -1);
+            }
+        }
+
         _retained.RemoveLink(slot);
         _grafts.RemoveLink(slot);
         _antiEntropy.RemoveLink(slot);
@@ -135,7 +154,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         ArgumentNullException.ThrowIfNull(context);
         ThrowIfNoDigest(message);
-        Accept(context, new PlumtreeMessage(message, payloadBytes, PlumtreeSendKind.Eager, 0, false), fromSlot: -1, own: true);
+        Accept(context, new PlumtreeMessage(message, payloadBytes, PlumtreeSendKind.Eager, 0, false) { Root = ChooseTree(context) }, fromSlot: -1, own: true);
     }
 
     /// <summary>
@@ -147,7 +166,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(line);
         ThrowIfNoDigest(message);
-        Accept(context, new PlumtreeMessage(message, line.Length, PlumtreeSendKind.Eager, 0, false) { Line = line }, fromSlot: -1, own: true);
+        Accept(context, new PlumtreeMessage(message, line.Length, PlumtreeSendKind.Eager, 0, false) { Line = line, Root = ChooseTree(context) }, fromSlot: -1, own: true);
     }
 
     /// <summary>
@@ -171,7 +190,9 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
         else
         {
-            Accept(context, message with { Kind = PlumtreeSendKind.Sync, Hops = 0 }, fromSlot: -1, own: false);
+            // From outside the core's links (a v1 peer): it rides the tree this node is nearest the root of.
+            int root = _options.RootedTrees ? _rooted.Nearest(context.Self)?.Root ?? -1 : -1;
+            Accept(context, message with { Kind = PlumtreeSendKind.Sync, Hops = 0, Root = root }, fromSlot: -1, own: false);
         }
     }
 
@@ -232,6 +253,15 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
                 _links.CheckBudget(context, slot, _links.Budget(slot).Announcements, "ihave flood");
                 break;
+            case PlumtreeBeacon beacon:
+                OnBeacon(context, slot, beacon);
+                break;
+            case PlumtreeGraft { Rooted: true, Id: null } graft:
+                OnChild(context, slot, graft.Author);
+                break;
+            case PlumtreePrune { Rooted: true } prune:
+                OnRootedPrune(context, slot, prune.Author);
+                break;
             case PlumtreeGraft graft:
                 OnGraft(context, slot, graft);
                 break;
@@ -287,6 +317,20 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             known.HaveAdd(slot);
         }
 
+        if (message.Root >= 0)
+        {
+            // A rooted tree's copy: only a push on a link that is not a tree link here is pruned (§8.8); a parent or
+            // child is never cut by a duplicate, whichever message raced.
+            RootedTree? rooted = _rooted.Get(message.Root);
+            if (message.Kind == PlumtreeSendKind.Eager && (rooted is null || !rooted.IsTreeLink(slot)))
+            {
+                rooted?.Pending.Remove(slot);
+                _links.Send(context, slot, new PlumtreePrune(message.Root, Optimisation: false) { Rooted = true });
+            }
+
+            return;
+        }
+
         // A link that brought the first copy of one of this author's last two messages is a parent that lost
         // one race: several messages are in flight at once, and pruning it could leave this node with no
         // parent at all (the other was pruned a message ago), to be repaired only by a graft.
@@ -323,6 +367,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             retained.HaveAdd(fromSlot);
         }
 
+        retained.Root = message.Root;
         _retained.Add(id, retained);
         if (!own)
         {
@@ -330,8 +375,16 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             _firstFrom[id.Author] = (fromSlot, _firstFrom.TryGetValue(id.Author, out var first) ? first.Last : -1);
         }
 
+        if (message.Root >= 0)
+        {
+            if (!own && fromSlot >= 0)
+            {
+                KeepParent(context, message, fromSlot);
+            }
+        }
+
         // Tree bookkeeping (§7 step 8): on the shared tree the sender of a pushed or grafted copy becomes eager.
-        if (fromSlot >= 0 && !_trees.HasAuthorTree(id.Author) &&
+        else if (fromSlot >= 0 && !_trees.HasAuthorTree(id.Author) &&
             (message.Kind == PlumtreeSendKind.Graft || (message.Kind == PlumtreeSendKind.Eager && !message.AuthorTree)))
         {
             _trees.Shared.Add(fromSlot);
@@ -363,6 +416,12 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     /// <summary>Pushes the message to the eager links of its author's tree and queues an announcement for the other links up.</summary>
     private void Forward(IGossipContext context, MessageId id, Retained retained, int fromSlot)
     {
+        if (retained.Root >= 0)
+        {
+            ForwardRooted(context, id, retained, fromSlot);
+            return;
+        }
+
         LinkSet? tree = _trees.AuthorTree(id.Author);
         LinkSet eager = tree ?? _trees.Shared;
         PlumtreeMessage push = retained.ToFrame(id, PlumtreeSendKind.Eager, authorTree: tree is not null, context.Now);
@@ -381,6 +440,253 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             {
                 _lazy.Enqueue(context, slot, id, retained.Hops + 1);
             }
+        }
+    }
+
+    /// <summary>
+    /// §8.8: the tree this node's next message rides: its own if it has one; else it starts one when every tree it
+    /// knows is rooted farther than <see cref="PlumtreeOptions.RootRadius"/> or it has published enough to earn one;
+    /// else the tree it is nearest the root of. -1 (the shared tree) when rooted trees are off or none can be had.
+    /// </summary>
+    private int ChooseTree(IGossipContext context)
+    {
+        if (!_options.RootedTrees)
+        {
+            return -1;
+        }
+
+        _published++;
+        if (_rooted.Get(context.Self) is not null)
+        {
+            return context.Self;
+        }
+
+        RootedTree? nearest = _rooted.Nearest(context.Self);
+        if (!_rooted.IsFull && (nearest is null || nearest.Depth > _options.RootRadius || _published >= _options.EarnTreeAfter))
+        {
+            RootedTree own = _rooted.Add(context.Self, depth: 0);
+            for (int slot = 0; slot < _links.Count; slot++)
+            {
+                if (_links.IsUp(slot))
+                {
+                    _links.Send(context, slot, new PlumtreeBeacon(context.Self, Hops: 1));
+                    own.Pending.Add(slot);
+                }
+            }
+
+            return context.Self;
+        }
+
+        return nearest?.Root ?? -1;
+    }
+
+    /// <summary>A new link is offered every tree this node is connected in, as a beacon would have (§8.8).</summary>
+    private void OfferTrees(IGossipContext context, int slot)
+    {
+        foreach (RootedTree tree in _rooted.All)
+        {
+            if (tree.Connected(context.Self))
+            {
+                _links.Send(context, slot, new PlumtreeBeacon(tree.Root, tree.Depth + 1));
+                tree.Pending.Add(slot);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A beacon: the first of a tree makes its sender this node's parent (answered by a rooted graft) and goes on to
+    /// every other link; a later one says the sender is not our child, and how near the root it is.
+    /// </summary>
+    private void OnBeacon(IGossipContext context, int slot, PlumtreeBeacon beacon)
+    {
+        if (beacon.Hops < 1 || !Introduce(slot, beacon.Root))
+        {
+            _links.Ignore();
+            return;
+        }
+
+        if (_rooted.Get(beacon.Root) is { } known)
+        {
+            known.SetNeighbourDepth(slot, beacon.Hops - 1);
+            known.Pending.Remove(slot);
+            if (known.Parent != slot)
+            {
+                known.Children.Remove(slot);
+            }
+
+            if (beacon.Hops < known.Depth && known.Root != context.Self)
+            {
+                // A shorter path to the root: take it and tell the neighbours, so the tree becomes breadth-first.
+                if (known.Parent != slot)
+                {
+                    int old = known.Parent;
+                    known.Parent = slot;
+                    _links.Send(context, slot, new PlumtreeGraft(null, known.Root) { Rooted = true });
+                    if (old >= 0 && _links.IsUp(old))
+                    {
+                        _links.Send(context, old, new PlumtreePrune(known.Root, Optimisation: false) { Rooted = true });
+                    }
+                }
+
+                known.Depth = beacon.Hops;
+                known.Misses = 0;
+                for (int other = 0; other < _links.Count; other++)
+                {
+                    if (other != slot && _links.IsUp(other))
+                    {
+                        _links.Send(context, other, new PlumtreeBeacon(known.Root, known.Depth + 1));
+                    }
+                }
+            }
+
+            return;
+        }
+
+        if (beacon.Root == context.Self || _rooted.IsFull)
+        {
+            return;
+        }
+
+        RootedTree tree = _rooted.Add(beacon.Root, beacon.Hops);
+        tree.Parent = slot;
+        tree.SetNeighbourDepth(slot, beacon.Hops - 1);
+        _links.Send(context, slot, new PlumtreeGraft(null, beacon.Root) { Rooted = true });
+        for (int other = 0; other < _links.Count; other++)
+        {
+            if (other != slot && _links.IsUp(other))
+            {
+                _links.Send(context, other, new PlumtreeBeacon(beacon.Root, beacon.Hops + 1));
+                tree.Pending.Add(other);
+            }
+        }
+    }
+
+    /// <summary>A neighbour chose this node as its parent: it is pushed the tree's messages from now on, and those of
+    /// the last <see cref="PlumtreeOptions.TreeHoldTime"/> it may have missed while it had not answered yet.</summary>
+    private void OnChild(IGossipContext context, int slot, int root)
+    {
+        if (_rooted.Get(root) is not { } tree)
+        {
+            _links.Ignore();
+            return;
+        }
+
+        if (tree.Parent == slot)
+        {
+            tree.Parent = -1; // cannot be both; the depths make it impossible unless a peer lies
+        }
+
+        tree.Children.Add(slot);
+        tree.Pending.Remove(slot);
+        foreach (MessageId id in tree.Held(context.Now, _options.TreeHoldTime))
+        {
+            if (_retained.TryGet(id, out Retained? held) && held.ArrivalSlot != slot && !held.HaveContains(slot))
+            {
+                held.HaveAdd(slot);
+                _links.Send(context, slot, held.ToFrame(id, PlumtreeSendKind.Eager, authorTree: false, context.Now));
+            }
+        }
+    }
+
+    /// <summary>A neighbour stops taking the tree's push from us; if it was our parent, another is chosen.</summary>
+    private void OnRootedPrune(IGossipContext context, int slot, int root)
+    {
+        if (_rooted.Get(root) is not { } tree)
+        {
+            return;
+        }
+
+        tree.Children.Remove(slot);
+        tree.Pending.Remove(slot);
+        if (tree.Parent == slot)
+        {
+            tree.Parent = -1;
+            Reparent(context, tree, preferred: -1);
+        }
+    }
+
+    /// <summary>A rooted message's first copy: a push from the parent clears its misses; one that came by repair
+    /// counts a miss, and enough in a row (or no parent at all) choose a parent again (§8.8).</summary>
+    private void KeepParent(IGossipContext context, PlumtreeMessage message, int fromSlot)
+    {
+        if (_rooted.Get(message.Root) is not { } tree || tree.Root == context.Self)
+        {
+            return;
+        }
+
+        if (message.Kind == PlumtreeSendKind.Eager)
+        {
+            if (fromSlot == tree.Parent)
+            {
+                tree.Misses = 0;
+            }
+            else if (tree.Parent < 0)
+            {
+                Reparent(context, tree, fromSlot);
+            }
+
+            return;
+        }
+
+        tree.Misses++;
+        if (tree.Parent < 0 || tree.Misses >= _options.ParentMissesBeforeSwitch)
+        {
+            Reparent(context, tree, fromSlot);
+        }
+    }
+
+    /// <summary>
+    /// Chooses the tree's parent again: <paramref name="preferred"/> (the link that served a repair) if it is nearer
+    /// the root than this node, else the nearest neighbour that is, told by a rooted graft (the same parent again if
+    /// it lost our first one); the old parent is pruned. Depths never change, so parents never form a cycle.
+    /// </summary>
+    private void Reparent(IGossipContext context, RootedTree tree, int preferred)
+    {
+        tree.Misses = 0;
+        int parent = tree.BestParent(preferred, _links.IsUp);
+        if (parent < 0)
+        {
+            return; // no neighbour nearer the root: the tree's messages reach us by announcement and graft
+        }
+
+        int old = tree.Parent;
+        tree.Parent = parent;
+        tree.Children.Remove(parent);
+        tree.Pending.Remove(parent);
+        _links.Send(context, parent, new PlumtreeGraft(null, tree.Root) { Rooted = true });
+        if (old >= 0 && old != parent && _links.IsUp(old))
+        {
+            _links.Send(context, old, new PlumtreePrune(tree.Root, Optimisation: false) { Rooted = true });
+        }
+    }
+
+    /// <summary>§8.8: a rooted message is pushed to the tree's links here and announced to the others; a tree this
+    /// node does not know is announced everywhere (the neighbours that lack it graft).</summary>
+    private void ForwardRooted(IGossipContext context, MessageId id, Retained retained, int fromSlot)
+    {
+        RootedTree? tree = _rooted.Get(retained.Root);
+        PlumtreeMessage push = retained.ToFrame(id, PlumtreeSendKind.Eager, authorTree: false, context.Now);
+        bool held = false;
+        for (int slot = 0; slot < _links.Count; slot++)
+        {
+            if (!_links.IsUp(slot) || slot == fromSlot || retained.HaveContains(slot))
+            {
+                continue;
+            }
+
+            if (tree is not null && tree.IsTreeLink(slot))
+            {
+                _links.Send(context, slot, push);
+                continue;
+            }
+
+            if (tree is not null && !held && tree.Pending.Contains(slot))
+            {
+                tree.Hold(id, context.Now, _options.TreeHoldTime);
+                held = true;
+            }
+
+            _lazy.Enqueue(context, slot, id, retained.Hops + 1);
         }
     }
 
@@ -412,7 +718,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         {
             if (_retained.TryGet(id, out Retained? retained))
             {
-                _trees.For(retained.Author, create: false).Add(slot);
+                if (retained.Root < 0)
+                {
+                    _trees.For(retained.Author, create: false).Add(slot); // a rooted tree is repaired by pull, not reshaped
+                }
+
                 _responder.Respond(context, slot, id, PlumtreeSendKind.Graft);
             }
 
@@ -441,7 +751,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private void Optimise(IGossipContext context, MessageId id, Retained retained, int announcer, int hops)
     {
         int parent = retained.ArrivalSlot;
-        if (retained.Kind != PlumtreeSendKind.Eager || parent < 0 || parent == announcer || hops < 1 ||
+        if (retained.Root >= 0 || retained.Kind != PlumtreeSendKind.Eager || parent < 0 || parent == announcer || hops < 1 ||
             retained.Hops - hops < _options.OptimisationThreshold || retained.Switched || !_links.IsUp(announcer))
         {
             return;

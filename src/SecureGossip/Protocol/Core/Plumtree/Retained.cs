@@ -28,6 +28,9 @@ internal class Retained(int author, int payloadBytes, int hops, int arrivalSlot,
 
     public TimeSpan AcceptedAt { get; } = acceptedAt;
 
+    /// <summary>The root of the rooted tree the message rides (-1: none, the shared or author tree).</summary>
+    public int Root { get; set; } = -1;
+
     /// <summary>Whether an announcement already moved this node to a shorter path for it (§8.6: once per message).</summary>
     public bool Switched { get; set; }
 
@@ -40,6 +43,7 @@ internal class Retained(int author, int payloadBytes, int hops, int arrivalSlot,
         {
             Line = Line,
             AgeMs = Line is null ? 0 : (long)AgeAt(now).TotalMilliseconds,
+            Root = Root,
         };
 
     public bool HaveContains(int slot) => slot < 64 ? (_have & (1UL << slot)) != 0 : _haveMore?.Contains(slot) == true;
