@@ -160,10 +160,11 @@ public sealed record PlumtreeOptions
     public int EarnTreeAfter { get; init; } = 3;
 
     /// <summary>
-    /// Most rooted trees a node keeps (64): it starts none and ignores the beacons of further roots past it (their
-    /// messages reach it by announcement and graft).
+    /// Most rooted trees a node keeps (128): it ignores the beacons of further roots (their messages reach it by
+    /// announcement and graft). A node starts a tree only while it knows fewer than half this many, so trees started at
+    /// the same moment in different places still fit everywhere (a 1,000-node graph settles at 60-80).
     /// </summary>
-    public int MaxRootedTrees { get; init; } = 64;
+    public int MaxRootedTrees { get; init; } = 128;
 
     /// <summary>How long a node keeps pushing a tree's messages to neighbours that choose it as parent late (1 s).</summary>
     public TimeSpan TreeHoldTime { get; init; } = TimeSpan.FromSeconds(1);

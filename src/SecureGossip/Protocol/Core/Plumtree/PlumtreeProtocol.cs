@@ -462,7 +462,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         RootedTree? nearest = _rooted.Nearest(context.Self);
-        if (!_rooted.IsFull && (nearest is null || nearest.Depth > _options.RootRadius || _published >= _options.EarnTreeAfter))
+        if (_rooted.Count < _options.MaxRootedTrees / 2 && (nearest is null || nearest.Depth > _options.RootRadius || _published >= _options.EarnTreeAfter))
         {
             RootedTree own = _rooted.Add(context.Self, depth: 0);
             for (int slot = 0; slot < _links.Count; slot++)
@@ -660,11 +660,14 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
     }
 
-    /// <summary>§8.8: a rooted message is pushed to the tree's links here and announced to the others; a tree this
-    /// node does not know is announced everywhere (the neighbours that lack it graft).</summary>
+    /// <summary>§8.8: a rooted message is pushed to the tree's links here and announced to the others. A message of a
+    /// tree this node does not know (its beacon was lost, or came when the node already held
+    /// <see cref="PlumtreeOptions.MaxRootedTrees"/>) is announced to every link, and the neighbours that lack it graft:
+    /// riding another tree from here would bring copies to every node that already has it.</summary>
     private void ForwardRooted(IGossipContext context, MessageId id, Retained retained, int fromSlot)
     {
         RootedTree? tree = _rooted.Get(retained.Root);
+
         PlumtreeMessage push = retained.ToFrame(id, PlumtreeSendKind.Eager, authorTree: false, context.Now);
         bool held = false;
         for (int slot = 0; slot < _links.Count; slot++)
