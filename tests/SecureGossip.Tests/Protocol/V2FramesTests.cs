@@ -152,6 +152,32 @@ public sealed class V2FramesTests
         Assert.Equal(optimisation, received.Optimisation);
     }
 
+    [Fact]
+    public void Rooted_tree_frames_round_trip_the_beacon_the_root_a_msg_rides_and_the_graft_and_prune_flag()
+    {
+        var authors = new V2Authors();
+        authors.Intern(s_key2);
+        int root = authors.Intern(s_key);
+
+        byte[] beacon = V2Frames.Encode(new PlumtreeBeacon(root, 3), authors);
+        Assert.Equal("{\"sg2\":\"tree\",\"a\":\"" + s_key + "\",\"h\":3}", Text(beacon));
+        Assert.Equal(new PlumtreeBeacon(root, 3), Decode(beacon, authors));
+
+        var rides = new PlumtreeMessage(default, s_line.Length, PlumtreeSendKind.Eager, 2, false) { Line = s_line, Root = root };
+        Assert.Equal(root, Assert.IsType<PlumtreeMessage>(RoundTrip(rides, authors)).Root);
+        Assert.Equal(-1, Assert.IsType<PlumtreeMessage>(RoundTrip(rides with { Root = -1 }, authors)).Root);
+
+        byte[] graft = V2Frames.Encode(new PlumtreeGraft(null, root) { Rooted = true }, authors);
+        Assert.Equal("{\"sg2\":\"graft\",\"a\":\"" + s_key + "\",\"r\":1}", Text(graft));
+        Assert.True(Assert.IsType<PlumtreeGraft>(Decode(graft, authors)).Rooted);
+
+        byte[] prune = V2Frames.Encode(new PlumtreePrune(root, Optimisation: false) { Rooted = true }, authors);
+        Assert.Equal("{\"sg2\":\"prune\",\"a\":\"" + s_key + "\",\"r\":1}", Text(prune));
+        var decoded = Assert.IsType<PlumtreePrune>(Decode(prune, authors));
+        Assert.True(decoded.Rooted);
+        Assert.Equal(root, decoded.Author);
+    }
+
     [Theory]
     [InlineData(true, true, "\"full\":1,\"end\":1,")]
     [InlineData(true, false, "\"full\":1,")]
@@ -397,6 +423,14 @@ public sealed class V2FramesTests
         { "{\"sg2\":\"want\",\"s\":[[\"KEY\",1]]}", "want.s[0]: seqs" },
         { "{\"sg2\":\"want\",\"s\":[[\"KEY\",[1],2]]}", "want.s[0]" },
         { "{\"sg2\":\"want\",\"s\":{}}", "want.s" },
+        { "{\"sg2\":\"tree\",\"h\":1}", "tree.a: missing" },
+        { "{\"sg2\":\"tree\",\"a\":\"KEY\"}", "tree.h: missing" },
+        { "{\"sg2\":\"tree\",\"a\":\"KEY\",\"h\":0}", "tree.h" },
+        { "{\"sg2\":\"tree\",\"a\":\"KEY.x\",\"h\":1}", "tree.a" },
+        { "{\"sg2\":\"tree\",\"a\":\"KEY\",\"h\":1,\"h\":2}", "tree.h: duplicate" },
+        { "{\"sg2\":\"msg\",\"k\":\"e\",\"r\":7,\"m\":{}}", "msg.r" },
+        { "{\"sg2\":\"prune\",\"a\":\"KEY\",\"r\":2}", "prune.r" },
+        { "{\"sg2\":\"graft\",\"a\":\"KEY\",\"r\":\"1\"}", "graft.r" },
     };
 
     [Theory]
