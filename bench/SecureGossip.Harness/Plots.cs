@@ -3,7 +3,7 @@ using ScottPlot; // the Multiplot extension methods
 
 namespace SecureGossip.Harness;
 
-/// <summary>Delivery-over-time and bar plots (PNG, ScottPlot) from the figures the scenarios record.</summary>
+/// <summary>Delivery-over-time, line and bar plots (PNG, ScottPlot) from the figures the scenarios record.</summary>
 internal static class Plots
 {
     private const string TimeLabel = "time since publish (ms)";
@@ -31,6 +31,50 @@ internal static class Plots
         for (int i = 0; i < panels.Count; i++)
         {
             DrawCurves(multiplot.GetPlot(i), panels[i].Title, panels[i].Series);
+        }
+
+        multiplot.SavePng(path, 1400, 520 * rows);
+    }
+
+    /// <summary>
+    /// Panels of line series (x, y) in one PNG, <paramref name="columns"/> to a row, each panel with its own title
+    /// and axis labels; series are told apart by colour and by a solid, dashed or dotted line, so identical series
+    /// still show. <c>LogY</c>: a logarithmic y axis (values of 0 or less are left out).
+    /// </summary>
+    public static void LineGrid(string path, int columns, IReadOnlyList<(string Title, string XLabel, string YLabel, bool LogY, IEnumerable<(string Label, double[] Xs, double[] Ys)> Series)> panels)
+    {
+        ScottPlot.LinePattern[] patterns = [ScottPlot.LinePattern.Solid, ScottPlot.LinePattern.Dashed, ScottPlot.LinePattern.Dotted];
+        var multiplot = new ScottPlot.Multiplot();
+        multiplot.AddPlots(panels.Count);
+        int rows = (panels.Count + columns - 1) / columns;
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            ScottPlot.Plot plot = multiplot.GetPlot(i);
+            int s = 0;
+            foreach ((string label, double[] xs, double[] ys) in panels[i].Series)
+            {
+                double[] values = panels[i].LogY ? [.. ys.Select(y => y > 0 ? Math.Log10(y) : double.NaN)] : ys;
+                var line = plot.Add.ScatterLine(xs, values);
+                line.LegendText = label;
+                line.LineWidth = 2;
+                line.LinePattern = patterns[s++ % patterns.Length];
+            }
+
+            if (panels[i].LogY)
+            {
+                plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+                {
+                    MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                    IntegerTicksOnly = true,
+                    LabelFormatter = y => Math.Pow(10, y).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+                };
+            }
+
+            plot.Title(panels[i].Title);
+            plot.XLabel(panels[i].XLabel);
+            plot.YLabel(panels[i].YLabel);
+            plot.ShowLegend(ScottPlot.Edge.Right); // beside the data, never over a line
         }
 
         multiplot.SavePng(path, 1400, 520 * rows);

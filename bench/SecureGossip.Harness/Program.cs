@@ -7,13 +7,13 @@ using SecureGossip.Harness;
 
 // sgossip-bench: runs each scenario on the .NET implementation and on the real secure-gossip 0.3.1 under node,
 // in one run, and prints both figures and their ratio. See BENCHMARKS.md.
-//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S] [--only pair|network|tcp|sim|store] [--reps R]
+//   dotnet run -c Release --project bench/SecureGossip.Harness -- [--quick] [--out DIR] [--no-js] [--seed S] [--only pair|network|tcp|sim|sim-many|store] [--reps R]
 //   network only: [--nodes N[,N...]] [--topology T] [--no-dense] (no 200-node random-regular:8 graph)
 bool quick = args.Contains("--quick");
 bool withJs = !args.Contains("--no-js");
-int seed = int.Parse(ArgValue("--seed") ?? "1", CultureInfo.InvariantCulture);
-string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator) or store (durable delivery); neither is part of all
-string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only is "sim" or "store" ? only : string.Empty);
+string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator), sim-many (200 random publishers on 1,000 nodes) or store (durable delivery); none of these is part of all
+int seed = int.Parse(ArgValue("--seed") ?? (only == "sim-many" ? "2" : "1"), CultureInfo.InvariantCulture);
+string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only is "sim" or "sim-many" or "store" ? only : string.Empty);
 Directory.CreateDirectory(outDir);
 
 if (only == "store")
@@ -26,6 +26,12 @@ if (only == "sim")
 {
     // No JS and no verify-rate measurement: the simulator counts verifications, it does not perform them.
     return await SimBench.RunAsync(outDir, seed);
+}
+
+if (only == "sim-many")
+{
+    // No JS, no verify-rate measurement; seed 2 unless --seed is given.
+    return await SimManyBench.RunAsync(outDir, seed);
 }
 
 string? node = withJs ? JsRunner.NodeVersion() : null;

@@ -271,7 +271,7 @@ internal static class SimBench
     }
 
     /// <summary>Mean over the messages from <paramref name="warmup"/> on; null if one of them never got there.</summary>
-    private static double? MeanTime(SimulationResult result, int warmup, Func<MessageMetrics, TimeSpan?> time)
+    internal static double? MeanTime(SimulationResult result, int warmup, Func<MessageMetrics, TimeSpan?> time)
     {
         double sum = 0;
         int count = 0;
@@ -289,12 +289,12 @@ internal static class SimBench
         return count > 0 ? sum / count : null;
     }
 
-    private static string F(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+    internal static string F(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 
     private static string Wall(TimeSpan wall) =>
         wall < TimeSpan.FromSeconds(1) ? $"{wall.TotalMilliseconds:N0} ms" : $"{wall.TotalSeconds:F1} s";
 
-    private static string Ms(double? ms) => ms is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) + " ms" : "never";
+    internal static string Ms(double? ms) => ms is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) + " ms" : "never";
 
     /// <summary>One row's run: what <c>sgossip sim</c> builds from the same flags.</summary>
     private sealed record Scenario(string Group, int Nodes, string Topology, int Messages, int? Publishers, int Warmup, double Kill, double Loss)
