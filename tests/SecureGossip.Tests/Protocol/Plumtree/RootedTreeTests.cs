@@ -143,6 +143,20 @@ public sealed class RootedTreeTests
     }
 
     [Fact]
+    public void On_long_paths_the_radius_grows_with_the_depths_seen_so_a_root_a_few_links_away_is_ridden()
+    {
+        var (node, context) = RecordingGossipContext.StartNode([1, 2]);
+        node.FrameReceived(context, 1, new PlumtreeBeacon(Root, Hops: 3));      // 3 links from this root
+        node.FrameReceived(context, 2, new PlumtreeBeacon(Root + 1, Hops: 16)); // 16 from another: radius 16 / 4 = 4
+        context.Sent.Clear();
+
+        node.Publish(context, Id(0, 0), 100);
+
+        Assert.DoesNotContain(context.Sent, s => s.Frame is PlumtreeBeacon);
+        Assert.Equal(Root, Assert.IsType<PlumtreeMessage>(Assert.Single(context.SentTo(1).OfType<PlumtreeMessage>())).Root);
+    }
+
+    [Fact]
     public void An_author_that_keeps_publishing_earns_a_tree_of_its_own()
     {
         var options = new PlumtreeOptions { EarnTreeAfter = 3 };

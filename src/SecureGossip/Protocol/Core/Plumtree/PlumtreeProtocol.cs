@@ -462,7 +462,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         RootedTree? nearest = _rooted.Nearest(context.Self);
-        if (_rooted.Count < _options.MaxRootedTrees / 2 && (nearest is null || nearest.Depth > _options.RootRadius || _published >= _options.EarnTreeAfter))
+        if (_rooted.Count < _options.MaxRootedTrees / 2 && (nearest is null || nearest.Depth > _rooted.Radius(context.Self, _options.RootRadius) || _published >= _options.EarnTreeAfter))
         {
             RootedTree own = _rooted.Add(context.Self, depth: 0);
             for (int slot = 0; slot < _links.Count; slot++)
