@@ -464,16 +464,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         RootedTree? nearest = _rooted.Nearest(context.Self);
         if (_rooted.Count < _options.MaxRootedTrees / 2 && (nearest is null || nearest.Depth > _rooted.Radius(context.Self, _options.RootRadius) || _published >= _options.EarnTreeAfter))
         {
-            RootedTree own = _rooted.Add(context.Self, depth: 0);
-            for (int slot = 0; slot < _links.Count; slot++)
-            {
-                if (_links.IsUp(slot))
-                {
-                    _links.Send(context, slot, new PlumtreeBeacon(context.Self, Hops: 1));
-                    own.Pending.Add(slot);
-                }
-            }
-
+            SendBeacon(context, _rooted.Add(context.Self, depth: 0), except: -1, markPending: true);
             return context.Self;
         }
 
@@ -519,24 +510,12 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                 // A shorter path to the root: take it and tell the neighbours, so the tree becomes breadth-first.
                 if (known.Parent != slot)
                 {
-                    int old = known.Parent;
-                    known.Parent = slot;
-                    _links.Send(context, slot, new PlumtreeGraft(null, known.Root) { Rooted = true });
-                    if (old >= 0 && _links.IsUp(old))
-                    {
-                        _links.Send(context, old, new PlumtreePrune(known.Root, Optimisation: false) { Rooted = true });
-                    }
+                    SetParent(context, known, slot);
                 }
 
                 known.Depth = beacon.Hops;
                 known.Misses = 0;
-                for (int other = 0; other < _links.Count; other++)
-                {
-                    if (other != slot && _links.IsUp(other))
-                    {
-                        _links.Send(context, other, new PlumtreeBeacon(known.Root, known.Depth + 1));
-                    }
-                }
+                SendBeacon(context, known, except: slot, markPending: false);
             }
 
             return;
@@ -548,16 +527,40 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         }
 
         RootedTree tree = _rooted.Add(beacon.Root, beacon.Hops);
-        tree.Parent = slot;
         tree.SetNeighbourDepth(slot, beacon.Hops - 1);
-        _links.Send(context, slot, new PlumtreeGraft(null, beacon.Root) { Rooted = true });
-        for (int other = 0; other < _links.Count; other++)
+        SetParent(context, tree, slot);
+        SendBeacon(context, tree, except: slot, markPending: true);
+    }
+
+    /// <summary>Sends the tree's beacon (this node's depth + 1) on every link up but <paramref name="except"/>; a first
+    /// offer marks each link pending until it answers, a shorter path passed on does not.</summary>
+    private void SendBeacon(IGossipContext context, RootedTree tree, int except, bool markPending)
+    {
+        for (int slot = 0; slot < _links.Count; slot++)
         {
-            if (other != slot && _links.IsUp(other))
+            if (slot != except && _links.IsUp(slot))
             {
-                _links.Send(context, other, new PlumtreeBeacon(beacon.Root, beacon.Hops + 1));
-                tree.Pending.Add(other);
+                _links.Send(context, slot, new PlumtreeBeacon(tree.Root, tree.Depth + 1));
+                if (markPending)
+                {
+                    tree.Pending.Add(slot);
+                }
             }
+        }
+    }
+
+    /// <summary>Makes <paramref name="parent"/> the tree's parent, told by a rooted graft; the old parent, if another
+    /// link still up, is pruned.</summary>
+    private void SetParent(IGossipContext context, RootedTree tree, int parent)
+    {
+        int old = tree.Parent;
+        tree.Parent = parent;
+        tree.Children.Remove(parent);
+        tree.Pending.Remove(parent);
+        _links.Send(context, parent, new PlumtreeGraft(null, tree.Root) { Rooted = true });
+        if (old >= 0 && old != parent && _links.IsUp(old))
+        {
+            _links.Send(context, old, new PlumtreePrune(tree.Root, Optimisation: false) { Rooted = true });
         }
     }
 
@@ -638,26 +641,19 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     /// <summary>
     /// Chooses the tree's parent again: <paramref name="preferred"/> (the link that served a repair) if it is nearer
     /// the root than this node, else the nearest neighbour that is, told by a rooted graft (the same parent again if
-    /// it lost our first one); the old parent is pruned. Depths never change, so parents never form a cycle.
+    /// it lost our first one); the old parent is pruned. A parent is always of smaller depth and depths only
+    /// decrease, so parents never form a cycle.
     /// </summary>
     private void Reparent(IGossipContext context, RootedTree tree, int preferred)
     {
         tree.Misses = 0;
         int parent = tree.BestParent(preferred, _links.IsUp);
-        if (parent < 0)
+        if (parent >= 0)
         {
-            return; // no neighbour nearer the root: the tree's messages reach us by announcement and graft
+            SetParent(context, tree, parent);
         }
 
-        int old = tree.Parent;
-        tree.Parent = parent;
-        tree.Children.Remove(parent);
-        tree.Pending.Remove(parent);
-        _links.Send(context, parent, new PlumtreeGraft(null, tree.Root) { Rooted = true });
-        if (old >= 0 && old != parent && _links.IsUp(old))
-        {
-            _links.Send(context, old, new PlumtreePrune(tree.Root, Optimisation: false) { Rooted = true });
-        }
+        // else: no neighbour nearer the root, and the tree's messages reach us by announcement and graft
     }
 
     /// <summary>§8.8: a rooted message is pushed to the tree's links here and announced to the others. A message of a
@@ -667,7 +663,6 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private void ForwardRooted(IGossipContext context, MessageId id, Retained retained, int fromSlot)
     {
         RootedTree? tree = _rooted.Get(retained.Root);
-
         PlumtreeMessage push = retained.ToFrame(id, PlumtreeSendKind.Eager, authorTree: false, context.Now);
         bool held = false;
         for (int slot = 0; slot < _links.Count; slot++)
