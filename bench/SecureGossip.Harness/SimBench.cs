@@ -90,6 +90,13 @@ internal static class SimBench
         }
 
         Line();
+        await WriteResultsAsync(outDir, seed, runs, report, cancellationToken);
+        return 0;
+    }
+
+    /// <summary>Writes a simulator report's results.json (machine, seed and <paramref name="runs"/>) and report.md into <paramref name="outDir"/>.</summary>
+    internal static async Task WriteResultsAsync(string outDir, int seed, JsonArray runs, StringBuilder report, CancellationToken cancellationToken)
+    {
         var results = new JsonObject
         {
             ["cores"] = Environment.ProcessorCount,
@@ -100,7 +107,6 @@ internal static class SimBench
         await File.WriteAllTextAsync(Path.Combine(outDir, "results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(outDir, "report.md"), report.ToString(), cancellationToken);
         Console.WriteLine($"results: {Path.GetRelativePath(JsRunner.RepoRoot, Path.Combine(outDir, "results.json"))}, report.md beside it");
-        return 0;
     }
 
     private static void Header(Action<string> line, string title, string flags, string rmr)

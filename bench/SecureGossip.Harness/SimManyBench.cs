@@ -122,16 +122,7 @@ internal static class SimManyBench
             });
         }
 
-        var json = new JsonObject
-        {
-            ["cores"] = Environment.ProcessorCount,
-            ["dotnet"] = Environment.Version.ToString(),
-            ["seed"] = seed,
-            ["runs"] = runs,
-        };
-        await File.WriteAllTextAsync(Path.Combine(outDir, "results.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(outDir, "report.md"), report.ToString(), cancellationToken);
-        Console.WriteLine($"results: {Path.GetRelativePath(JsRunner.RepoRoot, Path.Combine(outDir, "results.json"))}, report.md beside it");
+        await SimBench.WriteResultsAsync(outDir, seed, runs, report, cancellationToken);
         return 0;
     }
 
