@@ -180,7 +180,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     public Stream CreatePeerStream()
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var options = new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false);
+        PipeOptions options = Transports.BlockPool.PipeOptions(1024 * 1024);
         var toNode = new Pipe(options);
         var fromNode = new Pipe(options);
         _ = RunConnectionAsync(new DuplexPipeConnection(toNode.Reader, fromNode.Writer));

@@ -11,7 +11,7 @@ public static class InMemoryTransport
     /// </summary>
     public static (GossipConnection Left, GossipConnection Right) CreatePair(long pauseWriterThreshold = 1024 * 1024)
     {
-        var options = new PipeOptions(pauseWriterThreshold: pauseWriterThreshold, resumeWriterThreshold: pauseWriterThreshold / 2, useSynchronizationContext: false);
+        PipeOptions options = BlockPool.PipeOptions(pauseWriterThreshold);
         var leftToRight = new Pipe(options);
         var rightToLeft = new Pipe(options);
         return (new DuplexPipeConnection(rightToLeft.Reader, leftToRight.Writer), new DuplexPipeConnection(leftToRight.Reader, rightToLeft.Writer));

@@ -18,8 +18,8 @@ public sealed class StreamConnection : GossipConnection
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _remote = remoteEndPoint;
-        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(pool: BlockPool.Shared, bufferSize: BlockPool.BlockSize, leaveOpen: true));
+        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(pool: BlockPool.Shared, minimumBufferSize: BlockPool.BlockSize, leaveOpen: true));
     }
 
     /// <summary>How long closing waits for what is still buffered to be written before it closes the stream under it.</summary>
