@@ -25,6 +25,7 @@ internal sealed class NodeActor
     private readonly Channel<NodeWork> _work = Channel.CreateUnbounded<NodeWork>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<NodeWork> _ordered = new();
     private readonly ConcurrentQueue<VerifyJob> _jobPool = new();
+    private readonly ConcurrentQueue<MessageBatchWork> _batchPool = new();
     private readonly AuthorTable _authors;
     private readonly List<int> _forgotten = [];
     private readonly V1CatchUp _catchUp;
@@ -128,11 +129,30 @@ internal sealed class NodeActor
     /// <summary>Lets go of a batch that could not be posted (the actor has stopped): its messages are done with.</summary>
     public void Discard(MessageBatchWork batch)
     {
-        foreach (VerifyJob job in batch.Jobs)
+        foreach (NodeWork item in batch.Jobs)
         {
-            Done(job);
+            if (item is VerifyJob job)
+            {
+                Done(job);
+            }
+        }
+
+        ReturnBatch(batch);
+    }
+
+    /// <summary>An empty batch for a read loop: pooled, as a read often brings a single frame and each batch was an allocation.</summary>
+    public MessageBatchWork RentBatch() => _batchPool.TryDequeue(out MessageBatchWork? pooled) ? pooled : new MessageBatchWork();
+
+    private void ReturnBatch(MessageBatchWork batch)
+    {
+        batch.Jobs.Clear();
+        if (_batchPool.Count < MaxPooledBatches)
+        {
+            _batchPool.Enqueue(batch);
         }
     }
+
+    private const int MaxPooledBatches = 64;
 
     public VerifyJob RentJob()
     {
@@ -178,6 +198,7 @@ internal sealed class NodeActor
             }
 
             await CommitReadyAsync();
+            Context.FlushSends();
             Facts.Check();
             if (_stopped)
             {
@@ -187,6 +208,7 @@ internal sealed class NodeActor
                     await Delivery.CommitAsync();
                 }
 
+                Context.FlushSends();
                 return;
             }
 
@@ -238,8 +260,14 @@ internal sealed class NodeActor
                 Admit(job);
                 return;
             case MessageBatchWork batch:
-                foreach (VerifyJob job in batch.Jobs)
+                foreach (NodeWork item in batch.Jobs)
                 {
+                    if (item is not VerifyJob job)
+                    {
+                        _ordered.Enqueue(item); // a control frame takes its turn after the messages before it
+                        continue;
+                    }
+
                     try
                     {
                         Admit(job); // a job that fails is let go by Admit itself (its slot and its pooled buffer)
@@ -250,6 +278,7 @@ internal sealed class NodeActor
                     }
                 }
 
+                ReturnBatch(batch);
                 return;
             default:
                 _ordered.Enqueue(work);
@@ -343,6 +372,7 @@ internal sealed class NodeActor
 
             if (Delivery.Pending >= NodeDelivery.MaxBatch || Delivery.Overdue)
             {
+                Context.FlushSends(); // the store's commit takes a while: what is ready goes first
                 await Delivery.CommitAsync();
             }
         }
@@ -403,6 +433,7 @@ internal sealed class NodeActor
                 }
 
                 RefreshStatistics();
+                Context.FlushSends(); // what the work before the barrier sent is on its links when the barrier passes
                 barrier.Done.TrySetResult();
                 break;
             case StopWork:
@@ -494,7 +525,13 @@ internal sealed class NodeActor
             ? new GossipMessage(author.Name, signed, job.Payload!, sequenceSigned: true)
             : new GossipMessage(author.Name, job.Seq, job.Payload!);
         Log.MessageAccepted(_node.Logger, author.Name, job.Seq);
-        await Delivery.AcceptedAsync(accepted, stored);
+        ValueTask delivered = Delivery.AcceptedAsync(accepted, stored);
+        if (!delivered.IsCompleted)
+        {
+            Context.FlushSends(); // a subscriber is full: the peers need not wait for it
+        }
+
+        await delivered;
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ internal sealed class NodeEngineContext : IGossipContext
     private readonly Dictionary<int, PeerLink> _links = [];
     private readonly Dictionary<long, ITimer> _timers = [];
     private readonly Lock _timersGate = new();
+    private readonly List<(PeerLink Link, byte[] Bytes)> _pending = [];
+    private IGossipFrame? _lastFrame;
+    private byte[]? _lastEncoded;
 
     public NodeEngineContext(NodeServices node)
     {
@@ -51,15 +54,49 @@ internal sealed class NodeEngineContext : IGossipContext
         switch (frame)
         {
             case V1Line { Line: { } line }:
-                link.Enqueue(line);
+                _pending.Add((link, line));
                 break;
             case PlumtreeMessage { Kind: PlumtreeSendKind.Sync } message:
                 link.EnqueueBulk(message); // paced: encoded when the link has nothing live to send
                 break;
             default:
-                link.Enqueue(V2Frames.Encode(frame, _node.Authors));
+                // The core sends one frame object to every link it forwards on: it is encoded once.
+                if (!ReferenceEquals(frame, _lastFrame))
+                {
+                    _lastEncoded = V2Frames.Encode(frame, _node.Authors);
+                    _lastFrame = frame;
+                }
+
+                _pending.Add((link, _lastEncoded!));
                 break;
         }
+    }
+
+    /// <summary>
+    /// Hands the links what the engine sent since the last call, in the order it was sent. The actor calls this when
+    /// it has done the work it had (and before it waits on anything else), so a link's writer wakes once for all the
+    /// frames a turn of the actor gave it rather than once per frame.
+    /// </summary>
+    public void FlushSends()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        foreach ((PeerLink link, byte[] bytes) in _pending)
+        {
+            link.Enqueue(bytes);
+        }
+
+        _pending.Clear();
+        if (_pending.Capacity > 4096)
+        {
+            _pending.Capacity = 256; // a burst's list is not kept
+        }
+
+        _lastFrame = null;
+        _lastEncoded = null;
     }
 
     public void SetTimer(TimeSpan delay, long timerId)

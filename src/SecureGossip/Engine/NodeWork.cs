@@ -15,7 +15,8 @@ internal abstract class NodeWork
 /// <summary>Messages one read loop prepared, in the order they arrived (<see cref="Receive.ReceiveBatch"/>).</summary>
 internal sealed class MessageBatchWork : NodeWork
 {
-    public List<Receive.VerifyJob> Jobs { get; } = new(Receive.ReceiveBatch.MaxMessages);
+    /// <summary>In arrival order: messages (<see cref="Receive.VerifyJob"/>) and the control frames between them (<see cref="ControlWork"/>).</summary>
+    public List<NodeWork> Jobs { get; } = new(Receive.ReceiveBatch.MaxMessages);
 }
 
 /// <summary>A link is up (version 1 at connect) or said hello (version 2).</summary>

@@ -13,7 +13,13 @@ namespace SecureGossip.Links;
 /// </summary>
 internal sealed class PeerLink
 {
-    private static readonly byte[] s_bulkMarker = [];
+    // The outbox's markers are told apart by reference, so each is its own array (an empty collection expression
+    // would be the one shared Array.Empty).
+    private static readonly byte[] s_bulkMarker = new byte[1];
+
+    // Written into the outbox when the link is cancelled, to wake its writer: the writer waits without a token, since
+    // a cancellable wait on a channel allocates each time and the writer waits once per burst of frames.
+    private static readonly byte[] s_closeMarker = new byte[1];
     private static int s_nextId;
 
     private readonly NodeServices _node;
@@ -158,7 +164,7 @@ internal sealed class PeerLink
         List<byte[]> unsent = [];
         while (Outbox.Reader.TryRead(out byte[]? line))
         {
-            if (!ReferenceEquals(line, s_bulkMarker) && !V2Hello.IsFrame(line))
+            if (!ReferenceEquals(line, s_bulkMarker) && !ReferenceEquals(line, s_closeMarker) && !V2Hello.IsFrame(line))
             {
                 unsent.Add(line);
             }
@@ -184,12 +190,23 @@ internal sealed class PeerLink
         ChannelReader<byte[]> reader = Outbox.Reader;
         NodeCounters counters = _node.Counters;
         int unflushed = 0;
+        CancellationTokenRegistration wake = token.UnsafeRegister(static s => ((PeerLink)s!).Outbox.Writer.TryWrite(s_closeMarker), this);
         try
         {
-            while (await reader.WaitToReadAsync(token))
+            while (await reader.WaitToReadAsync())
             {
+                if (token.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 while (reader.TryRead(out byte[]? line))
                 {
+                    if (ReferenceEquals(line, s_closeMarker))
+                    {
+                        return;
+                    }
+
                     if (ReferenceEquals(line, s_bulkMarker))
                     {
                         if (!await WriteBulkAsync(output, reader, token))
@@ -239,6 +256,7 @@ internal sealed class PeerLink
         }
         finally
         {
+            wake.Dispose();
             _bulk.Clear();
             try
             {

@@ -5,8 +5,8 @@ namespace SecureGossip.Receive;
 /// <summary>
 /// The messages one read loop has prepared and not yet handed to the actor. They go together, as one work item, when
 /// the batch is full, when the loop is about to wait (for bytes, or for room in the receive window), and before
-/// anything else the loop posts (a hello, a control frame), so the actor is woken once per read rather than once per
-/// line and still takes everything from a link in the order it arrived.
+/// anything else the loop posts (a hello), so the actor is woken once per read rather than once per line or frame and
+/// still takes everything from a link in the order it arrived.
 /// </summary>
 /// <remarks>Belongs to one read loop: no lock.</remarks>
 internal sealed class ReceiveBatch(NodeActor actor)
@@ -16,10 +16,13 @@ internal sealed class ReceiveBatch(NodeActor actor)
 
     private MessageBatchWork? _pending;
 
-    /// <summary>Takes <paramref name="job"/> (it is the batch's from here on, whatever happens to the actor).</summary>
-    public bool Add(VerifyJob job)
+    /// <summary>
+    /// Takes <paramref name="job"/>, a message (<see cref="VerifyJob"/>) or a control frame (<see cref="ControlWork"/>):
+    /// it is the batch's from here on, whatever happens to the actor.
+    /// </summary>
+    public bool Add(NodeWork job)
     {
-        _pending ??= new MessageBatchWork();
+        _pending ??= actor.RentBatch();
         _pending.Jobs.Add(job);
         if (_pending.Jobs.Count >= MaxMessages)
         {

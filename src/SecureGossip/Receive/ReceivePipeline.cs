@@ -150,7 +150,37 @@ internal sealed class ReceivePipeline(NodeServices node)
             }
         }
 
-        byte[] frame = line.ToArray();
+        // Read in place: the decoders copy what they keep. A frame split across the pipe's segments is put together
+        // in a pooled buffer first.
+        byte[]? rented = null;
+        try
+        {
+            ReadOnlySpan<byte> frame;
+            if (line.IsSingleSegment)
+            {
+                frame = line.FirstSpan;
+            }
+            else
+            {
+                rented = ArrayPool<byte>.Shared.Rent((int)line.Length);
+                line.CopyTo(rented);
+                frame = rented.AsSpan(0, (int)line.Length);
+            }
+
+            return IsV2Frame(frame, link, batch, out message);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private bool IsV2Frame(ReadOnlySpan<byte> frame, PeerLink? link, ReceiveBatch? batch, out PlumtreeMessage? message)
+    {
+        message = null;
         int version = V2Hello.TryReadHello(frame, out string? helloNode);
         if (version > 0)
         {
@@ -210,8 +240,15 @@ internal sealed class ReceivePipeline(NodeServices node)
         }
         else if (decoded is not null)
         {
-            batch?.Flush(); // in order with the messages before it
-            node.Actor.Post(new ControlWork(link, decoded));
+            var control = new ControlWork(link, decoded);
+            if (batch is null)
+            {
+                node.Actor.Post(control);
+            }
+            else
+            {
+                batch.Add(control); // in order with the messages around it, and one wake for a read's frames
+            }
         }
 
         return true;
@@ -235,7 +272,15 @@ internal sealed class ReceivePipeline(NodeServices node)
     private bool Prepare(ReadOnlySequence<byte> line, VerifyJob job)
     {
         PeerLink? link = job.Source;
-        job.Load(line);
+        if (job.V2Frame is { Line: { } own } && own.Length == line.Length)
+        {
+            job.Adopt(own); // the frame's decoder made this copy for this message alone
+        }
+        else
+        {
+            job.Load(line);
+        }
+
         ReadOnlySpan<byte> text = job.Line;
         DropReason reason = V1Envelope.TryParse(text, node.Options.MaxJsonDepth, out V1Envelope envelope);
         if (reason != DropReason.None)

@@ -22,6 +22,7 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
     private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = true };
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1024);
     private int _length;
+    private byte[]? _owned; // a line handed over whole (a v2 msg frame's own copy): read in place, kept as the stored line
     private char[] _author = new char[64];
     private int _authorLength;
 
@@ -30,7 +31,7 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
     /// <summary>The author's key as decoded from the line (the first 32 bytes).</summary>
     public byte[] RawKey { get; } = new byte[33];
 
-    public ReadOnlySpan<byte> Line => _buffer.AsSpan(0, _length);
+    public ReadOnlySpan<byte> Line => _owned ?? _buffer.AsSpan(0, _length);
 
     /// <summary>The author's key as the line spells it.</summary>
     public ReadOnlySpan<char> AuthorName => _author.AsSpan(0, _authorLength);
@@ -110,6 +111,22 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="line"/> over, not copied, when it is already in the form <see cref="Load(ReadOnlySequence{byte})"/>
+    /// would make (no trailing CR, valid UTF-8): the caller must not touch it again. Otherwise it is copied as Load does.
+    /// </summary>
+    public void Adopt(byte[] line)
+    {
+        if (line.Length > 0 && line[^1] != (byte)'\r' && Utf8.IsValid(line))
+        {
+            _owned = line;
+            _length = line.Length;
+            return;
+        }
+
+        Load(new ReadOnlySequence<byte>(line));
+    }
+
     /// <summary>Sets the author's spelling (decoded from the envelope).</summary>
     public void SetAuthor(ReadOnlySpan<char> name)
     {
@@ -138,7 +155,7 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
         scratch.Clear();
         V8Json.Shared.Write(Line, DataStart, scratch, indented: false, asSignedPayload: true, withoutSignedSeq: SignedSeq.HasValue);
         Payload = scratch.ToArray();
-        StoredLine = Line.ToArray();
+        StoredLine = _owned ?? Line.ToArray();
         if (scratch.Length > 64 * 1024)
         {
             scratch.Dispose();
@@ -176,6 +193,7 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
         Source = null;
         SignedSeq = null;
         StoredLine = null;
+        _owned = null;
         V2Frame = null;
         Deferred = false;
         Claimed = false;

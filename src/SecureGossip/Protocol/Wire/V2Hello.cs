@@ -68,22 +68,38 @@ internal static class V2Hello
                 return 0;
             }
 
+            // Every frame passes through here, so names are compared in place, and a frame whose sg2 says another type
+            // (first, in every frame this node writes) is given up at once.
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                string name = reader.GetString()!;
-                reader.Read();
-                switch (name)
+                Member member = reader.ValueTextEquals("sg2"u8) ? Member.Type
+                    : reader.ValueTextEquals("v"u8) ? Member.Version
+                    : reader.ValueTextEquals("min"u8) ? Member.Min
+                    : reader.ValueTextEquals("node"u8) ? Member.Node
+                    : Member.Other;
+                if (member == Member.Other)
                 {
-                    case "sg2":
+                    _ = reader.GetString(); // a name that is not UTF-8 makes the frame malformed (it throws)
+                }
+
+                reader.Read();
+                switch (member)
+                {
+                    case Member.Type:
                         hello = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("hello"u8);
+                        if (!hello)
+                        {
+                            return 0;
+                        }
+
                         break;
-                    case "v" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int v):
+                    case Member.Version when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int v):
                         version = v;
                         break;
-                    case "min" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int m):
+                    case Member.Min when reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int m):
                         min = m;
                         break;
-                    case "node" when reader.TokenType == JsonTokenType.String:
+                    case Member.Node when reader.TokenType == JsonTokenType.String:
                         node = reader.GetString();
                         break;
                     default:
@@ -104,4 +120,13 @@ internal static class V2Hello
     }
 
     public static string Describe(ReadOnlySpan<byte> line) => Encoding.UTF8.GetString(line[..Math.Min(line.Length, 64)]);
+
+    private enum Member
+    {
+        Other,
+        Type,
+        Version,
+        Min,
+        Node,
+    }
 }

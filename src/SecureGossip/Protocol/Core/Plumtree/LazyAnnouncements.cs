@@ -40,13 +40,34 @@ internal sealed class LazyAnnouncements(PlumtreeOptions options, NeighbourTable 
                 continue;
             }
 
-            // An entry whose link has meanwhile shown it has the message is dropped.
-            var entries = queue.Where(e => !(retained.TryGet(e.Id, out Retained? r) && r.HaveContains(slot))).ToArray();
-            queue.Clear();
-            for (int start = 0; start < entries.Length; start += MaxIdsPerFrame)
+            // An entry whose link has meanwhile shown it has the message is dropped (compacted in place).
+            int kept = 0;
+            for (int i = 0; i < queue.Count; i++)
             {
-                var chunk = entries.AsSpan(start, Math.Min(MaxIdsPerFrame, entries.Length - start)).ToArray();
-                links.Send(context, slot, new PlumtreeIHave([.. chunk.Select(e => e.Id)], [.. chunk.Select(e => e.Hops)]));
+                (MessageId id, int hops) = queue[i];
+                if (!(retained.TryGet(id, out Retained? r) && r.HaveContains(slot)))
+                {
+                    queue[kept++] = (id, hops);
+                }
+            }
+
+            for (int start = 0; start < kept; start += MaxIdsPerFrame)
+            {
+                int count = Math.Min(MaxIdsPerFrame, kept - start);
+                var ids = new MessageId[count];
+                var hops = new int[count];
+                for (int i = 0; i < count; i++)
+                {
+                    (ids[i], hops[i]) = queue[start + i];
+                }
+
+                links.Send(context, slot, new PlumtreeIHave(ids, hops));
+            }
+
+            queue.Clear();
+            if (queue.Capacity > 4 * MaxIdsPerFrame)
+            {
+                queue.Capacity = MaxIdsPerFrame; // a burst's queue is not kept
             }
         }
     }

@@ -68,7 +68,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         get
         {
-            var authors = new HashSet<int>(_trees.Authors);
+            // One set, kept and cleared: statistics are read often (a status page, a test's waits) and the union was
+            // most of what reading them allocated.
+            HashSet<int> authors = _statisticsAuthors;
+            authors.Clear();
+            authors.UnionWith(_trees.Authors);
             authors.UnionWith(_retained.Authors);
             authors.UnionWith(_firstFrom.Keys);
             authors.UnionWith(_antiEntropy.ChangedAuthors);
@@ -87,6 +91,8 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                 _links.DeferredResponses);
         }
     }
+
+    private readonly HashSet<int> _statisticsAuthors = [];
 
     /// <summary>One bare core per node, as a simulator or driver factory wants it.</summary>
     /// <remarks>A bare core accepts no message from its links (the engine decides acceptance): a simulated node wants
@@ -536,11 +542,12 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     /// offer marks each link pending until it answers, a shorter path passed on does not.</summary>
     private void SendBeacon(IGossipContext context, RootedTree tree, int except, bool markPending)
     {
+        var beacon = new PlumtreeBeacon(tree.Root, tree.Depth + 1); // one frame for every link (encoded once)
         for (int slot = 0; slot < _links.Count; slot++)
         {
             if (slot != except && _links.IsUp(slot))
             {
-                _links.Send(context, slot, new PlumtreeBeacon(tree.Root, tree.Depth + 1));
+                _links.Send(context, slot, beacon);
                 if (markPending)
                 {
                     tree.Pending.Add(slot);
