@@ -65,9 +65,10 @@ var results = new JsonObject
     ["dotnet"] = Environment.Version.ToString(),
     ["node"] = node,
     ["seed"] = seed,
-    ["verify_per_core_per_s"] = perCore,
-    ["verify_limit_per_s"] = limit,
-    ["verify_all_cores_per_s"] = allCores,
+    // --profile measures no rates: JSON has no NaN, so those are null.
+    ["verify_per_core_per_s"] = profiling ? null : perCore,
+    ["verify_limit_per_s"] = profiling ? null : limit,
+    ["verify_all_cores_per_s"] = profiling ? null : allCores,
 };
 
 // 1. Two peers in one process.
@@ -150,6 +151,13 @@ List<(string Impl, string Label)> impls = [("dotnet", ".NET v1"), ("dotnet-v2", 
 if (withGossipSub)
 {
     impls.Add(("js-gossipsub", "js-libp2p GossipSub"));
+}
+
+// --impls dotnet,dotnet-v2,js,js-gossipsub keeps only those columns (for profiling one implementation).
+if (ArgValue("--impls") is { } implsArg)
+{
+    HashSet<string> keep = [.. implsArg.Split(',')];
+    impls.RemoveAll(i => !keep.Contains(i.Impl));
 }
 
 foreach ((int n, string topology) in graphs)

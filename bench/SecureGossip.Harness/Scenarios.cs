@@ -243,6 +243,10 @@ internal static class Scenarios
         var times = new long[expected];
         int delivered = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TimeSpan cpuAtEnd = TimeSpan.Zero;
+        long allocatedAtEnd = 0;
+        int gen0AtEnd = 0;
+        long workItemsAtEnd = 0;
         void OnMessage(object? sender, GossipMessage message)
         {
             if (message.Payload.TryGetProperty("phase", out var phase) && phase.GetString() == name)
@@ -255,6 +259,10 @@ internal static class Scenarios
 
                 if (index == expected - 1)
                 {
+                    cpuAtEnd = Environment.CpuUsage.TotalTime;
+                    allocatedAtEnd = GC.GetTotalAllocatedBytes();
+                    gen0AtEnd = GC.CollectionCount(0);
+                    workItemsAtEnd = ThreadPool.CompletedWorkItemCount;
                     done.TrySetResult();
                 }
             }
@@ -266,6 +274,10 @@ internal static class Scenarios
         }
 
         GossipNodeStatistics[] before = [.. nodes.Select(n => n.Statistics)];
+        TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;
+        long allocatedAtStart = GC.GetTotalAllocatedBytes();
+        int gen0AtStart = GC.CollectionCount(0);
+        long workItemsAtStart = ThreadPool.CompletedWorkItemCount;
         long start = Stopwatch.GetTimestamp();
         for (int k = 0; k < publishers.Length; k++)
         {
@@ -302,6 +314,15 @@ internal static class Scenarios
         {
             ["name"] = name,
             ["elapsed_ms"] = elapsed,
+            // The process's CPU time (all threads) from the first publish to the last delivery, and its share of
+            // what the cores could have given in that time: near 1 means the phase was bound by the CPU.
+            ["cpu_ms"] = timedOut ? null : (cpuAtEnd - cpuAtStart).TotalMilliseconds,
+            ["cpu_share"] = timedOut || elapsed <= 0 ? null : (cpuAtEnd - cpuAtStart).TotalMilliseconds / (elapsed * Environment.ProcessorCount),
+            // Bytes the process allocated and gen-0 collections, from the first publish to the last delivery.
+            ["allocated_mb"] = timedOut ? null : (allocatedAtEnd - allocatedAtStart) / 1e6,
+            ["gen0_collections"] = timedOut ? null : gen0AtEnd - gen0AtStart,
+            // Thread-pool work items run in that time: each is a wake of a read loop, write loop, actor or verifier.
+            ["work_items"] = timedOut ? null : workItemsAtEnd - workItemsAtStart,
             ["deliveries"] = deliveries,
             ["expected_deliveries"] = expected,
             ["lines_sent"] = linesSent,
