@@ -85,7 +85,8 @@ internal sealed class DefenceRig : IAsyncDisposable
         }
 
         var connection = new StreamConnection(new NetworkStream(socket, ownsSocket: true), socket.RemoteEndPoint);
-        var peer = new HonestPeer(node, node.RunConnectionAsync(connection), new MessageWatch(node));
+        var inbox = new MessageWatch(node); // before the link runs: the victim's catch-up can arrive at once
+        var peer = new HonestPeer(node, node.RunConnectionAsync(connection), inbox);
         _honest.Add(peer);
         await node.WaitForPeersAsync(p => p is [{ Version: 2 }]);
         return peer;

@@ -58,10 +58,14 @@ public sealed class RequeueAmplificationTests
         await readerEnd.DisposeAsync();
     }
 
-    /// <summary>Reads a connection's lines, counting them and signalling when one containing a given text arrives.</summary>
+    /// <summary>
+    /// Reads a connection's lines, counting them and signalling when one containing a given text arrives (or has
+    /// arrived already: a wait set up after the line came still ends).
+    /// </summary>
     private sealed class LineCounter
     {
         private readonly List<(string Text, TaskCompletionSource Signal)> _waiters = [];
+        private readonly List<string> _seen = [];
         private long _lines;
 
         public LineCounter(GossipConnection connection) => _ = ReadAsync(connection.Input);
@@ -73,6 +77,11 @@ public sealed class RequeueAmplificationTests
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_waiters)
             {
+                if (_seen.Any(line => line.Contains(text, StringComparison.Ordinal)))
+                {
+                    return Task.CompletedTask;
+                }
+
                 _waiters.Add((text, signal));
             }
 
@@ -94,6 +103,7 @@ public sealed class RequeueAmplificationTests
                         Interlocked.Increment(ref _lines);
                         lock (_waiters)
                         {
+                            _seen.Add(line);
                             foreach (var waiter in _waiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)))
                             {
                                 waiter.Signal.TrySetResult();

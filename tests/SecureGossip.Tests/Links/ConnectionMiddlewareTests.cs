@@ -24,7 +24,9 @@ public sealed class ConnectionMiddlewareTests
         await using GossipNode b = Node(Handshake(seen));
         var atB = Gossip.Watch(b);
         Gossip.Link(a, b);
-        await Gossip.WaitForV2Async(a, b); // the hello came after the handshake, on the same connection
+        await a.WaitForPeersAsync(p => p is [{ Version: 2 }]); // the hello came after the handshake, on the same connection
+        await b.WaitForPeersAsync(p => p is [{ Version: 2 }]);
+        await Gossip.WaitForV2Async(a, b);
 
         a.PublishJson("{\"n\":1}");
         Assert.Equal("{\"n\":1}", (await atB.WaitForAsync(1))[0].ToString());
@@ -57,6 +59,8 @@ public sealed class ConnectionMiddlewareTests
         await using GossipNode b = Node(Scramble);
         var atB = Gossip.Watch(b);
         Gossip.Link(a, b);
+        await a.WaitForPeersAsync(p => p is [{ Version: 2 }]); // the link is up only after the steps
+        await b.WaitForPeersAsync(p => p is [{ Version: 2 }]);
         await Gossip.WaitForV2Async(a, b);
         a.PublishJson("{\"n\":2}");
         Assert.Equal("{\"n\":2}", (await atB.WaitForAsync(1))[0].ToString());
