@@ -247,6 +247,7 @@ internal static class Scenarios
         long allocatedAtEnd = 0;
         int gen0AtEnd = 0;
         long workItemsAtEnd = 0;
+        TimeSpan jitAtEnd = TimeSpan.Zero;
         void OnMessage(object? sender, GossipMessage message)
         {
             if (message.Payload.TryGetProperty("phase", out var phase) && phase.GetString() == name)
@@ -263,6 +264,7 @@ internal static class Scenarios
                     allocatedAtEnd = GC.GetTotalAllocatedBytes();
                     gen0AtEnd = GC.CollectionCount(0);
                     workItemsAtEnd = ThreadPool.CompletedWorkItemCount;
+                    jitAtEnd = System.Runtime.JitInfo.GetCompilationTime();
                     done.TrySetResult();
                 }
             }
@@ -278,6 +280,7 @@ internal static class Scenarios
         long allocatedAtStart = GC.GetTotalAllocatedBytes();
         int gen0AtStart = GC.CollectionCount(0);
         long workItemsAtStart = ThreadPool.CompletedWorkItemCount;
+        TimeSpan jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
         long start = Stopwatch.GetTimestamp();
         for (int k = 0; k < publishers.Length; k++)
         {
@@ -323,6 +326,8 @@ internal static class Scenarios
             ["gen0_collections"] = timedOut ? null : gen0AtEnd - gen0AtStart,
             // Thread-pool work items run in that time: each is a wake of a read loop, write loop, actor or verifier.
             ["work_items"] = timedOut ? null : workItemsAtEnd - workItemsAtStart,
+            // Time the JIT spent compiling in that time (all threads): code the phase ran for the first time.
+            ["jit_ms"] = timedOut ? null : (jitAtEnd - jitAtStart).TotalMilliseconds,
             ["deliveries"] = deliveries,
             ["expected_deliveries"] = expected,
             ["lines_sent"] = linesSent,

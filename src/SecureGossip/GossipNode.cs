@@ -369,8 +369,28 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
             return;
         }
 
-        foreach (EventHandler<GossipMessage> handler in handlers.GetInvocationList().Cast<EventHandler<GossipMessage>>())
+        if (!handlers.HasSingleTarget)
         {
+            RaiseEach(handlers, message);
+            return;
+        }
+
+        try
+        {
+            handlers(this, message);
+        }
+        catch (Exception e)
+        {
+            Log.HandlerFailed(_node.Logger, e);
+        }
+    }
+
+    /// <summary>Several handlers: each is called even if one before it throws.</summary>
+    private void RaiseEach(EventHandler<GossipMessage> handlers, GossipMessage message)
+    {
+        foreach (Delegate each in handlers.GetInvocationList())
+        {
+            var handler = (EventHandler<GossipMessage>)each;
             try
             {
                 handler(this, message);

@@ -17,9 +17,7 @@ internal sealed class NodeEngineContext : IGossipContext
     private readonly Dictionary<int, PeerLink> _links = [];
     private readonly Dictionary<long, ITimer> _timers = [];
     private readonly Lock _timersGate = new();
-    private readonly List<(PeerLink Link, byte[] Bytes)> _pending = [];
-    private IGossipFrame? _lastFrame;
-    private byte[]? _lastEncoded;
+    private readonly List<(PeerLink Link, object Item)> _pending = [];
 
     public NodeEngineContext(NodeServices node)
     {
@@ -60,14 +58,7 @@ internal sealed class NodeEngineContext : IGossipContext
                 link.EnqueueBulk(message); // paced: encoded when the link has nothing live to send
                 break;
             default:
-                // The core sends one frame object to every link it forwards on: it is encoded once.
-                if (!ReferenceEquals(frame, _lastFrame))
-                {
-                    _lastEncoded = V2Frames.Encode(frame, _node.Authors);
-                    _lastFrame = frame;
-                }
-
-                _pending.Add((link, _lastEncoded!));
+                _pending.Add((link, frame)); // encoded by the link's writer, straight into its pipe
                 break;
         }
     }
@@ -84,9 +75,16 @@ internal sealed class NodeEngineContext : IGossipContext
             return;
         }
 
-        foreach ((PeerLink link, byte[] bytes) in _pending)
+        foreach ((PeerLink link, object item) in _pending)
         {
-            link.Enqueue(bytes);
+            if (item is byte[] line)
+            {
+                link.Enqueue(line);
+            }
+            else
+            {
+                link.Enqueue((IGossipFrame)item);
+            }
         }
 
         _pending.Clear();
@@ -94,9 +92,6 @@ internal sealed class NodeEngineContext : IGossipContext
         {
             _pending.Capacity = 256; // a burst's list is not kept
         }
-
-        _lastFrame = null;
-        _lastEncoded = null;
     }
 
     public void SetTimer(TimeSpan delay, long timerId)

@@ -87,7 +87,11 @@ internal sealed class PeerLink
     /// <summary>Fires once <see cref="GossipLinkOptions.HelloTimeout"/> after connecting (v2 nodes only), for the v1 catch-up.</summary>
     public ITimer? HelloTimer { get; set; }
 
-    public Channel<byte[]> Outbox { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>
+    /// What the writer has to write, in order: lines as bytes (v1 lines, hellos, pings) and v2 frames as the core's
+    /// records, encoded straight into the connection's pipe when written (no array per frame).
+    /// </summary>
+    public Channel<object> Outbox { get; } = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
 
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -146,25 +150,33 @@ internal sealed class PeerLink
         ? $"{socket.SocketErrorCode}: {socket.Message}"
         : $"{e.GetType().Name}: {e.Message}";
 
-    public void Enqueue(byte[] line)
+    public void Enqueue(byte[] line) => Enqueue(line, line.Length + 1);
+
+    /// <summary>Queues a v2 frame, encoded when the writer gets to it.</summary>
+    public void Enqueue(Protocol.Core.IGossipFrame frame) => Enqueue(frame, QueuedSize(frame));
+
+    private void Enqueue(object item, int size)
     {
-        if (Interlocked.Add(ref _queuedBytes, line.Length + 1) > _node.Options.MaxQueuedBytesPerPeer)
+        if (Interlocked.Add(ref _queuedBytes, size) > _node.Options.MaxQueuedBytesPerPeer)
         {
             Outbox.Writer.TryComplete();
             Close($"more than {_node.Options.MaxQueuedBytesPerPeer} bytes queued for it (it is not reading)", failure: true);
             return;
         }
 
-        Outbox.Writer.TryWrite(line);
+        Outbox.Writer.TryWrite(item);
     }
+
+    /// <summary>What a queued frame counts against <see cref="GossipNodeOptions.MaxQueuedBytesPerPeer"/> (its size before encoding: the line it carries and room for its members).</summary>
+    private static int QueuedSize(Protocol.Core.IGossipFrame frame) => frame is Protocol.Core.PlumtreeMessage { Line: { } line } ? line.Length + 96 : 128;
 
     /// <summary>What the link took to write and never wrote, once its writer is done (v1 lines only: v2 repairs by anti-entropy).</summary>
     public List<byte[]> TakeUnsent()
     {
         List<byte[]> unsent = [];
-        while (Outbox.Reader.TryRead(out byte[]? line))
+        while (Outbox.Reader.TryRead(out object? item))
         {
-            if (!ReferenceEquals(line, s_bulkMarker) && !ReferenceEquals(line, s_closeMarker) && !V2Hello.IsFrame(line))
+            if (item is byte[] line && !ReferenceEquals(line, s_bulkMarker) && !ReferenceEquals(line, s_closeMarker) && !V2Hello.IsFrame(line))
             {
                 unsent.Add(line);
             }
@@ -187,7 +199,7 @@ internal sealed class PeerLink
         }
 
         PipeWriter output = Connection.Output;
-        ChannelReader<byte[]> reader = Outbox.Reader;
+        ChannelReader<object> reader = Outbox.Reader;
         NodeCounters counters = _node.Counters;
         int unflushed = 0;
         CancellationTokenRegistration wake = token.UnsafeRegister(static s => ((PeerLink)s!).Outbox.Writer.TryWrite(s_closeMarker), this);
@@ -200,8 +212,40 @@ internal sealed class PeerLink
                     return;
                 }
 
-                while (reader.TryRead(out byte[]? line))
+                while (reader.TryRead(out object? item))
                 {
+                    int written;
+                    if (item is Protocol.Core.IGossipFrame frame)
+                    {
+                        Interlocked.Add(ref _queuedBytes, -QueuedSize(frame));
+                        try
+                        {
+                            written = V2FrameWriter.WriteLine(frame, _node.Authors, output);
+                        }
+                        catch (ArgumentException e)
+                        {
+                            // The core made a frame that cannot go on the wire (a bug): nothing of it was written, and
+                            // the link goes on without it.
+                            Log.CoreFailed(_node.Logger, e);
+                            continue;
+                        }
+
+                        Interlocked.Increment(ref counters.LinesSent);
+                        Interlocked.Add(ref counters.BytesSent, written);
+                        unflushed += written;
+                        if (unflushed >= FlushChunk)
+                        {
+                            unflushed = 0;
+                            if (!await FlushChunkAsync(output, token))
+                            {
+                                return;
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    byte[] line = (byte[])item;
                     if (ReferenceEquals(line, s_closeMarker))
                     {
                         return;
@@ -230,9 +274,7 @@ internal sealed class PeerLink
                     if (unflushed >= FlushChunk)
                     {
                         unflushed = 0;
-                        // Flushed in chunks, so the write timeout judges progress, not the size of a burst.
-                        FlushResult chunk = await FlushAsync(output, token);
-                        if (chunk.IsCompleted || chunk.IsCanceled)
+                        if (!await FlushChunkAsync(output, token))
                         {
                             return;
                         }
@@ -274,7 +316,7 @@ internal sealed class PeerLink
     /// peer that verifies slower than we send) paces them, and yields to live traffic between batches.
     /// Returns false when the connection is done.
     /// </summary>
-    private async ValueTask<bool> WriteBulkAsync(PipeWriter output, ChannelReader<byte[]> live, CancellationToken token)
+    private async ValueTask<bool> WriteBulkAsync(PipeWriter output, ChannelReader<object> live, CancellationToken token)
     {
         Volatile.Write(ref _bulkSignalled, 0);
         NodeCounters counters = _node.Counters;
@@ -311,6 +353,13 @@ internal sealed class PeerLink
                 return true;
             }
         }
+    }
+
+    /// <summary>Flushes in chunks, so the write timeout judges progress, not the size of a burst; false when the connection is done.</summary>
+    private async ValueTask<bool> FlushChunkAsync(PipeWriter output, CancellationToken token)
+    {
+        FlushResult chunk = await FlushAsync(output, token);
+        return !chunk.IsCompleted && !chunk.IsCanceled;
     }
 
     /// <summary>Bytes written before a flush: small enough that a live but slow peer completes one well within the write timeout.</summary>

@@ -41,8 +41,15 @@ internal sealed class BlockPool : MemoryPool<byte>
     public static new BlockPool Shared { get; } = new();
 
     /// <summary>Options for an in-process <see cref="System.IO.Pipelines.Pipe"/> that pauses its writer past <paramref name="pauseWriterThreshold"/> bytes.</summary>
-    public static System.IO.Pipelines.PipeOptions PipeOptions(long pauseWriterThreshold) =>
-        new(pool: Shared, pauseWriterThreshold: pauseWriterThreshold, resumeWriterThreshold: pauseWriterThreshold / 2, minimumSegmentSize: BlockSize, useSynchronizationContext: false);
+    public static System.IO.Pipelines.PipeOptions PipeOptions(long pauseWriterThreshold, bool inline = false) =>
+        new(
+            pool: Shared,
+            readerScheduler: inline ? System.IO.Pipelines.PipeScheduler.Inline : null,
+            writerScheduler: inline ? System.IO.Pipelines.PipeScheduler.Inline : null,
+            pauseWriterThreshold: pauseWriterThreshold,
+            resumeWriterThreshold: pauseWriterThreshold / 2,
+            minimumSegmentSize: BlockSize,
+            useSynchronizationContext: false);
 
     /// <inheritdoc/>
     public override int MaxBufferSize => BlockSize;

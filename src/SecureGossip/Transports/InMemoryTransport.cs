@@ -11,7 +11,7 @@ public static class InMemoryTransport
     /// </summary>
     public static (GossipConnection Left, GossipConnection Right) CreatePair(long pauseWriterThreshold = 1024 * 1024)
     {
-        PipeOptions options = BlockPool.PipeOptions(pauseWriterThreshold);
+        PipeOptions options = BlockPool.PipeOptions(pauseWriterThreshold, inline: true);
         var leftToRight = new Pipe(options);
         var rightToLeft = new Pipe(options);
         return (new DuplexPipeConnection(rightToLeft.Reader, leftToRight.Writer), new DuplexPipeConnection(leftToRight.Reader, rightToLeft.Writer));

@@ -96,6 +96,22 @@ public sealed class RootedTreeTests
     }
 
     [Fact]
+    public void A_shorter_path_is_not_passed_to_a_neighbour_already_as_near_the_root_as_it_offers()
+    {
+        var (node, context) = RecordingGossipContext.StartNode([1, 2, 3, 4]);
+        node.FrameReceived(context, 1, new PlumtreeBeacon(Root, Hops: 5));
+        node.FrameReceived(context, 3, new PlumtreeBeacon(Root, Hops: 3)); // 3 is at depth 2: shorter, so it becomes the parent
+        node.FrameReceived(context, 4, new PlumtreeBeacon(Root, Hops: 4)); // 4 is at depth 3
+        context.Sent.Clear();
+
+        node.FrameReceived(context, 2, new PlumtreeBeacon(Root, Hops: 2)); // depth 2 now: the beacon offers depth 3
+
+        Assert.Contains(context.SentTo(1), f => f is PlumtreeBeacon { Root: Root, Hops: 3 }); // 1 was at depth 4
+        Assert.DoesNotContain(context.SentTo(3), f => f is PlumtreeBeacon); // at depth 2 already
+        Assert.DoesNotContain(context.SentTo(4), f => f is PlumtreeBeacon); // at depth 3 already: nothing to gain
+    }
+
+    [Fact]
     public void Repeated_misses_move_the_node_under_the_neighbour_that_served_them()
     {
         var (node, context) = RecordingGossipContext.StartNode([1, 2, 3]);

@@ -542,10 +542,11 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     /// offer marks each link pending until it answers, a shorter path passed on does not.</summary>
     private void SendBeacon(IGossipContext context, RootedTree tree, int except, bool markPending)
     {
-        var beacon = new PlumtreeBeacon(tree.Root, tree.Depth + 1); // one frame for every link (encoded once)
+        var beacon = new PlumtreeBeacon(tree.Root, tree.Depth + 1); // one frame for every link
         for (int slot = 0; slot < _links.Count; slot++)
         {
-            if (slot != except && _links.IsUp(slot))
+            // A neighbour that already advertised a depth no greater than what this beacon offers gains nothing from it.
+            if (slot != except && _links.IsUp(slot) && !tree.NeighbourAtMost(slot, tree.Depth + 1))
             {
                 _links.Send(context, slot, beacon);
                 if (markPending)
@@ -588,7 +589,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         tree.Children.Add(slot);
         tree.Pending.Remove(slot);
-        foreach (MessageId id in tree.Held(context.Now, _options.TreeHoldTime))
+        foreach ((MessageId id, _) in tree.Held(context.Now, _options.TreeHoldTime))
         {
             if (_retained.TryGet(id, out Retained? held) && held.ArrivalSlot != slot && !held.HaveContains(slot))
             {

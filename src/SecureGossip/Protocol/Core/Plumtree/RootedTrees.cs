@@ -42,6 +42,9 @@ internal sealed class RootedTree(int root, int depth)
 
     public void SetNeighbourDepth(int slot, int depth) => _neighbourDepth[slot] = depth;
 
+    /// <summary>Whether <paramref name="slot"/> advertised a depth this node's beacon cannot improve (at most its depth + 1).</summary>
+    public bool NeighbourAtMost(int slot, int depth) => _neighbourDepth.TryGetValue(slot, out int d) && d <= depth;
+
     /// <summary>The up neighbour of smallest advertised depth below this node's, preferring <paramref name="preferred"/>
     /// when it qualifies; -1 if none does.</summary>
     public int BestParent(int preferred, Func<int, bool> isUp)
@@ -77,13 +80,10 @@ internal sealed class RootedTree(int root, int depth)
     }
 
     /// <summary>The messages still held for a neighbour that just chose this node.</summary>
-    public IEnumerable<MessageId> Held(TimeSpan now, TimeSpan holdFor)
+    public ReadOnlySpan<(MessageId Id, TimeSpan At)> Held(TimeSpan now, TimeSpan holdFor)
     {
         Trim(now, holdFor);
-        foreach ((MessageId id, _) in _held)
-        {
-            yield return id;
-        }
+        return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_held); // read before the next Hold or Trim
     }
 
     /// <summary>A link went down: it is no longer parent, child, pending or a candidate.</summary>
