@@ -248,6 +248,7 @@ internal static class Scenarios
         int gen0AtEnd = 0;
         long workItemsAtEnd = 0;
         TimeSpan jitAtEnd = TimeSpan.Zero;
+        TimeSpan pauseAtEnd = TimeSpan.Zero;
         void OnMessage(object? sender, GossipMessage message)
         {
             if (message.Payload.TryGetProperty("phase", out var phase) && phase.GetString() == name)
@@ -265,6 +266,7 @@ internal static class Scenarios
                     gen0AtEnd = GC.CollectionCount(0);
                     workItemsAtEnd = ThreadPool.CompletedWorkItemCount;
                     jitAtEnd = System.Runtime.JitInfo.GetCompilationTime();
+                    pauseAtEnd = GC.GetTotalPauseDuration();
                     done.TrySetResult();
                 }
             }
@@ -281,6 +283,7 @@ internal static class Scenarios
         int gen0AtStart = GC.CollectionCount(0);
         long workItemsAtStart = ThreadPool.CompletedWorkItemCount;
         TimeSpan jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
+        TimeSpan pauseAtStart = GC.GetTotalPauseDuration();
         long start = Stopwatch.GetTimestamp();
         for (int k = 0; k < publishers.Length; k++)
         {
@@ -328,6 +331,8 @@ internal static class Scenarios
             ["work_items"] = timedOut ? null : workItemsAtEnd - workItemsAtStart,
             // Time the JIT spent compiling in that time (all threads): code the phase ran for the first time.
             ["jit_ms"] = timedOut ? null : (jitAtEnd - jitAtStart).TotalMilliseconds,
+            // Time every thread was stopped for the collector in that time.
+            ["gc_pause_ms"] = timedOut ? null : (pauseAtEnd - pauseAtStart).TotalMilliseconds,
             ["deliveries"] = deliveries,
             ["expected_deliveries"] = expected,
             ["lines_sent"] = linesSent,
