@@ -270,6 +270,32 @@ public sealed partial class GossipKeys : IDisposable
         return Convert.ToBase64String(signature) + ".sig." + Curve;
     }
 
+    /// <summary>The raw 64-byte ed25519 signature of <paramref name="data"/>.</summary>
+    internal byte[] SignRaw(ReadOnlySpan<byte> data)
+    {
+        byte[] signature = new byte[64];
+        s_algorithm.Sign(_key, data, signature);
+        return signature;
+    }
+
+    /// <summary>This key pair's curve25519 secret key (for the secret handshake's key agreement). Zero it after use.</summary>
+    internal byte[] Curve25519SecretKey()
+    {
+        byte[] seed = _key.Export(KeyBlobFormat.RawPrivateKey);
+        byte[] full = new byte[64];
+        try
+        {
+            seed.CopyTo(full, 0);
+            _publicKey.CopyTo(full, 32);
+            return Sodium.Curve25519SecretKey(full);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+            CryptographicOperations.ZeroMemory(full);
+        }
+    }
+
     /// <summary>Checks an ed25519 signature by the raw 32-byte <paramref name="publicKey"/>.</summary>
     public static bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {

@@ -42,6 +42,13 @@ public abstract class GossipConnection : IDuplexPipe, IAsyncDisposable
     /// </summary>
     public GossipConnectionDirection Direction { get; init; } = GossipConnectionDirection.Inbound;
 
+    /// <summary>
+    /// The peer's long-term ed25519 key (32 bytes), where known: on a connection this node dials into a private network,
+    /// the key the peer must prove in the secret handshake (from an address <c>@KEY.ed25519@HOST:PORT</c>); on the
+    /// connection a handshake returns, the key the peer proved. <see langword="null"/> on plain connections.
+    /// </summary>
+    public byte[]? PeerKey { get; init; }
+
     /// <summary>Why the connection was aborted (the first <see cref="Abort"/> wins); <see langword="null"/> if it was not.</summary>
     public string? AbortReason => Volatile.Read(ref _abortReason);
 
