@@ -42,6 +42,13 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Peers cut for exceeding a budget of <see cref="GossipNodeOptions.Defences"/> or misbehaving (their addresses are backed off).</summary>
     public long PeersCut { get; init; }
 
+    /// <summary>
+    /// Connections refused before the protocol (<see cref="GossipLinkOptions.Middleware"/>): a secret handshake that
+    /// failed (another network, another key than dialled, a key outside the allow-list, a forged proof), or that took
+    /// longer than <see cref="GossipLinkOptions.HandshakeTimeout"/>. Each is logged with its reason (rate-limited).
+    /// </summary>
+    public long HandshakesRefused { get; init; }
+
     /// <summary>Author keys forgotten because the table reached <see cref="GossipDefenceOptions.MaxAuthors"/>.</summary>
     public long AuthorsForgotten { get; init; }
 

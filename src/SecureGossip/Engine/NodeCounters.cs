@@ -16,6 +16,7 @@ internal sealed class NodeCounters
     public long SignaturesVerified;
     public long V2FramesReceived;
     public long PeersCut;
+    public long HandshakesRefused;
     public long AuthorsForgotten;
     public long StoreCommits;
     public long StoreLagTicks;
@@ -35,6 +36,7 @@ internal sealed class NodeCounters
         SignaturesVerified = Volatile.Read(ref SignaturesVerified),
         V2FramesReceived = Volatile.Read(ref V2FramesReceived),
         PeersCut = Volatile.Read(ref PeersCut),
+        HandshakesRefused = Volatile.Read(ref HandshakesRefused),
         AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
         StoreCommits = Volatile.Read(ref StoreCommits),
         StoreLagMilliseconds = Volatile.Read(ref StoreLagTicks) * 1000.0 / time.TimestampFrequency,

@@ -106,7 +106,12 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
         }
         catch (Exception e)
         {
-            string reason = e is TimeoutException or OperationCanceledException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            string reason = e is TimeoutException or OperationCanceledException or Crypto.SecretHandshakeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            if (!node.Stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref node.Counters.HandshakesRefused);
+            }
+
             if (node.LinkLog.MayLog())
             {
                 Log.HandshakeFailed(node.Logger, transport, reason); // anyone can fail a handshake: rate-limited like link events

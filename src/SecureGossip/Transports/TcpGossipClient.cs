@@ -35,7 +35,7 @@ public static partial class TcpGossipClient
         ConnectAsync(endPoint, ConnectTimeout, TimeProvider.System, cancellationToken);
 
     /// <summary>Connects once, within <paramref name="timeout"/> as <paramref name="timeProvider"/> measures it.</summary>
-    internal static async Task<GossipConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
+    internal static async Task<GossipConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, byte[]? peerKey = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         Socket socket = endPoint.AddressFamily == AddressFamily.InterNetwork
@@ -50,6 +50,7 @@ public static partial class TcpGossipClient
             return new StreamConnection(new NetworkStream(socket, ownsSocket: true), socket.RemoteEndPoint)
             {
                 Direction = GossipConnectionDirection.Outbound,
+                PeerKey = peerKey,
             };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -222,7 +223,7 @@ public static partial class TcpGossipClient
             GossipConnection? connection = null;
             try
             {
-                connection = await ConnectAsync(endPoint, options.ConnectTimeout, time, cancellationToken);
+                connection = await ConnectAsync(endPoint, options.ConnectTimeout, time, cancellationToken, options.PeerKey);
                 if (_failures > 0)
                 {
                     Log.Reconnected(logger, endPoint, _failures);

@@ -38,6 +38,13 @@ public sealed class TcpGossipClientOptions
     /// </summary>
     public Random? Random { get; set; }
 
+    /// <summary>
+    /// The long-term ed25519 key (32 bytes) the node at this address must prove, for a private network's secret
+    /// handshake (<see cref="SecretHandshakeMiddleware"/>); it is set on each connection as
+    /// <see cref="GossipConnection.PeerKey"/>. <see langword="null"/> (the default) for a plain link.
+    /// </summary>
+    public byte[]? PeerKey { get; set; }
+
     /// <summary>The longest backoff Polly accepts.</summary>
     private static readonly TimeSpan s_longestBackoff = TimeSpan.FromDays(1);
 
@@ -56,5 +63,9 @@ public sealed class TcpGossipClientOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(StableLink, TimeSpan.Zero, nameof(StableLink));
+        if (PeerKey is { Length: not 32 })
+        {
+            throw new ArgumentException($"A peer key is a 32-byte ed25519 key, not {PeerKey.Length} bytes.", nameof(PeerKey));
+        }
     }
 }
