@@ -27,6 +27,40 @@ internal static class EndPointParser
         return true;
     }
 
+    /// <summary>
+    /// A peer's address: <c>HOST:PORT</c>, or <c>@KEY.ed25519@HOST:PORT</c> for a node of a private network, whose
+    /// long-term key the handshake makes it prove (<paramref name="key"/>, else null).
+    /// </summary>
+    public static bool TryParsePeer(string text, out EndPoint? endPoint, out byte[]? key, out string? error)
+    {
+        key = null;
+        if (text.StartsWith('@'))
+        {
+            int at = text.IndexOf(".ed25519@", StringComparison.Ordinal);
+            if (at < 0)
+            {
+                endPoint = null;
+                error = $"'{text}' is not @KEY.ed25519@HOST:PORT.";
+                return false;
+            }
+
+            try
+            {
+                key = Transports.SecretHandshakeMiddleware.ParseKey(text[..(at + ".ed25519".Length)]);
+            }
+            catch (ArgumentException e)
+            {
+                endPoint = null;
+                error = $"'{text}': {e.Message}";
+                return false;
+            }
+
+            text = text[(at + ".ed25519@".Length)..];
+        }
+
+        return TryParse(text, out endPoint, out error);
+    }
+
     public static async Task<IPEndPoint> ResolveForListenAsync(EndPoint endPoint, CancellationToken cancellationToken)
     {
         if (endPoint is IPEndPoint ip)

@@ -14,9 +14,17 @@ internal static class KeygenCommand
             Description = "Where to write the ssb-keys secret file (never overwritten).",
             DefaultValueFactory = _ => DefaultKeysPath,
         };
-        var command = new Command("keygen", "Create an ed25519 key pair, write it as an ssb-keys secret file, print its public key (as it appears in the from field of received messages).") { keys };
+        var networkKey = new Option<bool>("--network-key") { Description = "Print a fresh 32-byte network key (base64) for sgossip node --network-key, and write nothing." };
+        var command = new Command("keygen", "Create an ed25519 key pair, write it as an ssb-keys secret file, print its public key (as it appears in the from field of received messages).") { keys, networkKey };
         command.SetAction(parseResult =>
         {
+            if (parseResult.GetValue(networkKey))
+            {
+                // A private network's key: whoever holds it can join (and, with --plain nodes, read), so share it like a password.
+                Console.Out.WriteLine(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+                return 0;
+            }
+
             string path = parseResult.GetValue(keys)!;
             if (Directory.Exists(path))
             {

@@ -21,7 +21,10 @@ internal static class NodeCommand
     public static Command Create()
     {
         var listen = new Option<string[]>("--listen") { Description = "Accept peers on HOST:PORT (repeatable; port 0 picks a free port, logged on stderr).", Arity = ArgumentArity.ZeroOrMore };
-        var connect = new Option<string[]>("--connect") { Description = "Keep a link to the peer at HOST:PORT, reconnecting with backoff (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var connect = new Option<string[]>("--connect") { Description = "Keep a link to the peer at HOST:PORT, reconnecting with backoff (repeatable). On a private network: @KEY.ed25519@HOST:PORT, the key the peer must prove.", Arity = ArgumentArity.ZeroOrMore };
+        var networkKey = new Option<string[]>("--network-key") { Description = "Make this node a member of a private network: every link runs the secret handshake with this 32-byte key (base64; sgossip keygen --network-key makes one) and box-stream encryption. Repeatable: inbound links may use any, dialled ones use the first (key rotation).", Arity = ArgumentArity.ZeroOrMore };
+        var allow = new Option<string[]>("--allow") { Description = "On a private network, accept inbound links only from these keys (@KEY.ed25519; repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var plain = new Option<bool>("--plain") { Description = "On a private network, also accept plain links (JS 0.3.1 peers cannot speak the handshake): inbound peers that send JSON lines or stay silent for 2 s, and --connect HOST:PORT without a key. They are not authenticated." };
         var keys = new Option<string?>("--keys") { Description = "ssb-keys secret file; created if missing. Without it a fresh key is used." };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between gossip rounds (the JS interval).", DefaultValueFactory = _ => 100 };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
@@ -43,7 +46,7 @@ internal static class NodeCommand
         storeSync.AcceptOnlyFromAmong("normal", "full");
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
-            listen, connect, keys, interval, verbose, protocol, announce, byId, signSeq, store, storeSync,
+            listen, connect, networkKey, allow, plain, keys, interval, verbose, protocol, announce, byId, signSeq, store, storeSync,
         };
 
         command.Validators.Add(result =>
@@ -59,12 +62,56 @@ internal static class NodeCommand
                 result.AddError("--v2 contradicts --protocol v1.");
             }
 
-            foreach (string text in (result.GetValue(listen) ?? []).Concat(result.GetValue(connect) ?? []))
+            foreach (string text in result.GetValue(listen) ?? [])
             {
                 if (!EndPointParser.TryParse(text, out _, out string? error))
                 {
                     result.AddError(error!);
                 }
+            }
+
+            string[] networkKeys = result.GetValue(networkKey) ?? [];
+            bool isPrivate = networkKeys.Length > 0;
+            bool plainToo = result.GetValue(plain);
+            foreach (string text in networkKeys)
+            {
+                if (ParseNetworkKey(text) is null)
+                {
+                    result.AddError($"--network-key {text} is not the base64 of 32 bytes (sgossip keygen --network-key makes one).");
+                }
+            }
+
+            foreach (string text in result.GetValue(connect) ?? [])
+            {
+                if (!EndPointParser.TryParsePeer(text, out _, out byte[]? peerKey, out string? error))
+                {
+                    result.AddError(error!);
+                }
+                else if (peerKey is not null && !isPrivate)
+                {
+                    result.AddError($"--connect {text}: a peer key is for a private network; give --network-key.");
+                }
+                else if (peerKey is null && isPrivate && !plainToo)
+                {
+                    result.AddError($"--connect {text}: on a private network a peer is dialled as @KEY.ed25519@HOST:PORT (or add --plain for a JS 0.3.1 peer).");
+                }
+            }
+
+            foreach (string text in result.GetValue(allow) ?? [])
+            {
+                try
+                {
+                    SecretHandshakeMiddleware.ParseKey(text);
+                }
+                catch (ArgumentException e)
+                {
+                    result.AddError($"--allow: {e.Message}");
+                }
+            }
+
+            if (!isPrivate && ((result.GetValue(allow) ?? []).Length > 0 || plainToo))
+            {
+                result.AddError("--allow and --plain are for a private network: give --network-key.");
             }
         });
 
@@ -73,9 +120,17 @@ internal static class NodeCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            string[] networkKeys = parseResult.GetValue(networkKey) ?? [];
+            PrivateNetworkOptions? privateNetwork = networkKeys.Length == 0 ? null : new PrivateNetworkOptions
+            {
+                NetworkKeys = [.. networkKeys.Select(k => ParseNetworkKey(k)!)],
+                Allow = parseResult.GetValue(allow) is { Length: > 0 } allowed ? allowed : null,
+                AllowPlain = parseResult.GetValue(plain),
+            };
             return await RunAsync(
                 parseResult.GetValue(listen) ?? [],
                 parseResult.GetValue(connect) ?? [],
+                privateNetwork,
                 parseResult.GetValue(keys),
                 TimeSpan.FromMilliseconds(parseResult.GetValue(interval)),
                 parseResult.GetValue(verbose),
@@ -95,7 +150,14 @@ internal static class NodeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, CancellationToken cancellationToken)
+    /// <summary>The 32 bytes of a base64 network key, or null.</summary>
+    private static byte[]? ParseNetworkKey(string text)
+    {
+        byte[] key = new byte[33];
+        return Convert.TryFromBase64String(text, key, out int written) && written == 32 ? key[..32] : null;
+    }
+
+    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -135,7 +197,7 @@ internal static class NodeCommand
         using (nodeKeys)
         {
             var stdout = new StdoutSink();
-            await using var node = new GossipNode(new GossipNodeOptions
+            var nodeOptions = new GossipNodeOptions
             {
                 Keys = nodeKeys,
                 Interval = interval,
@@ -145,9 +207,23 @@ internal static class NodeCommand
                 SignSequence = signSequence,
                 Store = nodeStore,
                 OwnsStore = true,
-            });
+            };
+            if (privateNetwork is not null)
+            {
+                nodeOptions.Links.Middleware.Add(SecretHandshakeMiddleware.Create(nodeKeys, privateNetwork));
+            }
+
+            await using var node = new GossipNode(nodeOptions);
             node.DeliverySink = stdout;
             logger.LogInformation("Public key {Public}", nodeKeys.Public);
+            if (privateNetwork is not null)
+            {
+                logger.LogInformation(
+                    "Private network: secret handshake and box-stream on every link ({Keys} network key(s); inbound from {Allowed}; plain links {Plain})",
+                    privateNetwork.NetworkKeys.Count,
+                    privateNetwork.Allow is { } list ? $"{list.Count} allowed key(s)" : "any member",
+                    privateNetwork.AllowPlain ? "accepted" : "refused");
+            }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var tasks = new List<Task>();
@@ -177,8 +253,8 @@ internal static class NodeCommand
 
             foreach (string text in connect)
             {
-                EndPointParser.TryParse(text, out EndPoint? endPoint, out _);
-                tasks.Add(TcpGossipClient.MaintainAsync(node, endPoint!, logger, cancellationToken: stop.Token));
+                EndPointParser.TryParsePeer(text, out EndPoint? endPoint, out byte[]? peerKey, out _);
+                tasks.Add(TcpGossipClient.MaintainAsync(node, endPoint!, new TcpGossipClientOptions { PeerKey = peerKey }, logger, cancellationToken: stop.Token));
             }
 
             // Stdin is read on its own thread: Console streams block, and EOF must not stop the node.

@@ -18,7 +18,8 @@ if (args.Length == 0)
 
 // SIGINT and SIGTERM are handled by the commands themselves (a clean stop, exit code 0), not by System.CommandLine,
 // which would report them as exit codes 130 and 143.
-ParseResult parsed = root.Parse(args);
+// No response files: "@file" would swallow a peer address such as --connect @KEY.ed25519@HOST:PORT.
+ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction error)
 {
     error.ShowHelp = false; // stdout carries data (messages, sim results); errors stay on stderr

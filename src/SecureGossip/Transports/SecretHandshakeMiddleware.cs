@@ -37,6 +37,11 @@ public static class SecretHandshakeMiddleware
             BoxStreamKeys sessionKeys;
             if (connection.Direction == GossipConnectionDirection.Outbound)
             {
+                if (connection.PeerKey is null && options.AllowPlain)
+                {
+                    return connection; // an address without a key: a plain link (a JS 0.3.1 peer)
+                }
+
                 byte[] serverKey = connection.PeerKey
                     ?? throw new SecretHandshakeException("a dialled connection of a private network needs the peer's key (@KEY.ed25519@HOST:PORT)");
                 var client = new SecretHandshake.Client(keys, networkKeys[0], serverKey);
@@ -48,6 +53,11 @@ public static class SecretHandshakeMiddleware
             }
             else
             {
+                if (options.AllowPlain && await LooksPlainAsync(connection.Input, options.PlainWait, cancellationToken))
+                {
+                    return connection; // a JS 0.3.1 peer: its lines (or its silence) where a hello belongs
+                }
+
                 var server = new SecretHandshake.Server(keys, networkKeys);
                 byte[] clientHello = await ReadExactlyAsync(connection.Input, SecretHandshake.HelloLength, cancellationToken);
                 await WriteAsync(connection.Output, server.Hello(clientHello), cancellationToken);
@@ -78,6 +88,69 @@ public static class SecretHandshakeMiddleware
         }
 
         return raw[..32];
+    }
+
+    /// <summary>
+    /// Whether an inbound connection is a plain gossip peer rather than a handshake: it says nothing within
+    /// <paramref name="wait"/> (a JS 0.3.1 peer with nothing to gossip yet waits for us), or its first bytes are a JSON
+    /// line (<c>{</c> and text), which a handshake's hello (64 random bytes) is not but once in millions. Nothing is
+    /// consumed.
+    /// </summary>
+    private static async ValueTask<bool> LooksPlainAsync(PipeReader input, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var quiet = new CancellationTokenSource(wait);
+        using CancellationTokenRegistration waking = quiet.Token.UnsafeRegister(static s => ((PipeReader)s!).CancelPendingRead(), input);
+        byte[] head = new byte[SecretHandshake.HelloLength];
+        while (true)
+        {
+            ReadResult read = await input.ReadAsync(cancellationToken);
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            if (buffer.IsEmpty)
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCanceled && quiet.IsCancellationRequested)
+                {
+                    return true; // silent: a plain peer waiting for us to speak
+                }
+
+                if (read.IsCompleted)
+                {
+                    throw new SecretHandshakeException("the connection closed before it said anything");
+                }
+
+                continue;
+            }
+
+            int look = (int)Math.Min(buffer.Length, head.Length);
+            buffer.Slice(0, look).CopyTo(head);
+            bool? plain = Classify(head.AsSpan(0, look));
+            if (plain.HasValue || read.IsCompleted || quiet.IsCancellationRequested)
+            {
+                input.AdvanceTo(buffer.Start); // nothing consumed: the protocol or the handshake reads these bytes again
+                return plain ?? true;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End); // a short prefix of text: wait for more
+        }
+    }
+
+    /// <summary>Plain (a JSON line's start), not plain (a hello), or null: too few bytes to tell.</summary>
+    private static bool? Classify(ReadOnlySpan<byte> head)
+    {
+        if (head[0] != (byte)'{')
+        {
+            return false;
+        }
+
+        foreach (byte b in head)
+        {
+            if (b is (< 0x20 and not ((byte)'\t' or (byte)'\n' or (byte)'\r')) or 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return head.Length == SecretHandshake.HelloLength || head.Contains((byte)'\n') ? true : null;
     }
 
     private static async ValueTask WriteAsync(PipeWriter output, byte[] bytes, CancellationToken cancellationToken)
@@ -122,4 +195,15 @@ public sealed class PrivateNetworkOptions
 
     /// <summary>When set, only these peers' keys (<c>@KEY.ed25519</c>) are accepted on inbound connections.</summary>
     public IReadOnlyCollection<string>? Allow { get; init; }
+
+    /// <summary>
+    /// Also accept plain links (off by default): an inbound connection whose first bytes are a JSON line, or that says
+    /// nothing for <see cref="PlainWait"/>, runs unencrypted, and a dialled connection without
+    /// <see cref="GossipConnection.PeerKey"/> is dialled plain. For JS 0.3.1 peers, which cannot speak the handshake;
+    /// such a link is not authenticated, so a private network that allows it is only as private as its plain peers.
+    /// </summary>
+    public bool AllowPlain { get; init; }
+
+    /// <summary>How long an inbound connection may stay silent before it is taken as a plain peer, when <see cref="AllowPlain"/>: 2 s.</summary>
+    public TimeSpan PlainWait { get; init; } = TimeSpan.FromSeconds(2);
 }
