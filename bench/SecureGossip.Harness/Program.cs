@@ -11,9 +11,9 @@ using SecureGossip.Harness;
 //   network only: [--nodes N[,N...]] [--topology T] [--no-dense] (no 200-node random-regular:8 graph)
 bool quick = args.Contains("--quick");
 bool withJs = !args.Contains("--no-js");
-string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator), sim-many (200 random publishers on 1,000 nodes) or store (durable delivery); none of these is part of all
+string only = ArgValue("--only") ?? "all"; // pair | network | tcp | all, or sim (v1 and v2 in the simulator), sim-many (200 random publishers on 1,000 nodes), store (durable delivery) or secure (secured against plain links); none of these is part of all
 int seed = int.Parse(ArgValue("--seed") ?? (only == "sim-many" ? "2" : "1"), CultureInfo.InvariantCulture);
-string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only is "sim" or "sim-many" or "store" ? only : string.Empty);
+string outDir = ArgValue("--out") ?? Path.Combine(JsRunner.RepoRoot, "bench", "results", only is "sim" or "sim-many" or "store" or "secure" ? only : string.Empty);
 Directory.CreateDirectory(outDir);
 
 if (only == "store")
@@ -26,6 +26,12 @@ if (only == "sim")
 {
     // No JS and no verify-rate measurement: the simulator counts verifications, it does not perform them.
     return await SimBench.RunAsync(outDir, seed);
+}
+
+if (only == "secure")
+{
+    // Secured (secret handshake + box-stream) against plain links over loopback TCP; no JS, no verify-rate measurement.
+    return await SecuredLinkBench.RunAsync(outDir, quick);
 }
 
 if (only == "sim-many")
