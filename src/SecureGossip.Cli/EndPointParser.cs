@@ -10,6 +10,18 @@ internal static class EndPointParser
     {
         endPoint = null;
         error = null;
+        if (text.StartsWith("ws://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("wss://", StringComparison.OrdinalIgnoreCase))
+        {
+            if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) && uri.Port >= 0)
+            {
+                endPoint = new Transports.WebSocketEndPoint(uri);
+                return true;
+            }
+
+            error = $"'{text}' is not ws://HOST:PORT/PATH.";
+            return false;
+        }
+
         if (IPEndPoint.TryParse(text, out IPEndPoint? ip) && text.Contains(':', StringComparison.Ordinal) && !text.EndsWith(']'))
         {
             endPoint = ip;

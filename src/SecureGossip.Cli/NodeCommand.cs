@@ -20,8 +20,8 @@ internal static class NodeCommand
 {
     public static Command Create()
     {
-        var listen = new Option<string[]>("--listen") { Description = "Accept peers on HOST:PORT (repeatable; port 0 picks a free port, logged on stderr).", Arity = ArgumentArity.ZeroOrMore };
-        var connect = new Option<string[]>("--connect") { Description = "Keep a link to the peer at HOST:PORT, reconnecting with backoff (repeatable). On a private network: @KEY.ed25519@HOST:PORT, the key the peer must prove.", Arity = ArgumentArity.ZeroOrMore };
+        var listen = new Option<string[]>("--listen") { Description = "Accept peers on HOST:PORT, or over WebSocket at ws://HOST:PORT/PATH (repeatable; port 0 picks a free port, logged on stderr).", Arity = ArgumentArity.ZeroOrMore };
+        var connect = new Option<string[]>("--connect") { Description = "Keep a link to the peer at HOST:PORT or ws://HOST:PORT/PATH, reconnecting with backoff (repeatable). On a private network: @KEY.ed25519@HOST:PORT (or @KEY.ed25519@ws://…), the key the peer must prove.", Arity = ArgumentArity.ZeroOrMore };
         var networkKey = new Option<string[]>("--network-key") { Description = "Make this node a member of a private network: every link runs the secret handshake with this 32-byte key (base64; sgossip keygen --network-key makes one) and box-stream encryption. Repeatable: inbound links may use any, dialled ones use the first (key rotation).", Arity = ArgumentArity.ZeroOrMore };
         var allow = new Option<string[]>("--allow") { Description = "On a private network, accept inbound links only from these keys (@KEY.ed25519; repeatable).", Arity = ArgumentArity.ZeroOrMore };
         var plain = new Option<bool>("--plain") { Description = "On a private network, also accept plain links (JS 0.3.1 peers cannot speak the handshake): inbound peers that send JSON lines or stay silent for 2 s, and --connect HOST:PORT without a key. They are not authenticated." };
@@ -228,11 +228,20 @@ internal static class NodeCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var tasks = new List<Task>();
             var listeners = new List<TcpGossipListener>();
+            var webSockets = new List<WebSocketGossipListener>();
             try
             {
                 foreach (string text in listen)
                 {
                     EndPointParser.TryParse(text, out EndPoint? endPoint, out _);
+                    if (endPoint is WebSocketEndPoint webSocket)
+                    {
+                        WebSocketGossipListener served = await WebSocketGossipListener.StartAsync(webSocket.Uri, node, loggerFactory, stop.Token);
+                        webSockets.Add(served);
+                        logger.LogInformation("Listening on {Address}", served.Address);
+                        continue;
+                    }
+
                     IPEndPoint bind = await EndPointParser.ResolveForListenAsync(endPoint!, stop.Token);
                     TcpGossipListener listener = TcpGossipListener.Start(bind);
                     listeners.Add(listener);
@@ -245,7 +254,7 @@ internal static class NodeCommand
                 Console.Error.WriteLine($"error: --listen: {e.Message}");
                 return 1;
             }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException or IOException)
             {
                 Console.Error.WriteLine($"error: --listen: cannot listen: {e.Message}");
                 return 1;
@@ -271,6 +280,11 @@ internal static class NodeCommand
             logger.LogInformation("Stopping");
             await stop.CancelAsync();
             foreach (TcpGossipListener listener in listeners)
+            {
+                await listener.DisposeAsync();
+            }
+
+            foreach (WebSocketGossipListener listener in webSockets)
             {
                 await listener.DisposeAsync();
             }

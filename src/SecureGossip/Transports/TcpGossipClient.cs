@@ -34,10 +34,41 @@ public static partial class TcpGossipClient
     public static Task<GossipConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default) =>
         ConnectAsync(endPoint, ConnectTimeout, TimeProvider.System, cancellationToken);
 
+    private static async Task<GossipConnection> ConnectWebSocketAsync(WebSocketEndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, byte[]? peerKey)
+    {
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            await socket.ConnectAsync(endPoint.Uri, linked.Token);
+            return new WebSocketConnection(socket, endPoint)
+            {
+                Direction = GossipConnectionDirection.Outbound,
+                PeerKey = peerKey,
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"Connecting to {endPoint} took longer than {timeout.TotalSeconds:0.#} s.");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Connects once, within <paramref name="timeout"/> as <paramref name="timeProvider"/> measures it.</summary>
     internal static async Task<GossipConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, byte[]? peerKey = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
+        if (endPoint is WebSocketEndPoint webSocket)
+        {
+            return await ConnectWebSocketAsync(webSocket, timeout, timeProvider, cancellationToken, peerKey);
+        }
+
         Socket socket = endPoint.AddressFamily == AddressFamily.InterNetwork
             ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
             : new Socket(SocketType.Stream, ProtocolType.Tcp);

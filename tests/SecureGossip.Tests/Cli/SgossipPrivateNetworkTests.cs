@@ -38,6 +38,24 @@ public sealed class SgossipPrivateNetworkTests
     }
 
     [Fact]
+    public async Task Members_gossip_over_websocket_addresses()
+    {
+        string networkKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using ChildProcess a = Sgossip("node", "--listen", "ws://127.0.0.1:0/gossip", "--network-key", networkKey);
+        string address = System.Text.RegularExpressions.Regex.Match(
+            await a.WaitForStderrAsync(l => l.Contains("Listening on ws://", StringComparison.Ordinal)), @"ws://\S+").Value;
+        string aKey = PublicPattern().Match(await a.WaitForStderrAsync(l => PublicPattern().IsMatch(l))).Groups[1].Value;
+
+        await using ChildProcess b = Sgossip("node", "--connect", $"@{aKey}@{address}", "--network-key", networkKey);
+        await b.WaitForStderrAsync(l => l.Contains("up (protocol v2)", StringComparison.Ordinal));
+        await b.WriteLineAsync("{\"over\":\"websocket\"}");
+        using JsonDocument atA = JsonDocument.Parse(await a.ReadLineAsync());
+        Assert.Equal("{\"over\":\"websocket\"}", atA.RootElement.GetProperty("data").GetRawText());
+        Assert.Equal(0, await b.TerminateAsync());
+        Assert.Equal(0, await a.TerminateAsync());
+    }
+
+    [Fact]
     [Trait(TestCategory.Name, TestCategory.Interop)]
     public async Task With_plain_a_js_peer_joins_beside_the_secured_members_and_messages_cross_both_kinds_of_link()
     {
