@@ -216,7 +216,11 @@ public sealed class NodeDefenceTests(ITestOutputHelper output)
         Assert.InRange(stats.DroppedBadSignature, defaults.InvalidSignatureBudget + 1, written);
         // The cut comes when the 21st forgery is found; lines read before that are verified too (the in-flight window).
         Assert.InRange(verifiedByAttack, defaults.InvalidSignatureBudget + 1, defaults.InvalidSignatureBudget + 1 + s_maxInFlight);
-        Assert.True(written > verifiedByAttack, "the attacker was not flooding");
+        // Everything verified was written, and the flood ended by the cut, not by running out of lines. (The attacker may
+        // have had no more than the in-flight window written when the cut came: then all of it was verified, as seen
+        // once in CI with 128 written and 128 verified.)
+        Assert.True(written >= verifiedByAttack, $"{verifiedByAttack} verified of {written} written");
+        Assert.True(written < 10_000_000, "the flood was not cut");
         Assert.True(rig.Victim.IsBackedOff(DefenceRig.AttackerAddress));
         Assert.InRange(rig.Victim.BackedOffFor(DefenceRig.AttackerAddress), defaults.BackOff - TimeSpan.FromSeconds(1), defaults.BackOff);
         Assert.False(rig.Victim.IsBackedOff(DefenceRig.HonestAddress(1)));
