@@ -2,7 +2,7 @@
 // A command-line secure-gossip node built on the REAL npm package secure-gossip@0.3.1.
 // Used by the .NET interop tests as a child process.
 //
-//   node js-node.js [--listen PORT]... [--connect HOST:PORT]... [--interval MS] [--keys FILE] [--exit-on-eof]
+//   node js-node.js [--listen PORT]... [--connect HOST:PORT]... [--connect-ws ws://HOST:PORT/PATH]... [--interval MS] [--keys FILE] [--exit-on-eof]
 //
 // stderr (one line each):  public <key>   listening <port>   connected <host:port>   error: ...   (plus informational lines)
 // stdout (one line per received message):  {"from":"<author public>","data":<payload>}
@@ -31,6 +31,7 @@ function usage (msg) {
 // ---- arguments ----
 var listens = []
 var connects = []
+var webSockets = []
 var interval
 var keysFile
 var exitOnEof = false
@@ -54,6 +55,8 @@ for (var i = 0; i < argv.length; i++) {
     var port = Number(hp.slice(c + 1))
     if (!Number.isInteger(port) || port <= 0 || port > 65535) usage('bad port for --connect')
     connects.push({ host: host, port: port, label: hp })
+  } else if (a === '--connect-ws') {
+    webSockets.push(next()) // the gossip byte stream inside a WebSocket (npm ws), as a browser-side peer would carry it
   } else if (a === '--interval') {
     interval = Number(next())
     if (!Number.isFinite(interval)) usage('bad --interval')
@@ -148,6 +151,16 @@ connects.forEach(function (target) {
     })
   }
   tryConnect()
+})
+
+webSockets.forEach(function (url) {
+  var WebSocket = require('ws')
+  var socket = new WebSocket(url)
+  socket.on('error', function (err) { log('socket-error ' + url + ' ' + (err.code || err.message)) })
+  socket.on('open', function () {
+    log('connected ' + url)
+    attach(WebSocket.createWebSocketStream(socket), url)
+  })
 })
 
 // ---- stdin: publish JSON objects ----

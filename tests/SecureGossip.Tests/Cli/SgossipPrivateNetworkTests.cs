@@ -82,6 +82,28 @@ public sealed class SgossipPrivateNetworkTests
         Assert.Equal(0, await a.TerminateAsync());
     }
 
+    [Fact]
+    [Trait(TestCategory.Name, TestCategory.Interop)]
+    public async Task A_js_peer_joins_over_a_websocket_and_messages_cross_both_ways()
+    {
+        await using ChildProcess node = Sgossip("node", "--listen", "ws://127.0.0.1:0/gossip", "--interval", "20");
+        string address = System.Text.RegularExpressions.Regex.Match(
+            await node.WaitForStderrAsync(l => l.Contains("Listening on ws://", StringComparison.Ordinal)), @"ws://\S+").Value;
+        string nodeKey = PublicPattern().Match(await node.WaitForStderrAsync(l => PublicPattern().IsMatch(l))).Groups[1].Value;
+
+        await using JsNode js = await JsNode.StartAsync("--connect-ws", address, "--interval", "20"); // secure-gossip 0.3.1 inside npm ws
+        await js.WaitForStderrAsync("connected ");
+        await js.PublishAsync("{\"from\":\"a browser-side peer\"}");
+        using JsonDocument printed = JsonDocument.Parse(await node.ReadLineAsync());
+        Assert.Equal(js.Public, printed.RootElement.GetProperty("from").GetString());
+
+        await node.WriteLineAsync("{\"to\":\"js\"}");
+        var (from, data) = await js.ReceiveAsync();
+        Assert.Equal(nodeKey, from);
+        Assert.Equal("js", data.GetProperty("to").GetString());
+        Assert.Equal(0, await node.TerminateAsync());
+    }
+
     [Theory]
     [InlineData("--connect", "127.0.0.1:7000", "on a private network a peer is dialled as @KEY.ed25519@HOST:PORT")]
     [InlineData("--network-key", "c2hvcnQ=", "is not the base64 of 32 bytes")]
