@@ -51,7 +51,7 @@ internal sealed class BoxStreamConnection : GossipConnection
         await _inner.DisposeAsync();
     }
 
-    private static async Task OpenAsync(PipeReader from, PipeWriter to, BoxStream.Opener opener)
+    private async Task OpenAsync(PipeReader from, PipeWriter to, BoxStream.Opener opener)
     {
         Exception? failure = null;
         try
@@ -83,18 +83,17 @@ internal sealed class BoxStreamConnection : GossipConnection
 
                 if (read.IsCompleted || read.IsCanceled)
                 {
-                    if (!buffer.IsEmpty || !opener.Ended)
-                    {
-                        failure = new BoxStreamException("the box-stream was cut (it ended without its goodbye)");
-                    }
-
+                    // Cut: what opened before is delivered (it was authenticated) and the stream ends there; the
+                    // reason is the connection's, so the link's end is logged as a cut, not as a goodbye.
+                    Abort("the box-stream was cut (it ended without its goodbye)");
                     break;
                 }
             }
         }
         catch (Exception e) when (e is BoxStreamException or IOException or InvalidOperationException or OperationCanceledException)
         {
-            failure = e;
+            Abort(e.Message);
+            failure = e; // a box that did not open: nothing after it can be trusted, and the reader hears why
         }
         finally
         {

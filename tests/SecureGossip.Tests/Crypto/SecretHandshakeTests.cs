@@ -159,6 +159,42 @@ public sealed class SecretHandshakeTests : IDisposable
         Assert.True(plain.WrittenCount <= "first".Length, "nothing after the fault was delivered");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_secured_connection_cut_mid_box_or_without_its_goodbye_delivers_what_opened_and_says_it_was_cut(bool midBox)
+    {
+        (BoxStreamKeys client, BoxStreamKeys server, _) = Run(_network, [_network], _server.PublicKey.ToArray(), _ => true);
+        (SecureGossip.Transports.GossipConnection left, SecureGossip.Transports.GossipConnection right) = SecureGossip.Transports.InMemoryTransport.CreatePair();
+        await using var secured = new SecureGossip.Transports.BoxStreamConnection(left, server);
+
+        var sealer = new BoxStream.Sealer(client.EncryptKey, client.EncryptNonce);
+        var wire = new ArrayBufferWriter<byte>();
+        sealer.Seal("whole\n"u8, wire);
+        sealer.Seal("cut off\n"u8, wire);
+        int length = midBox ? wire.WrittenCount - 3 : wire.WrittenCount; // either way, no goodbye
+        await right.Output.WriteAsync(wire.WrittenMemory[..length]);
+        await right.Output.CompleteAsync();
+
+        // What opened is delivered, then the stream ends; the connection says it was cut (the link's end is logged so).
+        var received = new List<byte>();
+        while (true)
+        {
+            System.IO.Pipelines.ReadResult read = await secured.Input.ReadAsync();
+            received.AddRange(read.Buffer.ToArray());
+            secured.Input.AdvanceTo(read.Buffer.End);
+            if (read.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("whole\n" + (midBox ? string.Empty : "cut off\n"), System.Text.Encoding.UTF8.GetString([.. received]));
+        Assert.Equal("the box-stream was cut (it ended without its goodbye)", secured.AbortReason);
+        Assert.True(secured.Closed.IsCancellationRequested);
+        await right.DisposeAsync();
+    }
+
     private static byte[] Flip(byte[] bytes, int at)
     {
         bytes[at] ^= 0x40;
