@@ -94,6 +94,40 @@ public sealed class PrivateNetworkTests
         await Task.WhenAll(serving, dialling);
     }
 
+    [Fact]
+    [Trait(TestCategory.Name, TestCategory.Faults)]
+    public async Task Bytes_dropped_inside_a_secured_link_end_it_instead_of_passing_unnoticed_and_the_redialled_link_catches_up()
+    {
+        using var log = new LogCapture();
+        using GossipKeys aKeys = GossipKeys.Generate(), bKeys = GossipKeys.Generate();
+        await using GossipNode a = Member(aKeys, s_network);
+        await using GossipNode b = Member(bKeys, s_network, log);
+        await using TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        await using FaultProxy proxy = FaultProxy.Start(listener.LocalEndPoint);
+        using var stop = new CancellationTokenSource();
+        Task serving = listener.ServeAsync(a, cancellationToken: stop.Token);
+        var atB = Gossip.Watch(b);
+        Task dialling = TcpGossipClient.MaintainAsync(b, proxy.EndPoint, new TcpGossipClientOptions { PeerKey = aKeys.PublicKey.ToArray() }, cancellationToken: stop.Token);
+        await b.WaitForPeersAsync(p => p is [{ Version: 2 }]);
+        a.PublishJson("{\"n\":1}");
+        await atB.WaitForAsync(1);
+
+        // The proxy swallows what a sends for a while: a box (or several) never arrives, and the next one does not open.
+        ProxyConnection first = await proxy.WaitForConnectionAsync(0, Gossip.Timeout);
+        first.Blackhole(ProxyDirection.ToClient);
+        long before = first.BytesDropped(ProxyDirection.ToClient);
+        a.PublishJson("{\"n\":2}");
+        await first.WaitForDroppedAsync(ProxyDirection.ToClient, before + 1, Gossip.Timeout);
+        first.Resume(ProxyDirection.ToClient);
+        a.PublishJson("{\"n\":3}");
+
+        await log.WaitForAsync((_, message) => message.Contains("did not open", StringComparison.Ordinal));
+        string[] all = [.. (await atB.WaitForAsync(3)).Select(m => m.ToString()).Order(StringComparer.Ordinal)];
+        Assert.Equal(["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"], all); // nothing lost: the new link's catch-up brought the rest
+        await stop.CancelAsync();
+        await Task.WhenAll(serving, dialling);
+    }
+
     /// <summary>One connection to <paramref name="endPoint"/>, dialled as the node with key <paramref name="server"/>.</summary>
     private static async Task<GossipConnection> DialAsync(IPEndPoint endPoint, GossipKeys server)
     {
