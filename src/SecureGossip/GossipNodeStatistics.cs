@@ -49,6 +49,12 @@ public readonly record struct GossipNodeStatistics
     /// </summary>
     public long HandshakesRefused { get; init; }
 
+    /// <summary>
+    /// Secured links (secret handshake and box-stream) ended because a box did not open: bytes changed, dropped,
+    /// replayed or reordered between the nodes, or another key. Each is logged with the link's end.
+    /// </summary>
+    public long SecuredLinksBroken { get; init; }
+
     /// <summary>Author keys forgotten because the table reached <see cref="GossipDefenceOptions.MaxAuthors"/>.</summary>
     public long AuthorsForgotten { get; init; }
 

@@ -17,6 +17,7 @@ internal sealed class NodeCounters
     public long V2FramesReceived;
     public long PeersCut;
     public long HandshakesRefused;
+    public long SecuredLinksBroken;
     public long AuthorsForgotten;
     public long StoreCommits;
     public long StoreLagTicks;
@@ -37,6 +38,7 @@ internal sealed class NodeCounters
         V2FramesReceived = Volatile.Read(ref V2FramesReceived),
         PeersCut = Volatile.Read(ref PeersCut),
         HandshakesRefused = Volatile.Read(ref HandshakesRefused),
+        SecuredLinksBroken = Volatile.Read(ref SecuredLinksBroken),
         AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
         StoreCommits = Volatile.Read(ref StoreCommits),
         StoreLagMilliseconds = Volatile.Read(ref StoreLagTicks) * 1000.0 / time.TimestampFrequency,

@@ -63,6 +63,11 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
             }
             catch (Exception e)
             {
+                if (e is Crypto.BoxStreamException)
+                {
+                    Interlocked.Increment(ref node.Counters.SecuredLinksBroken); // bytes changed, dropped, replayed or reordered in transit
+                }
+
                 link.Fail("read failed", e);
             }
             finally

@@ -122,6 +122,7 @@ public sealed class PrivateNetworkTests
         a.PublishJson("{\"n\":3}");
 
         await log.WaitForAsync((_, message) => message.Contains("did not open", StringComparison.Ordinal));
+        await b.WaitForStatisticsAsync(s => s.SecuredLinksBroken == 1);
         string[] all = [.. (await atB.WaitForAsync(3)).Select(m => m.ToString()).Order(StringComparer.Ordinal)];
         Assert.Equal(["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"], all); // nothing lost: the new link's catch-up brought the rest
         await stop.CancelAsync();
