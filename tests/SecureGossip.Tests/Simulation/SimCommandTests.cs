@@ -38,6 +38,7 @@ public sealed class SimCommandTests
         Assert.Equal("ring", root.GetProperty("topology").GetString());
         Assert.Equal("v1", root.GetProperty("protocol").GetString());
         Assert.Equal(1.0, root.GetProperty("delivered_ratio").GetDouble());
+        Assert.True(root.GetProperty("memory_per_node_bytes").GetInt64() > 0, "a process of its own measures what the run retained");
         Assert.Equal(9, root.GetProperty("seed").GetInt32());
         Assert.Equal([20.0, 20.0], root.GetProperty("latency_ms").EnumerateArray().Select(e => e.GetDouble()));
         Assert.Equal(1.0, root.GetProperty("delivery_curve").EnumerateArray().Last()[1].GetDouble());

@@ -156,7 +156,10 @@ public sealed class V1SimulationTests
         Assert.Equal(10, result.MessagesFullyDelivered);
         Assert.Equal("delivered", result.StopReason);
         Assert.InRange(result.Ldh, result.MeanShortestPath!.Value, 30);
-        Assert.True(result.MemoryPerNodeBytes > 0);
+        // The heap is the whole test process's: what earlier tests release late can outweigh the run's own memory, so
+        // the figure is only checked for sense here (never negative); sgossip sim, a process of its own, checks it is
+        // measured (SimCommandTests).
+        Assert.True(result.MemoryPerNodeBytes >= 0);
     }
 
     [Fact]
