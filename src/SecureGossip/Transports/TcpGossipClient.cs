@@ -34,64 +34,55 @@ public static partial class TcpGossipClient
     public static Task<GossipConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default) =>
         ConnectAsync(endPoint, ConnectTimeout, TimeProvider.System, cancellationToken);
 
-    private static async Task<GossipConnection> ConnectWebSocketAsync(WebSocketEndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, byte[]? peerKey)
-    {
-        var socket = new System.Net.WebSockets.ClientWebSocket();
-        using var deadline = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        try
-        {
-            await socket.ConnectAsync(endPoint.Uri, linked.Token);
-            return new WebSocketConnection(socket, endPoint)
-            {
-                Direction = GossipConnectionDirection.Outbound,
-                PeerKey = peerKey,
-            };
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new TimeoutException($"Connecting to {endPoint} took longer than {timeout.TotalSeconds:0.#} s.");
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>Connects once, within <paramref name="timeout"/> as <paramref name="timeProvider"/> measures it.</summary>
-    internal static async Task<GossipConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, byte[]? peerKey = null)
+    internal static Task<GossipConnection> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, byte[]? peerKey = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         if (endPoint is WebSocketEndPoint webSocket)
         {
-            return await ConnectWebSocketAsync(webSocket, timeout, timeProvider, cancellationToken, peerKey);
+            var client = new System.Net.WebSockets.ClientWebSocket();
+            return ConnectWithinAsync(endPoint, client, timeout, timeProvider, cancellationToken, async token =>
+            {
+                await client.ConnectAsync(webSocket.Uri, token);
+                return new WebSocketConnection(client, endPoint) { Direction = GossipConnectionDirection.Outbound, PeerKey = peerKey };
+            });
         }
 
         Socket socket = endPoint.AddressFamily == AddressFamily.InterNetwork
             ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
             : new Socket(SocketType.Stream, ProtocolType.Tcp);
-        using var deadline = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        try
+        return ConnectWithinAsync(endPoint, socket, timeout, timeProvider, cancellationToken, async token =>
         {
-            await socket.ConnectAsync(endPoint, linked.Token);
+            await socket.ConnectAsync(endPoint, token);
             TcpKeepAlive.Apply(socket);
             return new StreamConnection(new NetworkStream(socket, ownsSocket: true), socket.RemoteEndPoint)
             {
                 Direction = GossipConnectionDirection.Outbound,
                 PeerKey = peerKey,
             };
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="connect"/> within <paramref name="timeout"/>: past it, a <see cref="TimeoutException"/> that
+    /// names the address; on any failure the unconnected <paramref name="transport"/> is disposed.
+    /// </summary>
+    private static async Task<GossipConnection> ConnectWithinAsync(EndPoint endPoint, IDisposable transport, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken, Func<CancellationToken, Task<GossipConnection>> connect)
+    {
+        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await connect(linked.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
+            transport.Dispose();
             throw new TimeoutException($"Connecting to {endPoint} took longer than {timeout.TotalSeconds:0.#} s.");
         }
         catch
         {
-            socket.Dispose();
+            transport.Dispose();
             throw;
         }
     }
