@@ -61,7 +61,15 @@ internal sealed class NodeEngineContext : IGossipContext
                 _pending.Add((link, frame)); // encoded by the link's writer, straight into its pipe
                 break;
         }
+
+        if (_pending.Count >= MaxPendingSends)
+        {
+            FlushSends(); // a long turn (a flood being committed) does not hold its peers' frames back
+        }
     }
+
+    /// <summary>The most frames a turn of the actor holds before it hands them to the links.</summary>
+    private const int MaxPendingSends = 256;
 
     /// <summary>
     /// Hands the links what the engine sent since the last call, in the order it was sent. The actor calls this when
