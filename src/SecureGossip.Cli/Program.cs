@@ -7,6 +7,7 @@ RootCommand root = new("sgossip: a secure-gossip node, wire-compatible with the 
     KeygenCommand.Create(),
     NodeCommand.Create(),
     SimCommand.Create(),
+    SimOverlayCommand.Create(),
 };
 
 if (args.Length == 0)

@@ -1,8 +1,9 @@
 namespace SecureGossip.Simulation;
 
 /// <summary>
-/// The discrete-event queue: a <see cref="PriorityQueue{TElement, TPriority}"/> of <see cref="SimEvent"/> structs
-/// ordered by (time, scheduling order), plus the peak length the result reports.
+/// The discrete-event queue: a <see cref="PriorityQueue{TElement, TPriority}"/> of event structs ordered by (time,
+/// scheduling order), plus the peak length the result reports. <see cref="EventQueue"/> holds the gossip engine's
+/// <see cref="SimEvent"/>s; the overlay simulation has events of its own.
 /// </summary>
 /// <remarks>
 /// <para><see cref="PriorityQueue{TElement, TPriority}"/> is not stable: two events at the same instant could come out
@@ -15,7 +16,8 @@ namespace SecureGossip.Simulation;
 /// <para>That leaves the time 40 bits: 2^40 ticks, about 30 hours of virtual time, beyond any
 /// <see cref="SimulationOptions.MaxTime"/> the options accept.</para>
 /// </remarks>
-internal sealed class EventQueue
+internal class EventQueue<T>
+    where T : struct
 {
     /// <summary>Bits of the priority that hold the scheduling counter.</summary>
     public const int OrderBits = 23;
@@ -25,7 +27,7 @@ internal sealed class EventQueue
 
     private const long OrderMask = (1L << OrderBits) - 1;
 
-    private readonly PriorityQueue<SimEvent, long> _heap = new(initialCapacity: 256);
+    private readonly PriorityQueue<T, long> _heap = new(initialCapacity: 256);
     private long _nextOrder;
 
     public int Count => _heap.Count;
@@ -33,7 +35,7 @@ internal sealed class EventQueue
     public int PeakCount { get; private set; }
 
     /// <exception cref="InvalidOperationException"><paramref name="time"/> is negative or not below <see cref="TimeLimit"/>.</exception>
-    public void Enqueue(long time, in SimEvent item)
+    public void Enqueue(long time, in T item)
     {
         if ((ulong)time >= TimeLimit)
         {
@@ -52,5 +54,8 @@ internal sealed class EventQueue
         return any;
     }
 
-    public SimEvent Dequeue() => _heap.Dequeue();
+    public T Dequeue() => _heap.Dequeue();
 }
+
+/// <summary>The gossip engine's queue of <see cref="SimEvent"/>s.</summary>
+internal sealed class EventQueue : EventQueue<SimEvent>;
