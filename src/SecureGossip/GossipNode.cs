@@ -68,11 +68,30 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
         LoadStore(engine);
         _actor.Start();
         _supervisor = new LinkSupervisor(_node, () => Statistics);
+        if (options.Membership is { } membership)
+        {
+            if (!_node.SpeaksV2)
+            {
+                throw new ArgumentException("Membership needs protocol v2 (GossipNodeOptions.Protocol).", nameof(options));
+            }
+
+            _node.Membership = new MembershipDriver(_node, membership, connection => RunConnectionAsync(connection, CancellationToken.None));
+        }
+
         if (options.Interval != Timeout.InfiniteTimeSpan)
         {
             _timer = options.TimeProvider.CreateTimer(static state => ((GossipNode)state!).Gossip(), this, options.Interval, options.Interval);
         }
     }
+
+    /// <summary>
+    /// The node's neighbours in the membership overlay (the HyParView active view, by advertised address), when
+    /// <see cref="GossipNodeOptions.Membership"/> is set; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> Neighbours => _node.Membership?.Active ?? [];
+
+    /// <summary>The addresses the node keeps in reserve to replace failed neighbours (the passive view); empty without membership.</summary>
+    public IReadOnlyList<string> ReserveAddresses => _node.Membership?.Passive ?? [];
 
     /// <summary>Raised for every accepted message, on the node's actor (the JS <c>on('message')</c>).</summary>
     /// <remarks>An exception thrown by a handler is logged and does not affect the node. A handler that blocks holds up
@@ -248,6 +267,11 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
         Stop();
         await _supervisor.DisposeAsync();
         await _node.StopAsync();
+        if (_node.Membership is { } membership)
+        {
+            await membership.DisposeAsync();
+        }
+
         await Task.WhenAll(_node.Links.Snapshot().Select(p => p.Completion));
         await _actor.StopAsync();
         if (_node.Options.Store is { } store)
@@ -321,6 +345,10 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     /// from v1 links) is seen at the actor's next work item; await a later line on the same link instead.
     /// </summary>
     internal Task WhenStatisticsAsync(Func<GossipNodeStatistics, bool> condition) => WhenAsync(() => condition(Statistics));
+
+    /// <summary>Completes once the membership neighbours satisfy <paramref name="condition"/> (checked after each membership event).</summary>
+    internal Task WhenNeighboursAsync(Func<IReadOnlyList<string>, bool> condition) =>
+        _node.Membership is { } membership ? membership.WhenAsync(() => condition(membership.Active)) : Task.FromException(new InvalidOperationException("The node has no membership."));
 
     private Task WhenAsync(Func<bool> condition)
     {

@@ -148,6 +148,12 @@ public sealed class GossipNodeOptions
     public Protocol.Core.PlumtreeOptions Plumtree { get; set; } = new();
 
     /// <summary>
+    /// Membership (docs/PROTOCOL.md §19): with it the node joins a network through bootstrap addresses and keeps its own
+    /// links (HyParView), instead of only the ones it is handed. Needs protocol v2. Null (the default): off.
+    /// </summary>
+    public GossipMembershipOptions? Membership { get; set; }
+
+    /// <summary>
     /// The randomness the protocol draws on (timer phases, which neighbour to ask first). Null (the default): a new
     /// unseeded <see cref="System.Random"/> per node. Give a seeded one to make a node's choices reproducible in a test.
     /// Used on the node's actor only.
@@ -205,6 +211,7 @@ public sealed class GossipNodeOptions
         ArgumentNullException.ThrowIfNull(Plumtree);
         Receive.Validate();
         Links.Validate();
+        Membership?.Validate();
         Defences.Validate();
         if (StatusInterval <= TimeSpan.Zero && StatusInterval != Timeout.InfiniteTimeSpan)
         {

@@ -79,4 +79,15 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Debug, "Peer {Connection} did not say hello: sending it {Count} retained messages as v1 lines")]
     public static partial void V1CatchUp(ILogger logger, GossipConnection connection, int count);
 
+    [LoggerMessage(60, LogLevel.Information, "Neighbour up: {Peer}")]
+    public static partial void NeighbourUp(ILogger logger, string peer);
+
+    [LoggerMessage(61, LogLevel.Information, "Neighbour down: {Peer}")]
+    public static partial void NeighbourDown(ILogger logger, string peer);
+
+    [LoggerMessage(62, LogLevel.Debug, "Membership could not dial {Peer}: {Error}")]
+    public static partial void DialFailed(ILogger logger, string peer, string error);
+
+    [LoggerMessage(63, LogLevel.Error, "Membership failed on an event; it goes on with the next")]
+    public static partial void MembershipFailed(ILogger logger, Exception exception);
 }

@@ -17,6 +17,8 @@ internal sealed class NodeCounters
     public long V2FramesReceived;
     public long PeersCut;
     public long HandshakesRefused;
+    public long NeighboursUp;
+    public long NeighboursDown;
     public long SecuredLinksBroken;
     public long AuthorsForgotten;
     public long StoreCommits;

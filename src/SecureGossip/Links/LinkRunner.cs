@@ -146,6 +146,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
         try
         {
             node.Links.Remove(link);
+            node.Membership?.LinkEnded(link);
             if (link.HelloTimer is { } helloTimer)
             {
                 await helloTimer.DisposeAsync();

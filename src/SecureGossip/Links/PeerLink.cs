@@ -20,6 +20,10 @@ internal sealed class PeerLink
     // Written into the outbox when the link is cancelled, to wake its writer: the writer waits without a token, since
     // a cancellable wait on a channel allocates each time and the writer waits once per burst of frames.
     private static readonly byte[] s_closeMarker = new byte[1];
+
+    // Queued by CloseAfterSending: the writer flushes what came before it, then closes the link.
+    private static readonly byte[] s_endMarker = new byte[1];
+    private string? _endReason;
     private static int s_nextId;
 
     private readonly NodeServices _node;
@@ -79,6 +83,9 @@ internal sealed class PeerLink
     /// <summary>The link was logged as up at Information (so its end is too).</summary>
     public bool Announced { get; set; }
 
+    /// <summary>The address the peer advertised in its hello for membership (§19), if any (set by the read loop).</summary>
+    public string? AdvertisedAddress { get; set; }
+
     /// <summary>1 until the peer's hello arrives, then the version both speak (set by the read loop).</summary>
     public int Version { get => Volatile.Read(ref _version); set => Volatile.Write(ref _version, value); }
 
@@ -132,6 +139,13 @@ internal sealed class PeerLink
         }
     }
 
+    /// <summary>Closes the link once what was queued before this call is written (a membership goodbye, §19).</summary>
+    public void CloseAfterSending(string reason)
+    {
+        Interlocked.CompareExchange(ref _endReason, reason, null);
+        Outbox.Writer.TryWrite(s_endMarker);
+    }
+
     /// <summary>Ends the link because of a failure, with its cause.</summary>
     public void Fail(string what, Exception e) => Close($"{what}: {Describe(e)}", failure: true);
 
@@ -176,7 +190,7 @@ internal sealed class PeerLink
         List<byte[]> unsent = [];
         while (Outbox.Reader.TryRead(out object? item))
         {
-            if (item is byte[] line && !ReferenceEquals(line, s_bulkMarker) && !ReferenceEquals(line, s_closeMarker) && !V2Hello.IsFrame(line))
+            if (item is byte[] line && !ReferenceEquals(line, s_bulkMarker) && !ReferenceEquals(line, s_closeMarker) && !ReferenceEquals(line, s_endMarker) && !V2Hello.IsFrame(line))
             {
                 unsent.Add(line);
             }
@@ -248,6 +262,13 @@ internal sealed class PeerLink
                     byte[] line = (byte[])item;
                     if (ReferenceEquals(line, s_closeMarker))
                     {
+                        return;
+                    }
+
+                    if (ReferenceEquals(line, s_endMarker))
+                    {
+                        await FlushAsync(output, token);
+                        Close(_endReason ?? "closed by this node");
                         return;
                     }
 

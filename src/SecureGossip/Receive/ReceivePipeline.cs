@@ -1,3 +1,4 @@
+using SecureGossip.Protocol.Membership;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
@@ -181,7 +182,7 @@ internal sealed class ReceivePipeline(NodeServices node)
     private bool IsV2Frame(ReadOnlySpan<byte> frame, PeerLink? link, ReceiveBatch? batch, out PlumtreeMessage? message)
     {
         message = null;
-        int version = V2Hello.TryReadHello(frame, out string? helloNode);
+        int version = V2Hello.TryReadHello(frame, out string? helloNode, out string? helloAddress);
         if (version > 0)
         {
             if (link is not null && node.SpeaksV2 && IsOwnKey(helloNode))
@@ -198,11 +199,13 @@ internal sealed class ReceivePipeline(NodeServices node)
 
             if (link is not null && node.SpeaksV2 && link.Version < 2)
             {
+                link.AdvertisedAddress = helloAddress;
                 link.Version = version;
                 Log.PeerNegotiated(node.Logger, link.Connection, version);
                 node.LinkLog.Announce(link);
                 batch?.Flush(); // the messages before the hello reach the actor before it
                 node.Actor.Post(new LinkUpWork(link, version));
+                node.Membership?.HelloReceived(link);
             }
 
             return true;
@@ -213,6 +216,26 @@ internal sealed class ReceivePipeline(NodeServices node)
             Interlocked.Increment(ref node.Counters.DroppedMalformed);
             Log.V2FrameIgnored(node.Logger, V2Hello.Describe(frame));
             return true; // a frame before the hello, or to a v1-mode node: ignored, as docs/PROTOCOL.md §5 says
+        }
+
+        if (V2MembershipCodec.IsMembership(frame))
+        {
+            string? invalid = null;
+            if (node.Membership is { } membership && V2MembershipCodec.TryRead(frame, out MembershipFrame<string>? hv, out invalid))
+            {
+                membership.FrameReceived(link, hv!);
+            }
+            else
+            {
+                Interlocked.Increment(ref node.Counters.DroppedMalformed);
+                Log.V2FrameDropped(node.Logger, link.Connection, invalid ?? "a membership frame to a node without membership");
+                if (invalid is not null)
+                {
+                    link.Budget.Charge(DropReason.Malformed);
+                }
+            }
+
+            return true;
         }
 
         int authorsBefore = node.Authors.Count;

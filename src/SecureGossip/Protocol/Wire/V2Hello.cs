@@ -17,16 +17,19 @@ internal static class V2Hello
 
     private static ReadOnlySpan<byte> Prefix => "{\"sg2\":\""u8;
 
-    /// <summary>The hello line: <c>{"sg2":"hello","v":2,"min":2,"node":"&lt;public&gt;","max":&lt;bytes&gt;,"ext":[]}</c>.</summary>
-    public static byte[] Create(string publicKey, int maxFrameBytes)
+    /// <summary>
+    /// The hello line: <c>{"sg2":"hello","v":2,"min":2,"node":"&lt;public&gt;","max":&lt;bytes&gt;,"ext":[]}</c>, with
+    /// <c>"addr":"&lt;address&gt;"</c> last when the node takes part in membership and can be dialled there (§19).
+    /// </summary>
+    public static byte[] Create(string publicKey, int maxFrameBytes, string? advertise = null)
     {
         var buffer = new ArrayBufferWriter<byte>(160);
-        Write(publicKey, maxFrameBytes, buffer);
+        Write(publicKey, maxFrameBytes, buffer, advertise);
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Writes the hello line (<see cref="Create"/>), without its trailing newline, to <paramref name="output"/>.</summary>
-    public static void Write(string publicKey, int maxFrameBytes, IBufferWriter<byte> output)
+    public static void Write(string publicKey, int maxFrameBytes, IBufferWriter<byte> output, string? advertise = null)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         ArgumentNullException.ThrowIfNull(output);
@@ -42,6 +45,11 @@ internal static class V2Hello
         writer.WriteNumber("max", maxFrameBytes);
         writer.WriteStartArray("ext");
         writer.WriteEndArray();
+        if (advertise is not null)
+        {
+            writer.WriteString("addr", advertise);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -55,9 +63,13 @@ internal static class V2Hello
     public static int TryReadHello(ReadOnlySpan<byte> line) => TryReadHello(line, out _);
 
     /// <summary>As <see cref="TryReadHello(ReadOnlySpan{byte})"/>, also giving the sender's claimed key (<c>node</c>), if any.</summary>
-    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node)
+    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node) => TryReadHello(line, out node, out _);
+
+    /// <summary>As <see cref="TryReadHello(ReadOnlySpan{byte}, out string?)"/>, also giving the address the sender advertises for membership (<c>addr</c>), if any.</summary>
+    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node, out string? address)
     {
         node = null;
+        address = null;
         try
         {
             var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
@@ -76,6 +88,7 @@ internal static class V2Hello
                     : reader.ValueTextEquals("v"u8) ? Member.Version
                     : reader.ValueTextEquals("min"u8) ? Member.Min
                     : reader.ValueTextEquals("node"u8) ? Member.Node
+                    : reader.ValueTextEquals("addr"u8) ? Member.Address
                     : Member.Other;
                 if (member == Member.Other)
                 {
@@ -101,6 +114,9 @@ internal static class V2Hello
                         break;
                     case Member.Node when reader.TokenType == JsonTokenType.String:
                         node = reader.GetString();
+                        break;
+                    case Member.Address when reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= MaxAddressBytes:
+                        address = reader.GetString();
                         break;
                     default:
                         reader.Skip();
@@ -128,5 +144,9 @@ internal static class V2Hello
         Version,
         Min,
         Node,
+        Address,
     }
+
+    /// <summary>The longest advertised address read (a key and a WebSocket URL fit well within it).</summary>
+    public const int MaxAddressBytes = 512;
 }

@@ -1,0 +1,167 @@
+using System.Net;
+using SecureGossip.Protocol.Membership;
+using SecureGossip.Tests.TestSupport;
+using SecureGossip.Transports;
+
+namespace SecureGossip.Tests.Links;
+
+/// <summary>
+/// Nodes that build their own links (issue #12, part 2): each knows only the first node's address, joins through it over
+/// real TCP on 127.0.0.1, and keeps a HyParView active view; neighbours that die are replaced from the passive view.
+/// </summary>
+public sealed class MembershipTests
+{
+    [Fact]
+    public async Task Nodes_that_know_only_the_first_node_form_one_network_and_every_message_reaches_every_node()
+    {
+        await using var network = await MembershipNetwork.StartAsync(8);
+
+        await network.WaitUntilEveryNodeHasNeighboursAsync(1);
+        Assert.All(network.Nodes, n => Assert.InRange(n.Node.Neighbours.Count, 1, new HyParViewOptions().ActiveViewSize));
+
+        // Membership decides which links stay: links that are not in the view (a neighbour dropped to make room) close.
+        foreach (MembershipNode node in network.Nodes)
+        {
+            await node.Node.WaitForPeersAsync(p => p.Count <= new HyParViewOptions().ActiveViewSize);
+        }
+
+        await network.PublishAndAwaitEverywhereAsync(network.Nodes[^1], "from the last to join");
+        await network.PublishAndAwaitEverywhereAsync(network.Nodes[0], "from the first");
+    }
+
+    [Fact]
+    public async Task When_nodes_die_the_survivors_replace_them_and_every_later_message_reaches_every_survivor()
+    {
+        await using var network = await MembershipNetwork.StartAsync(8, new HyParViewOptions { ActiveViewSize = 3, PassiveViewSize = 10 });
+        await network.WaitUntilEveryNodeHasNeighboursAsync(2);
+
+        MembershipNode[] dead = [network.Nodes[2], network.Nodes[4], network.Nodes[5]];
+        foreach (MembershipNode node in dead)
+        {
+            await network.KillAsync(node);
+        }
+
+        string[] deadAddresses = [.. dead.Select(d => d.Address)];
+        foreach (MembershipNode survivor in network.Nodes)
+        {
+            // Each survivor drops the dead from its view and is left with (or finds) at least one live neighbour.
+            await survivor.Node.WhenNeighboursAsync(n => n.Count >= 1 && !n.Intersect(deadAddresses).Any()).WaitAsync(Gossip.Timeout);
+        }
+
+        await network.PublishAndAwaitEverywhereAsync(network.Nodes[1], "after the failures");
+        await network.PublishAndAwaitEverywhereAsync(network.Nodes[^1], "after the failures, again");
+    }
+
+    [Fact]
+    public void A_node_refuses_membership_it_cannot_run_with_a_message_that_says_why()
+    {
+        var unspecified = Assert.Throws<ArgumentException>(() => new GossipNode(new GossipNodeOptions { Membership = new GossipMembershipOptions { AdvertisedAddress = "0.0.0.0:7000" } }));
+        Assert.Contains("cannot be dialled by others", unspecified.Message, StringComparison.Ordinal);
+
+        var missing = Assert.Throws<ArgumentException>(() => new GossipNode(new GossipNodeOptions { Membership = new GossipMembershipOptions() }));
+        Assert.Contains("AdvertisedAddress", missing.Message, StringComparison.Ordinal);
+
+        var badBootstrap = new GossipMembershipOptions { AdvertisedAddress = "127.0.0.1:7000" };
+        badBootstrap.Bootstrap.Add("nowhere");
+        Assert.Contains("is not HOST:PORT", Assert.Throws<ArgumentException>(() => new GossipNode(new GossipNodeOptions { Membership = badBootstrap })).Message, StringComparison.Ordinal);
+
+        var v1 = Assert.Throws<ArgumentException>(() => new GossipNode(new GossipNodeOptions { Protocol = GossipProtocol.V1, Membership = new GossipMembershipOptions { AdvertisedAddress = "127.0.0.1:7000" } }));
+        Assert.Contains("protocol v2", v1.Message, StringComparison.Ordinal);
+    }
+
+    internal sealed class MembershipNode(GossipNode node, TcpGossipListener listener, CancellationTokenSource stop, Task serving)
+    {
+        public GossipNode Node { get; } = node;
+
+        public string Address { get; } = listener.LocalEndPoint.ToString()!;
+
+        public async Task StopAsync()
+        {
+            await stop.CancelAsync();
+            await listener.DisposeAsync();
+            await Node.DisposeAsync();
+            await serving;
+            stop.Dispose();
+        }
+    }
+
+    internal sealed class MembershipNetwork : IAsyncDisposable
+    {
+        private MembershipNetwork(List<MembershipNode> nodes) => Nodes = nodes;
+
+        public List<MembershipNode> Nodes { get; }
+
+        public static async Task<MembershipNetwork> StartAsync(int count, HyParViewOptions? view = null)
+        {
+            var nodes = new List<MembershipNode>();
+            for (int i = 0; i < count; i++)
+            {
+                TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+                var membership = new GossipMembershipOptions
+                {
+                    AdvertisedAddress = listener.LocalEndPoint.ToString(),
+                    HyParView = (view ?? new HyParViewOptions()) with { ShuffleInterval = TimeSpan.FromSeconds(2), RepairInterval = TimeSpan.FromMilliseconds(200) },
+                };
+                if (i > 0)
+                {
+                    membership.Bootstrap.Add(nodes[0].Address);
+                }
+
+                var node = new GossipNode(new GossipNodeOptions { Interval = Gossip.FastInterval, Membership = membership });
+                var stop = new CancellationTokenSource();
+                nodes.Add(new MembershipNode(node, listener, stop, listener.ServeAsync(node, cancellationToken: stop.Token)));
+                if (i == 0)
+                {
+                    continue;
+                }
+
+                // Joins one after another, as the simulator's do: the walk of each join finds the views the last left.
+                await node.WhenNeighboursAsync(n => n.Count >= 1).WaitAsync(Gossip.Timeout);
+            }
+
+            await Task.Yield();
+            return new MembershipNetwork(nodes);
+        }
+
+        public async Task WaitUntilEveryNodeHasNeighboursAsync(int atLeast)
+        {
+            foreach (MembershipNode node in Nodes)
+            {
+                await node.Node.WhenNeighboursAsync(n => n.Count >= atLeast).WaitAsync(Gossip.Timeout);
+            }
+        }
+
+        public async Task KillAsync(MembershipNode node)
+        {
+            Nodes.Remove(node);
+            await node.StopAsync();
+        }
+
+        public async Task PublishAndAwaitEverywhereAsync(MembershipNode from, string text)
+        {
+            var waits = Nodes.Where(n => n != from).Select(n => MessageAsync(n.Node, text)).ToList();
+            from.Node.Publish(new { text });
+            await Task.WhenAll(waits).WaitAsync(Gossip.Timeout);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (MembershipNode node in Nodes)
+            {
+                await node.StopAsync();
+            }
+        }
+
+        private static async Task MessageAsync(GossipNode node, string text)
+        {
+            using GossipSubscription subscription = node.Subscribe();
+            await foreach (GossipMessage message in subscription.ReadAllAsync())
+            {
+                if (message.Payload.TryGetProperty("text", out var got) && got.GetString() == text)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
