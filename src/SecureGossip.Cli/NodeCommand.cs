@@ -25,6 +25,13 @@ internal static class NodeCommand
         var networkKey = new Option<string[]>("--network-key") { Description = "Make this node a member of a private network: every link runs the secret handshake with this 32-byte key (base64; sgossip keygen --network-key makes one) and box-stream encryption. Repeatable: inbound links may use any, dialled ones use the first (key rotation).", Arity = ArgumentArity.ZeroOrMore };
         var allow = new Option<string[]>("--allow") { Description = "On a private network, accept inbound links only from these keys (@KEY.ed25519; repeatable).", Arity = ArgumentArity.ZeroOrMore };
         var plain = new Option<bool>("--plain") { Description = "On a private network, also accept plain links (JS 0.3.1 peers cannot speak the handshake): inbound peers that send JSON lines or stay silent for 2 s, and --connect HOST:PORT without a key. They are not authenticated." };
+        var bootstrap = new Option<string[]>("--bootstrap")
+        {
+            Description = "Join a self-organising network (membership, docs/PROTOCOL.md §19) through any of these nodes: HOST:PORT, ws://HOST:PORT/PATH, @KEY.ed25519@HOST:PORT on a private network (repeatable, or several after one flag). With no address, this node is the first of its network. The node keeps a few neighbours (HyParView) and replaces a failed one at once; no full mesh to configure.",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var advertise = new Option<string?>("--advertise") { Description = "With --bootstrap: the HOST:PORT (or ws://HOST:PORT/PATH) other nodes reach this node at, when the --listen address is not it (0.0.0.0, a container, NAT). Default: the first TCP --listen address. A node never advertises 0.0.0.0." };
         var keys = new Option<string?>("--keys") { Description = "ssb-keys secret file; created if missing. Without it a fresh key is used." };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between gossip rounds (the JS interval).", DefaultValueFactory = _ => 100 };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
@@ -47,6 +54,7 @@ internal static class NodeCommand
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
             listen, connect, networkKey, allow, plain, keys, interval, verbose, protocol, announce, byId, signSeq, store, storeSync,
+            bootstrap, advertise,
         };
 
         command.Validators.Add(result =>
@@ -113,6 +121,45 @@ internal static class NodeCommand
             {
                 result.AddError("--allow and --plain are for a private network: give --network-key.");
             }
+
+            bool membership = result.GetResult(bootstrap) is not null || result.GetResult(advertise) is not null;
+            foreach (string text in result.GetValue(bootstrap) ?? [])
+            {
+                if (!PeerAddress.TryParse(text, out _, out string? error))
+                {
+                    result.AddError($"--bootstrap: {error}");
+                }
+            }
+
+            string? advertised = result.GetValue(advertise);
+            if (advertised is not null)
+            {
+                if (!PeerAddress.TryParse(advertised, out PeerAddress? address, out string? error))
+                {
+                    result.AddError($"--advertise: {error}");
+                }
+                else if (!address!.IsDialable)
+                {
+                    result.AddError($"--advertise {advertised}: other nodes cannot dial an unspecified address or port 0; give the address they reach this node at.");
+                }
+            }
+            else if (membership)
+            {
+                string? tcp = (result.GetValue(listen) ?? []).FirstOrDefault(l => EndPointParser.TryParse(l, out EndPoint? e, out _) && e is not WebSocketEndPoint);
+                if (tcp is null)
+                {
+                    result.AddError("--bootstrap needs --listen HOST:PORT (or --advertise) so that other nodes can reach this one.");
+                }
+                else if (EndPointParser.TryParse(tcp, out EndPoint? e, out _) && e is IPEndPoint ip && (ip.Address.Equals(IPAddress.Any) || ip.Address.Equals(IPAddress.IPv6Any)))
+                {
+                    result.AddError($"--listen {tcp}: a node never advertises an unspecified address; give --advertise HOST:PORT, the address other nodes reach it at.");
+                }
+            }
+
+            if (membership && result.GetValue(protocol) == "v1")
+            {
+                result.AddError("--bootstrap and --advertise need protocol v2 (membership is a v2 extension).");
+            }
         });
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -139,6 +186,7 @@ internal static class NodeCommand
                 parseResult.GetValue(signSeq),
                 parseResult.GetValue(store),
                 parseResult.GetValue(storeSync) == "full",
+                parseResult.GetResult(bootstrap) is not null || parseResult.GetResult(advertise) is not null ? new Membership(parseResult.GetValue(bootstrap) ?? [], parseResult.GetValue(advertise)) : null,
                 stop.Token);
 
             void Stop(PosixSignalContext context)
@@ -157,7 +205,10 @@ internal static class NodeCommand
         return Convert.TryFromBase64String(text, key, out int written) && written == 32 ? key[..32] : null;
     }
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, CancellationToken cancellationToken)
+    /// <summary>What <c>--bootstrap</c> and <c>--advertise</c> asked for.</summary>
+    private sealed record Membership(string[] Bootstrap, string? Advertise);
+
+    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, Membership? membership, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -213,6 +264,45 @@ internal static class NodeCommand
                 nodeOptions.Links.Middleware.Add(SecretHandshakeMiddleware.Create(nodeKeys, privateNetwork));
             }
 
+            // TCP listeners are bound before the node exists: with membership, the node advertises where it listens.
+            var listeners = new List<TcpGossipListener>();
+            try
+            {
+                foreach (string text in listen)
+                {
+                    EndPointParser.TryParse(text, out EndPoint? endPoint, out _);
+                    if (endPoint is not WebSocketEndPoint)
+                    {
+                        listeners.Add(TcpGossipListener.Start(await EndPointParser.ResolveForListenAsync(endPoint!, cancellationToken)));
+                    }
+                }
+            }
+            catch (Exception e) when (e is ListenException or System.Net.Sockets.SocketException or InvalidOperationException or IOException)
+            {
+                Console.Error.WriteLine($"error: --listen: {(e is ListenException ? e.Message : $"cannot listen: {e.Message}")}");
+                foreach (TcpGossipListener listener in listeners)
+                {
+                    await listener.DisposeAsync();
+                }
+
+                return 1;
+            }
+
+            if (membership is not null)
+            {
+                string advertised = membership.Advertise ?? listeners[0].LocalEndPoint.ToString()!;
+                if (privateNetwork is not null && !advertised.StartsWith('@'))
+                {
+                    advertised = $"{nodeKeys.Public}@{advertised}"; // on a private network peers dial a member by its key
+                }
+
+                nodeOptions.Membership = new GossipMembershipOptions { AdvertisedAddress = advertised };
+                foreach (string address in membership.Bootstrap)
+                {
+                    nodeOptions.Membership.Bootstrap.Add(address);
+                }
+            }
+
             await using var node = new GossipNode(nodeOptions);
             node.DeliverySink = stdout;
             logger.LogInformation("Public key {Public}", nodeKeys.Public);
@@ -227,8 +317,18 @@ internal static class NodeCommand
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var tasks = new List<Task>();
-            var listeners = new List<TcpGossipListener>();
             var webSockets = new List<WebSocketGossipListener>();
+            foreach (TcpGossipListener listener in listeners)
+            {
+                logger.LogInformation("Listening on {EndPoint}", listener.LocalEndPoint);
+                tasks.Add(listener.ServeAsync(node, logger, stop.Token));
+            }
+
+            if (nodeOptions.Membership is { } joined)
+            {
+                logger.LogInformation("Membership: advertising {Address}, joining through {Bootstrap}", joined.AdvertisedAddress, joined.Bootstrap.Count == 0 ? "nobody (the first node)" : string.Join(", ", joined.Bootstrap));
+            }
+
             try
             {
                 foreach (string text in listen)
@@ -239,14 +339,7 @@ internal static class NodeCommand
                         WebSocketGossipListener served = await WebSocketGossipListener.StartAsync(webSocket.Uri, node, loggerFactory, stop.Token);
                         webSockets.Add(served);
                         logger.LogInformation("Listening on {Address}", served.Address);
-                        continue;
                     }
-
-                    IPEndPoint bind = await EndPointParser.ResolveForListenAsync(endPoint!, stop.Token);
-                    TcpGossipListener listener = TcpGossipListener.Start(bind);
-                    listeners.Add(listener);
-                    logger.LogInformation("Listening on {EndPoint}", listener.LocalEndPoint);
-                    tasks.Add(listener.ServeAsync(node, logger, stop.Token));
                 }
             }
             catch (ListenException e)

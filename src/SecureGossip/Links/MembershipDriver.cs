@@ -26,6 +26,7 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
     private readonly Dictionary<PeerLink, string> _peerOf = [];
     private readonly Dictionary<GossipConnection, string> _dialled = [];
     private readonly HashSet<PeerLink> _closing = [];
+    private readonly Dictionary<PeerLink, string> _candidates = [];
     private readonly Dictionary<long, ITimer> _timers = [];
     private readonly Random _random;
     private readonly Task _loop;
@@ -67,6 +68,15 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
         if (_peerOf.TryGetValue(link, out string? peer))
         {
             _view.FrameReceived(this, peer, frame);
+        }
+        else if (_candidates.Remove(link, out string? candidate) && !_byPeer.ContainsKey(candidate))
+        {
+            // A link the peer opened becomes a membership link with its first membership frame (a join, a request, a
+            // shuffle's answer); links opened for other reasons (--connect) are left alone.
+            _byPeer[candidate] = link;
+            _peerOf[link] = candidate;
+            _view.LinkUp(this, candidate, outbound: false);
+            _view.FrameReceived(this, candidate, frame);
         }
     });
 
@@ -218,14 +228,7 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
         }
         else if (link.AdvertisedAddress is { } peer && V2MembershipCodec.Valid(peer) && peer != Self)
         {
-            if (_byPeer.ContainsKey(peer))
-            {
-                return; // a second link from the same peer: it gossips, but membership keeps the first
-            }
-
-            _byPeer[peer] = link;
-            _peerOf[link] = peer;
-            _view.LinkUp(this, peer, outbound: false);
+            _candidates[link] = peer; // a member, until it says what it wants of us
         }
 
         Publish();
@@ -233,6 +236,7 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
 
     private void OnLinkEnded(PeerLink link)
     {
+        _candidates.Remove(link);
         if (_closing.Remove(link))
         {
             return;

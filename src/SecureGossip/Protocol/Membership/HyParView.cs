@@ -39,7 +39,7 @@ public sealed class HyParView<TPeer>
     private List<TPeer>? _lastShuffle;
     private int _nextBootstrap;
     private long _nextTimer = 16;
-    private TimeSpan _lastJoin = TimeSpan.MinValue;
+    private TimeSpan? _lastJoin;
     private bool _started;
 
     /// <summary>Creates the state of the node <paramref name="self"/>, which joins through <paramref name="bootstrap"/> (tried in turn).</summary>
@@ -246,7 +246,7 @@ public sealed class HyParView<TPeer>
                 _refused.Clear();
                 Fill(context);
                 if (_active.Count + Requests < _options.ActiveViewSize && _passive.Count == 0 &&
-                    (_active.Count == 0 || context.Now - _lastJoin >= _options.ShuffleInterval) &&
+                    (_active.Count == 0 || _lastJoin is not { } last || context.Now - last >= _options.ShuffleInterval) &&
                     !_dialing.Values.Any(d => d.Kind == DialKind.Join))
                 {
                     // Short of neighbours with nothing in reserve: the node may be on an island that failures cut off

@@ -227,6 +227,27 @@ public sealed class HyParViewTests
         Assert.Equal([2], context.Dials);
     }
 
+    [Fact]
+    public void A_node_short_of_neighbours_with_nothing_in_reserve_rejoins_once_a_shuffle_period()
+    {
+        var context = new RecordingMembershipContext();
+        var node = new HyParView<int>(1, [0, 5]);
+        node.Start(context);
+        Assert.Equal([0], context.Dials);
+        node.LinkUp(context, 0, outbound: true); // joined: one neighbour, an empty reserve
+        context.Clear();
+
+        context.Now += TimeSpan.FromSeconds(1);
+        node.Timer(context, 2);
+        Assert.Empty(context.Dials); // the join just made counts: not again before a shuffle period
+
+        context.Now += Defaults.ShuffleInterval;
+        node.Timer(context, 2);
+        Assert.Equal([5], context.Dials); // through the bootstrap address it is not linked to
+        node.LinkUp(context, 5, outbound: true);
+        Assert.Single(context.SentTo<JoinFrame<int>>(5));
+    }
+
     [Theory]
     [InlineData(nameof(HyParViewOptions.ActiveViewSize))]
     [InlineData(nameof(HyParViewOptions.PassiveViewSize))]
