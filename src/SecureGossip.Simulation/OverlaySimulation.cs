@@ -117,7 +117,10 @@ public sealed class OverlaySimulation : IMembershipContext<int>, IGossipContext
     private void AddNode(long at, int contact)
     {
         int v = _nodes.Count;
-        var node = new Node(new HyParView<int>(v, contact < 0 ? [] : [contact], _options.Membership), at);
+        // A newcomer joins through its contact and, should that one be gone, through node 0, the bootstrap node every
+        // node was given (as a real node is started with a stable bootstrap address).
+        int[] bootstrap = contact < 0 ? [] : contact == 0 ? [0] : [contact, 0];
+        var node = new Node(new HyParView<int>(v, bootstrap, _options.Membership), at);
         if (_options.Dissemination == "v2")
         {
             node.Gossip = GossipEngine.CreateV2();
