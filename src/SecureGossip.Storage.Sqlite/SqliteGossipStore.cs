@@ -24,7 +24,7 @@ namespace SecureGossip.Storage;
 /// <para>The store owns one connection. Calls come from one thread at a time, as <see cref="IGossipStore"/>
 /// says; the background commit of batched messages is serialized with them.</para>
 /// </remarks>
-public sealed class SqliteGossipStore : IGossipStore
+public sealed class SqliteGossipStore : IGossipStore, IGossipPeerStore
 {
     /// <summary>The layout this version writes and reads (<c>PRAGMA user_version</c>); 0 is a new file.</summary>
     private const int SchemaVersion = 1;
@@ -224,6 +224,44 @@ public sealed class SqliteGossipStore : IGossipStore
             {
                 throw Corrupt(e);
             }
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> LoadPeers()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "SELECT value FROM meta WHERE key = 'peers'";
+            if (command.ExecuteScalar() is not string json)
+            {
+                return [];
+            }
+
+            try
+            {
+                return System.Text.Json.JsonSerializer.Deserialize<string[]>(json) ?? [];
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return []; // peers are a hint: a damaged list is forgotten, the node joins through its bootstrap
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SavePeers(IReadOnlyList<string> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "INSERT INTO meta (key, value) VALUES ('peers', $peers) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+            command.Parameters.AddWithValue("$peers", System.Text.Json.JsonSerializer.Serialize(peers));
+            command.ExecuteNonQuery();
         }
     }
 

@@ -29,6 +29,11 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
     private readonly Dictionary<PeerLink, string> _candidates = [];
     private readonly Dictionary<long, ITimer> _timers = [];
     private readonly Random _random;
+    private readonly Storage.IGossipPeerStore? _peerStore;
+
+    // The views are saved this often (and at disposal) when the node's store keeps peers; the id is outside HyParView's.
+    private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(10);
+    private const long SaveTimer = -1;
     private readonly Task _loop;
     private readonly List<(Func<bool> Condition, TaskCompletionSource Done)> _waiters = [];
     private volatile string[] _active = [];
@@ -41,9 +46,16 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
         Self = options.AdvertisedAddress!;
         _random = node.Options.Random ?? new Random();
         _view = new HyParView<string>(Self, options.Bootstrap, options.HyParView, StringComparer.Ordinal);
+        _peerStore = node.Options.Store as Storage.IGossipPeerStore;
         _view.Remember(options.Remembered, _random);
+        if (_peerStore is not null)
+        {
+            _view.Remember(_peerStore.LoadPeers(), _random); // the views of the last run: rejoin through them first
+        }
+
         _loop = Task.Run(LoopAsync);
         Post(() => _view.Start(this));
+        Post(() => ((IMembershipContext<string>)this).SetTimer(SaveInterval, SaveTimer));
     }
 
     /// <summary>This node's advertised address.</summary>
@@ -93,6 +105,7 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
 
     public async ValueTask DisposeAsync()
     {
+        Post(SavePeers);
         _work.Writer.TryComplete();
         await _loop;
         foreach (ITimer timer in _timers.Values)
@@ -171,10 +184,36 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
 
     private void Fire(long id)
     {
-        if (_timers.Remove(id, out ITimer? timer))
+        if (!_timers.Remove(id, out ITimer? timer))
         {
-            timer.Dispose();
-            _view.Timer(this, id);
+            return;
+        }
+
+        timer.Dispose();
+        if (id == SaveTimer)
+        {
+            SavePeers();
+            ((IMembershipContext<string>)this).SetTimer(SaveInterval, SaveTimer);
+            return;
+        }
+
+        _view.Timer(this, id);
+    }
+
+    private void SavePeers()
+    {
+        if (_peerStore is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _peerStore.SavePeers([.. _view.Active.Concat(_view.Passive).Distinct(StringComparer.Ordinal)]);
+        }
+        catch (Exception e)
+        {
+            Log.MembershipFailed(_node.Logger, e);
         }
     }
 
@@ -236,6 +275,11 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
 
     private void OnLinkEnded(PeerLink link)
     {
+        if (_node.IsStopping)
+        {
+            return; // the node closes its own links: its views stay as they were, to be saved and rejoined from
+        }
+
         _candidates.Remove(link);
         if (_closing.Remove(link))
         {

@@ -53,6 +53,28 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public async Task A_node_restarted_on_its_store_rejoins_through_the_peers_it_knew_without_a_bootstrap_address()
+    {
+        string directory = Directory.CreateTempSubdirectory("sg-membership-").FullName;
+        try
+        {
+            await using var network = await MembershipNetwork.StartAsync(4);
+            string store = Path.Combine(directory, "node.db");
+            MembershipNode first = await network.AddAsync(store, bootstrap: true);
+            await first.Node.WhenNeighboursAsync(n => n.Count >= 1).WaitAsync(Gossip.Timeout);
+            await network.KillAsync(first); // disposed: its views are saved
+
+            MembershipNode again = await network.AddAsync(store, bootstrap: false);
+            await again.Node.WhenNeighboursAsync(n => n.Count >= 1).WaitAsync(Gossip.Timeout);
+            await network.PublishAndAwaitEverywhereAsync(network.Nodes[0], "to the node that came back");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_node_refuses_membership_it_cannot_run_with_a_message_that_says_why()
     {
         var unspecified = Assert.Throws<ArgumentException>(() => new GossipNode(new GossipNodeOptions { Membership = new GossipMembershipOptions { AdvertisedAddress = "0.0.0.0:7000" } }));
@@ -121,6 +143,34 @@ public sealed class MembershipTests
 
             await Task.Yield();
             return new MembershipNetwork(nodes);
+        }
+
+        /// <summary>One more node (with a store at <paramref name="storePath"/>), joining through the first if <paramref name="bootstrap"/>.</summary>
+        public async Task<MembershipNode> AddAsync(string storePath, bool bootstrap)
+        {
+            TcpGossipListener listener = TcpGossipListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+            var membership = new GossipMembershipOptions
+            {
+                AdvertisedAddress = listener.LocalEndPoint.ToString(),
+                HyParView = new HyParViewOptions { ShuffleInterval = TimeSpan.FromSeconds(2), RepairInterval = TimeSpan.FromMilliseconds(200) },
+            };
+            if (bootstrap)
+            {
+                membership.Bootstrap.Add(Nodes[0].Address);
+            }
+
+            var node = new GossipNode(new GossipNodeOptions
+            {
+                Interval = Gossip.FastInterval,
+                Membership = membership,
+                Store = new SecureGossip.Storage.SqliteGossipStore(storePath),
+                OwnsStore = true,
+            });
+            var stop = new CancellationTokenSource();
+            var added = new MembershipNode(node, listener, stop, listener.ServeAsync(node, cancellationToken: stop.Token));
+            Nodes.Add(added);
+            await Task.Yield();
+            return added;
         }
 
         public async Task WaitUntilEveryNodeHasNeighboursAsync(int atLeast)
