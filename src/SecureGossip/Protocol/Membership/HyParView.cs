@@ -346,9 +346,9 @@ public sealed class HyParView<TPeer>
     /// <summary>The end of a join's walk: take the joiner as a neighbour (it must accept: it is new).</summary>
     private void Invite(IMembershipContext<TPeer> context, TPeer joiner)
     {
-        if (IsActive(joiner) || _dialing.ContainsKey(joiner))
+        if (IsActive(joiner) || _dialing.ContainsKey(joiner) || _dialing.Count >= _options.ActiveViewSize)
         {
-            return;
+            return; // at most a view's worth of dials at once, whatever walks a neighbour ends here
         }
 
         Request(context, joiner, high: true);

@@ -156,6 +156,23 @@ public sealed class HyParViewTests
     }
 
     [Fact]
+    public void Walks_ended_here_by_a_neighbour_make_the_node_dial_at_most_a_views_worth_at_once()
+    {
+        var context = new RecordingMembershipContext();
+        var node = new HyParView<int>(0, []);
+        node.Start(context);
+        Join(node, context, 1);
+        context.Clear();
+
+        for (int joiner = 100; joiner < 120; joiner++)
+        {
+            node.FrameReceived(context, 1, new ForwardJoinFrame<int>(joiner, 0));
+        }
+
+        Assert.Equal(Defaults.ActiveViewSize, context.Dials.Count);
+    }
+
+    [Fact]
     public void Names_pushed_by_shuffles_do_not_crowd_proven_peers_out_of_the_passive_view()
     {
         var context = new RecordingMembershipContext();
