@@ -241,6 +241,15 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
         {
             // The node is stopping.
         }
+
+        // A connection that never became a link (its handshake refused, say) has no end event: its dial failed.
+        Post(() =>
+        {
+            if (_dialled.Remove(connection, out string? unanswered))
+            {
+                _view.DialFailed(this, unanswered);
+            }
+        });
     }
 
     private void OnHello(PeerLink link)
