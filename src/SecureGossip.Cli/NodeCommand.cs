@@ -293,7 +293,7 @@ internal static class NodeCommand
                 string advertised = membership.Advertise ?? listeners[0].LocalEndPoint.ToString()!;
                 if (privateNetwork is not null && !advertised.StartsWith('@'))
                 {
-                    advertised = $"{nodeKeys.Public}@{advertised}"; // on a private network peers dial a member by its key
+                    advertised = $"@{nodeKeys.Public.TrimStart('@')}@{advertised}"; // on a private network peers dial a member by its key
                 }
 
                 nodeOptions.Membership = new GossipMembershipOptions { AdvertisedAddress = advertised };

@@ -80,7 +80,8 @@ public sealed record PeerAddress(EndPoint EndPoint, byte[]? Key)
         }
 
         int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535 ||
+            Uri.CheckHostName(text[..colon]) == UriHostNameType.Unknown)
         {
             error = $"'{text}' is not HOST:PORT (e.g. 127.0.0.1:7000, [::1]:7000, localhost:7000).";
             return false;

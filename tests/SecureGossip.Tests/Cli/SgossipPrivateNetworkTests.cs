@@ -38,6 +38,34 @@ public sealed class SgossipPrivateNetworkTests
     }
 
     [Fact]
+    public async Task Members_join_a_private_network_through_a_keyed_bootstrap_address_and_advertise_their_own_keys()
+    {
+        string networkKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using ChildProcess a = Sgossip("node", "--listen", "127.0.0.1:0", "--bootstrap", "--network-key", networkKey);
+        int port = int.Parse(ListeningPattern().Match(await a.WaitForStderrAsync(l => ListeningPattern().IsMatch(l))).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        string aKey = PublicPattern().Match(await a.WaitForStderrAsync(l => PublicPattern().IsMatch(l))).Groups[1].Value;
+        await a.WaitForStderrAsync(l => l.Contains($"Membership: advertising @{aKey}@127.0.0.1:{port}", StringComparison.Ordinal));
+
+        string bootstrap = $"@{aKey}@127.0.0.1:{port}";
+        await using ChildProcess b = Sgossip("node", "--listen", "127.0.0.1:0", "--bootstrap", bootstrap, "--network-key", networkKey);
+        await using ChildProcess c = Sgossip("node", "--listen", "127.0.0.1:0", "--bootstrap", bootstrap, "--network-key", networkKey);
+        await b.WaitForStderrAsync(l => l.Contains($"Neighbour up: {bootstrap}", StringComparison.Ordinal));
+        await c.WaitForStderrAsync(l => l.Contains($"Neighbour up: {bootstrap}", StringComparison.Ordinal));
+        await a.WaitForStderrAsync(l => l.Contains("Neighbour up: @", StringComparison.Ordinal)); // members are named by their keys
+
+        await c.WriteLineAsync("{\"members\":true}");
+        foreach (ChildProcess other in new[] { a, b })
+        {
+            using JsonDocument received = JsonDocument.Parse(await other.ReadLineAsync());
+            Assert.Equal("{\"members\":true}", received.RootElement.GetProperty("data").GetRawText());
+        }
+
+        Assert.Equal(0, await c.TerminateAsync());
+        Assert.Equal(0, await b.TerminateAsync());
+        Assert.Equal(0, await a.TerminateAsync());
+    }
+
+    [Fact]
     public async Task Members_gossip_over_websocket_addresses()
     {
         string networkKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
