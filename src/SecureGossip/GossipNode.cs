@@ -75,7 +75,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
                 throw new ArgumentException("Membership needs protocol v2 (GossipNodeOptions.Protocol).", nameof(options));
             }
 
-            _node.Membership = new MembershipDriver(_node, membership, connection => RunConnectionAsync(connection, CancellationToken.None));
+            _node.Membership = new MembershipDriver(_node, membership, connection => RunConnectionAsync(connection, CancellationToken.None), RaiseNeighbour);
         }
 
         if (options.Interval != Timeout.InfiniteTimeSpan)
@@ -89,6 +89,12 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     /// <see cref="GossipNodeOptions.Membership"/> is set; empty otherwise.
     /// </summary>
     public IReadOnlyList<string> Neighbours => _node.Membership?.Active ?? [];
+
+    /// <summary>
+    /// Raised when a membership neighbour comes up or goes down (with <see cref="GossipNodeOptions.Membership"/> set), on
+    /// the node's membership loop; a handler that throws is logged and does not affect the node.
+    /// </summary>
+    public event EventHandler<GossipNeighbourEventArgs>? NeighbourChanged;
 
     /// <summary>The addresses the node keeps in reserve to replace failed neighbours (the passive view); empty without membership.</summary>
     public IReadOnlyList<string> ReserveAddresses => _node.Membership?.Passive ?? [];
@@ -345,6 +351,18 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     /// from v1 links) is seen at the actor's next work item; await a later line on the same link instead.
     /// </summary>
     internal Task WhenStatisticsAsync(Func<GossipNodeStatistics, bool> condition) => WhenAsync(() => condition(Statistics));
+
+    private void RaiseNeighbour(string address, bool up)
+    {
+        try
+        {
+            NeighbourChanged?.Invoke(this, new GossipNeighbourEventArgs(address, up));
+        }
+        catch (Exception e)
+        {
+            Log.HandlerFailed(_node.Logger, e);
+        }
+    }
 
     /// <summary>Completes once the membership neighbours satisfy <paramref name="condition"/> (checked after each membership event).</summary>
     internal Task WhenNeighboursAsync(Func<IReadOnlyList<string>, bool> condition) =>

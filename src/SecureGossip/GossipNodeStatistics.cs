@@ -55,6 +55,12 @@ public readonly record struct GossipNodeStatistics
     /// </summary>
     public long SecuredLinksBroken { get; init; }
 
+    /// <summary>Membership neighbours that came up (joined the active view), since the node started (docs/PROTOCOL.md §19).</summary>
+    public long NeighboursUp { get; init; }
+
+    /// <summary>Membership neighbours that went down (failed, or dropped by either side).</summary>
+    public long NeighboursDown { get; init; }
+
     /// <summary>Author keys forgotten because the table reached <see cref="GossipDefenceOptions.MaxAuthors"/>.</summary>
     public long AuthorsForgotten { get; init; }
 

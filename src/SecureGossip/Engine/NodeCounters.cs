@@ -40,6 +40,8 @@ internal sealed class NodeCounters
         V2FramesReceived = Volatile.Read(ref V2FramesReceived),
         PeersCut = Volatile.Read(ref PeersCut),
         HandshakesRefused = Volatile.Read(ref HandshakesRefused),
+        NeighboursUp = Volatile.Read(ref NeighboursUp),
+        NeighboursDown = Volatile.Read(ref NeighboursDown),
         SecuredLinksBroken = Volatile.Read(ref SecuredLinksBroken),
         AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
         StoreCommits = Volatile.Read(ref StoreCommits),

@@ -20,6 +20,7 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
 {
     private readonly NodeServices _node;
     private readonly Func<GossipConnection, Task> _run;
+    private readonly Action<string, bool> _changed;
     private readonly HyParView<string> _view;
     private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, PeerLink> _byPeer = new(StringComparer.Ordinal);
@@ -39,10 +40,11 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
     private volatile string[] _active = [];
     private volatile string[] _passive = [];
 
-    public MembershipDriver(NodeServices node, GossipMembershipOptions options, Func<GossipConnection, Task> run)
+    public MembershipDriver(NodeServices node, GossipMembershipOptions options, Func<GossipConnection, Task> run, Action<string, bool> changed)
     {
         _node = node;
         _run = run;
+        _changed = changed;
         Self = options.AdvertisedAddress!;
         _random = node.Options.Random ?? new Random();
         _view = new HyParView<string>(Self, options.Bootstrap, options.HyParView, StringComparer.Ordinal);
@@ -174,12 +176,14 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
     {
         Interlocked.Increment(ref _node.Counters.NeighboursUp);
         Log.NeighbourUp(_node.Logger, peer);
+        _changed(peer, true);
     }
 
     void IMembershipContext<string>.NeighbourDown(string peer)
     {
         Interlocked.Increment(ref _node.Counters.NeighboursDown);
         Log.NeighbourDown(_node.Logger, peer);
+        _changed(peer, false);
     }
 
     private void Fire(long id)

@@ -35,6 +35,18 @@ public sealed class MembershipTests
         await using var network = await MembershipNetwork.StartAsync(8, new HyParViewOptions { ActiveViewSize = 3, PassiveViewSize = 10 });
         await network.WaitUntilEveryNodeHasNeighboursAsync(2);
 
+        var downs = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        foreach (MembershipNode node in network.Nodes)
+        {
+            node.Node.NeighbourChanged += (_, e) =>
+            {
+                if (!e.Up)
+                {
+                    downs.Enqueue(e.Address);
+                }
+            };
+        }
+
         MembershipNode[] dead = [network.Nodes[2], network.Nodes[4], network.Nodes[5]];
         foreach (MembershipNode node in dead)
         {
@@ -47,6 +59,11 @@ public sealed class MembershipTests
             // Each survivor drops the dead from its view and is left with (or finds) at least one live neighbour.
             await survivor.Node.WhenNeighboursAsync(n => n.Count >= 1 && !n.Intersect(deadAddresses).Any()).WaitAsync(Gossip.Timeout);
         }
+
+        // Every neighbour lost was reported, as an event and in the statistics.
+        Assert.Contains(downs, deadAddresses.Contains);
+        Assert.True(network.Nodes.Sum(n => n.Node.Statistics.NeighboursDown) >= downs.Count(deadAddresses.Contains));
+        Assert.All(network.Nodes, n => Assert.True(n.Node.Statistics.NeighboursUp >= 1));
 
         await network.PublishAndAwaitEverywhereAsync(network.Nodes[1], "after the failures");
         await network.PublishAndAwaitEverywhereAsync(network.Nodes[^1], "after the failures, again");
