@@ -27,11 +27,13 @@ internal static class SimOverlayCommand
         var dissemination = new Option<string>("--dissemination") { Description = "flood (first copies forwarded on every active link) or v2 (protocol v2's Plumtree core over the active views).", DefaultValueFactory = _ => "flood" };
         var active = new Option<int>("--active-view") { Description = "HyParView active view size.", DefaultValueFactory = _ => new HyParViewOptions().ActiveViewSize };
         var passive = new Option<int>("--passive-view") { Description = "HyParView passive view size.", DefaultValueFactory = _ => new HyParViewOptions().PassiveViewSize };
+        var activeWalk = new Option<int>("--active-walk") { Description = "HyParView active random walk length (a join's walk).", DefaultValueFactory = _ => new HyParViewOptions().ActiveRandomWalkLength };
+        var passiveWalk = new Option<int>("--passive-walk") { Description = "HyParView passive random walk length.", DefaultValueFactory = _ => new HyParViewOptions().PassiveRandomWalkLength };
         var shuffle = new Option<double>("--shuffle-ms") { Description = "HyParView shuffle period.", DefaultValueFactory = _ => new HyParViewOptions().ShuffleInterval.TotalMilliseconds };
         var perMessage = new Option<bool>("--per-message") { Description = "Add per_message: each message's delivered ratio, rmr, last hop and time to its last delivery." };
         var command = new Command("sim-overlay", "Simulate a self-organising network (HyParView membership) on a virtual clock: joins through one node, failures or churn, messages; print the figures as one JSON object.")
         {
-            nodes, seed, latency, spacing, settle, kill, churn, churnSeconds, messages, interval, dissemination, active, passive, shuffle, perMessage,
+            nodes, seed, latency, spacing, settle, kill, churn, churnSeconds, messages, interval, dissemination, active, passive, activeWalk, passiveWalk, shuffle, perMessage,
         };
 
         command.SetAction(parseResult =>
@@ -62,6 +64,8 @@ internal static class SimOverlayCommand
                     {
                         ActiveViewSize = parseResult.GetValue(active),
                         PassiveViewSize = parseResult.GetValue(passive),
+                        ActiveRandomWalkLength = parseResult.GetValue(activeWalk),
+                        PassiveRandomWalkLength = parseResult.GetValue(passiveWalk),
                         ShuffleInterval = TimeSpan.FromMilliseconds(parseResult.GetValue(shuffle)),
                     },
                 };

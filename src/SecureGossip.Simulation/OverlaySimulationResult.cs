@@ -96,6 +96,8 @@ public sealed record OverlaySimulationResult
             ["churn_s"] = Options.Churn > 0 ? Options.ChurnDuration.TotalSeconds : 0,
             ["active_view"] = Options.Membership.ActiveViewSize,
             ["passive_view"] = Options.Membership.PassiveViewSize,
+            ["active_walk"] = Options.Membership.ActiveRandomWalkLength,
+            ["passive_walk"] = Options.Membership.PassiveRandomWalkLength,
             ["shuffle_ms"] = Options.Membership.ShuffleInterval.TotalMilliseconds,
             ["nodes_started"] = NodesStarted,
             ["nodes_at_end"] = NodesAtEnd,

@@ -29,11 +29,26 @@ public sealed class SimOverlayCommandTests
         Assert.Equal(5, root.GetProperty("active_view").GetInt32());
     }
 
+    [Fact]
+    public async Task The_membership_options_reach_the_run()
+    {
+        await using ChildProcess sim = Sgossip("sim-overlay", "--nodes", "100", "--messages", "2", "--settle-s", "5", "--active-view", "4", "--passive-view", "12", "--active-walk", "9", "--passive-walk", "2");
+        string line = await sim.ReadLineAsync();
+        Assert.Equal(0, await sim.WaitForExitAsync());
+        using JsonDocument json = JsonDocument.Parse(line);
+        Assert.Equal(4, json.RootElement.GetProperty("active_view").GetInt32());
+        Assert.Equal(12, json.RootElement.GetProperty("passive_view").GetInt32());
+        Assert.Equal(9, json.RootElement.GetProperty("active_walk").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("passive_walk").GetInt32());
+        Assert.InRange(json.RootElement.GetProperty("active_degree_max").GetInt32(), 1, 4);
+    }
+
     [Theory]
     [InlineData("--kill", "1", "The fraction killed must be in [0, 1)")]
     [InlineData("--dissemination", "gossipsub", "Dissemination must be 'flood' or 'v2'")]
     [InlineData("--latency-ms", "fast", "--latency-ms must be A-B or one number of ms")]
     [InlineData("--active-view", "0", "ActiveViewSize")]
+    [InlineData("--passive-walk", "7", "PassiveRandomWalkLength")]
     public async Task A_bad_option_is_an_error_on_stderr_with_exit_code_1(string option, string value, string message)
     {
         await using ChildProcess sim = Sgossip("sim-overlay", "--nodes", "20", option, value);
