@@ -23,6 +23,14 @@ public sealed class GossipMembershipOptions
     /// <summary>Addresses remembered from an earlier run (the passive view a store kept), tried before the bootstrap addresses.</summary>
     public IList<string> Remembered { get; } = [];
 
+    /// <summary>
+    /// Membership frames a link may send a second (256, far above what joins and shuffles need even while hundreds of
+    /// nodes join through this one); more are dropped and counted (<see cref="GossipNodeStatistics.MembershipFramesDropped"/>),
+    /// and a link that sends four times as many within a second is cut. Every accepted frame can make this node send or
+    /// dial, so a peer must not be able to ask without limit.
+    /// </summary>
+    public int MaxFramesPerSecond { get; set; } = 256;
+
     /// <summary>The HyParView sizes, walks and periods.</summary>
     public HyParViewOptions HyParView { get; set; } = new();
 
@@ -49,6 +57,11 @@ public sealed class GossipMembershipOptions
             {
                 throw new ArgumentException($"Bootstrap: {bad}", nameof(Bootstrap));
             }
+        }
+
+        if (MaxFramesPerSecond < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxFramesPerSecond), MaxFramesPerSecond, "At least one membership frame a second must be allowed.");
         }
 
         ArgumentNullException.ThrowIfNull(HyParView);

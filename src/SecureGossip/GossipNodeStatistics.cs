@@ -61,6 +61,9 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Membership neighbours that went down (failed, or dropped by either side).</summary>
     public long NeighboursDown { get; init; }
 
+    /// <summary>Membership frames dropped because their link sent more than <see cref="GossipMembershipOptions.MaxFramesPerSecond"/>.</summary>
+    public long MembershipFramesDropped { get; init; }
+
     /// <summary>Author keys forgotten because the table reached <see cref="GossipDefenceOptions.MaxAuthors"/>.</summary>
     public long AuthorsForgotten { get; init; }
 

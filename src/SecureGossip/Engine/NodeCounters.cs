@@ -19,6 +19,7 @@ internal sealed class NodeCounters
     public long HandshakesRefused;
     public long NeighboursUp;
     public long NeighboursDown;
+    public long MembershipFramesDropped;
     public long SecuredLinksBroken;
     public long AuthorsForgotten;
     public long StoreCommits;
@@ -42,6 +43,7 @@ internal sealed class NodeCounters
         HandshakesRefused = Volatile.Read(ref HandshakesRefused),
         NeighboursUp = Volatile.Read(ref NeighboursUp),
         NeighboursDown = Volatile.Read(ref NeighboursDown),
+        MembershipFramesDropped = Volatile.Read(ref MembershipFramesDropped),
         SecuredLinksBroken = Volatile.Read(ref SecuredLinksBroken),
         AuthorsForgotten = Volatile.Read(ref AuthorsForgotten),
         StoreCommits = Volatile.Read(ref StoreCommits),

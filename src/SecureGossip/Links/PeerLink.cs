@@ -83,6 +83,9 @@ internal sealed class PeerLink
     /// <summary>The link was logged as up at Information (so its end is too).</summary>
     public bool Announced { get; set; }
 
+    /// <summary>The link's allowance of membership frames (§19), used by its read loop only.</summary>
+    public Protocol.Core.TokenBucket? MembershipBudget { get; set; }
+
     /// <summary>The address the peer advertised in its hello for membership (§19), if any (set by the read loop).</summary>
     public string? AdvertisedAddress { get; set; }
 

@@ -220,6 +220,22 @@ internal sealed class ReceivePipeline(NodeServices node)
 
         if (V2MembershipCodec.IsMembership(frame))
         {
+            if (node.Options.Membership is { } options)
+            {
+                Protocol.Core.TokenBucket budget = link.MembershipBudget ??= new Protocol.Core.TokenBucket(options.MaxFramesPerSecond);
+                TimeSpan now = node.Time.GetElapsedTime(0);
+                if (budget.Take(1, now) == 0)
+                {
+                    Interlocked.Increment(ref node.Counters.MembershipFramesDropped);
+                    if (budget.AskedInWindow > 4 * budget.Rate)
+                    {
+                        link.Close($"more than {4 * options.MaxFramesPerSecond} membership frames in a second", failure: true);
+                    }
+
+                    return true;
+                }
+            }
+
             string? invalid = null;
             if (node.Membership is { } membership && V2MembershipCodec.TryRead(frame, out MembershipFrame<string>? hv, out invalid))
             {

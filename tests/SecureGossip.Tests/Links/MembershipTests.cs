@@ -93,6 +93,51 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public async Task A_peer_that_floods_membership_frames_has_the_excess_dropped_and_is_cut()
+    {
+        await using var network = await MembershipNetwork.StartAsync(1);
+        MembershipNode target = network.Nodes[0];
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, int.Parse(target.Address.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        using var stream = client.GetStream();
+
+        // A hello that advertises an address, then low-priority neighbour requests, each of which the node would answer.
+        var flood = new System.Text.StringBuilder();
+        flood.Append(System.Text.Encoding.UTF8.GetString(SecureGossip.Protocol.V2Hello.Create("attacker.ed25519", 8192, advertise: "127.0.0.1:1"))).Append('\n');
+        for (int i = 0; i < 3000; i++)
+        {
+            flood.Append("{\"sg2\":\"hv\",\"t\":\"nbr\",\"hi\":false}\n");
+        }
+
+        try
+        {
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(flood.ToString()));
+        }
+        catch (IOException)
+        {
+            // cut while still writing
+        }
+
+        // The node cuts the link: reading ends (what it answered before the cut may come first).
+        byte[] buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(Gossip.Timeout);
+        try
+        {
+            while (await stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+            // reset by the node
+        }
+
+        Assert.False(timeout.IsCancellationRequested, "the flooding link was not cut");
+        Assert.True(target.Node.Statistics.MembershipFramesDropped > 0);
+        Assert.True(target.Node.Statistics.MembershipFramesDropped <= 3000 - new GossipMembershipOptions().MaxFramesPerSecond);
+    }
+
+    [Fact]
     public void A_node_refuses_membership_it_cannot_run_with_a_message_that_says_why()
     {
         var unspecified = Assert.Throws<ArgumentException>(() => new GossipNode(new GossipNodeOptions { Membership = new GossipMembershipOptions { AdvertisedAddress = "0.0.0.0:7000" } }));
