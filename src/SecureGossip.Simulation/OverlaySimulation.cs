@@ -176,15 +176,12 @@ public sealed class OverlaySimulation : IMembershipContext<int>, IGossipContext
                         break;
                     }
 
-                    if (caller.Open.TryGetValue(e.Other, out long open) && open != e.Value)
+                    // If the peer's own dial reached us first, that link is the one and this dial is answered on it.
+                    if (!caller.Open.TryGetValue(e.Other, out long open) || open == e.Value)
                     {
-                        // The peer's own dial reached us first: that link is the one; this dial is answered on it.
-                        _self = e.Node;
-                        caller.Membership.LinkUp(this, e.Other, outbound: true);
-                        break;
+                        Reopen(e.Node, e.Other, e.Value);
                     }
 
-                    Reopen(e.Node, e.Other, e.Value);
                     _self = e.Node;
                     caller.Membership.LinkUp(this, e.Other, outbound: true);
                     break;
@@ -303,7 +300,7 @@ public sealed class OverlaySimulation : IMembershipContext<int>, IGossipContext
             return;
         }
 
-        var message = new Message(m, author, _now, _nodes.Count);
+        var message = new Message(author, _now, _nodes.Count);
         message.Reached[author] = true;
         _messages.Add(message);
         MessageId id = SimulationEngine.SimulatedId(author, _nodes[author].Published++);
@@ -357,7 +354,6 @@ public sealed class OverlaySimulation : IMembershipContext<int>, IGossipContext
     {
         Node node = _nodes[v];
         node.Alive = false;
-        node.DiedAt = _now;
         foreach ((int peer, long gen) in node.Open)
         {
             Schedule(_now + Latency(v, peer), new OverlayEvent { Kind = OverlayEventKind.LinkDown, Node = peer, Other = v, Value = gen });
@@ -630,8 +626,6 @@ public sealed class OverlaySimulation : IMembershipContext<int>, IGossipContext
 
         public long BornAt { get; } = bornAt;
 
-        public long DiedAt { get; set; } = -1;
-
         public bool Alive { get; set; } = true;
 
         public bool Started { get; set; }
@@ -639,10 +633,8 @@ public sealed class OverlaySimulation : IMembershipContext<int>, IGossipContext
         public long Published { get; set; }
     }
 
-    private sealed class Message(int index, int author, long publishedAt, int nodes)
+    private sealed class Message(int author, long publishedAt, int nodes)
     {
-        public int Index { get; } = index;
-
         public int Author { get; } = author;
 
         public long PublishedAt { get; } = publishedAt;

@@ -282,8 +282,6 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
         {
             _candidates[link] = peer; // a member, until it says what it wants of us
         }
-
-        Publish();
     }
 
     private void OnLinkEnded(PeerLink link)

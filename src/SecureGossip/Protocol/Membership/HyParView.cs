@@ -14,9 +14,9 @@ namespace SecureGossip.Protocol.Membership;
 /// drive the same code.
 /// </para>
 /// <para>
-/// Beyond the paper, against a flood of new identities: when the active view must make room it drops an inbound
-/// neighbour (the newest) before an outbound one, and the passive view drops entries never proven (never a
-/// neighbour) before proven ones (<see cref="PassiveView{TPeer}"/>).
+/// Beyond the paper, against a flood of new identities: when the active view must make room it drops a random inbound
+/// neighbour before an outbound one, and the passive view drops entries never proven (never a neighbour) before proven
+/// ones (<see cref="PassiveView{TPeer}"/>).
 /// </para>
 /// </remarks>
 /// <typeparam name="TPeer">How the driver names a peer; compared with the given comparer.</typeparam>
@@ -121,7 +121,7 @@ public sealed class HyParView<TPeer>
 
         if (!_links.TryGetValue(peer, out Link? link))
         {
-            link = new Link(outbound, context.Now);
+            link = new Link(outbound);
             _links[peer] = link;
         }
 
@@ -459,17 +459,7 @@ public sealed class HyParView<TPeer>
         }
 
         TPeer target = _active[context.Random.Next(_active.Count)];
-        var sample = new List<TPeer>(_options.ShuffleActiveCount + _options.ShufflePassiveCount);
-        int start = context.Random.Next(_active.Count);
-        for (int i = 0; i < _active.Count && sample.Count < _options.ShuffleActiveCount; i++)
-        {
-            TPeer peer = _active[(start + i) % _active.Count];
-            if (!_comparer.Equals(peer, target))
-            {
-                sample.Add(peer);
-            }
-        }
-
+        List<TPeer> sample = [.. _active.FromRandomStart(context.Random).Where(p => !_comparer.Equals(p, target)).Take(_options.ShuffleActiveCount)];
         sample.AddRange(_passive.Sample(context.Random, _options.ShufflePassiveCount, target, _comparer));
         _lastShuffle = sample;
         Counters.ShufflesSent++;
@@ -590,7 +580,6 @@ public sealed class HyParView<TPeer>
         }
 
         link.Active = true;
-        link.Proven = true;
         _active.Add(peer);
         context.NeighbourUp(peer);
     }
@@ -627,10 +616,8 @@ public sealed class HyParView<TPeer>
 
     private bool TryRandomActive(Random random, TPeer exceptA, TPeer exceptB, out TPeer peer)
     {
-        int start = _active.Count == 0 ? 0 : random.Next(_active.Count);
-        for (int i = 0; i < _active.Count; i++)
+        foreach (TPeer candidate in _active.FromRandomStart(random))
         {
-            TPeer candidate = _active[(start + i) % _active.Count];
             if (!_comparer.Equals(candidate, exceptA) && !_comparer.Equals(candidate, exceptB))
             {
                 peer = candidate;
@@ -692,18 +679,15 @@ public sealed class HyParView<TPeer>
         public long Deadline { get; init; }
     }
 
-    private sealed class Link(bool outbound, TimeSpan since)
+    private sealed class Link(bool outbound)
     {
         public bool Outbound { get; } = outbound;
-
-        public TimeSpan Since { get; } = since;
 
         public bool Active { get; set; }
 
         public bool Requesting { get; set; }
 
-        public bool Proven { get; set; }
-
+        /// <summary>The timer id of what the link waits for (an answer, a first frame); an older timer does not end it.</summary>
         public long Deadline { get; set; }
     }
 }

@@ -56,10 +56,8 @@ internal sealed class PassiveView<TPeer>
     /// <summary>A random entry for which <paramref name="usable"/> holds, or false.</summary>
     public bool TryPick(Random random, Func<TPeer, bool> usable, out TPeer peer)
     {
-        int start = _peers.Count == 0 ? 0 : random.Next(_peers.Count);
-        for (int i = 0; i < _peers.Count; i++)
+        foreach (TPeer candidate in _peers.FromRandomStart(random))
         {
-            TPeer candidate = _peers[(start + i) % _peers.Count];
             if (usable(candidate))
             {
                 peer = candidate;
@@ -72,21 +70,8 @@ internal sealed class PassiveView<TPeer>
     }
 
     /// <summary>Up to <paramref name="count"/> distinct random entries other than <paramref name="except"/>.</summary>
-    public List<TPeer> Sample(Random random, int count, TPeer? except, IEqualityComparer<TPeer> comparer)
-    {
-        var sample = new List<TPeer>(Math.Min(count, _peers.Count));
-        int start = _peers.Count == 0 ? 0 : random.Next(_peers.Count);
-        for (int i = 0; i < _peers.Count && sample.Count < count; i++)
-        {
-            TPeer candidate = _peers[(start + i) % _peers.Count];
-            if (except is null || !comparer.Equals(candidate, except))
-            {
-                sample.Add(candidate);
-            }
-        }
-
-        return sample;
-    }
+    public List<TPeer> Sample(Random random, int count, TPeer? except, IEqualityComparer<TPeer> comparer) =>
+        [.. _peers.FromRandomStart(random).Where(p => except is null || !comparer.Equals(p, except)).Take(count)];
 
     private bool DropOne(Random random, IReadOnlyCollection<TPeer>? preferDrop, bool newIsProven)
     {
