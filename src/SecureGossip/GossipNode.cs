@@ -104,6 +104,9 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     /// the node's commits; for slow work, use <see cref="Subscribe"/>.</remarks>
     public event EventHandler<GossipMessage>? MessageReceived;
 
+    /// <summary>The topic this node is on (<see cref="GossipNodeOptions.Topic"/>).</summary>
+    public GossipTopic Topic => _node.Options.Topic;
+
     /// <summary>This node's key pair.</summary>
     public GossipKeys Keys { get; }
 
@@ -244,6 +247,26 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     }
 
     /// <summary>
+    /// Passes an inbound connection through this node's <see cref="GossipLinkOptions.Middleware"/> (for a
+    /// <see cref="GossipTopicRouter"/>, which reads the hello behind it): the connection to use, or null when a step
+    /// refused it (counted, logged, disposed).
+    /// </summary>
+    internal Task<GossipConnection?> SecureAsync(GossipConnection connection, CancellationToken cancellationToken) =>
+        _links.HandshakeAsync(connection, cancellationToken);
+
+    /// <summary>As <see cref="RunConnectionAsync(GossipConnection, CancellationToken)"/>, for a connection <see cref="SecureAsync"/> has secured.</summary>
+    internal async Task RunSecuredConnectionAsync(GossipConnection connection, CancellationToken cancellationToken)
+    {
+        if (_disposed != 0)
+        {
+            await connection.DisposeAsync();
+            throw new ObjectDisposedException(nameof(GossipNode), "The node is disposed; the connection was closed.");
+        }
+
+        await _links.RunAsync(connection, cancellationToken, secured: true);
+    }
+
+    /// <summary>
     /// Whether <paramref name="address"/> belongs to a peer that was cut for exceeding a budget less than
     /// <see cref="GossipDefenceOptions.BackOff"/> ago. Listeners refuse such addresses; clients wait before dialling.
     /// </summary>
@@ -356,7 +379,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     {
         try
         {
-            NeighbourChanged?.Invoke(this, new GossipNeighbourEventArgs(address, up));
+            NeighbourChanged?.Invoke(this, new GossipNeighbourEventArgs(address, up) { Topic = _node.Options.Topic });
         }
         catch (Exception e)
         {

@@ -45,6 +45,17 @@ public sealed class GossipNodeOptions
     public int SubscriberCapacity { get; set; } = 1024;
 
     /// <summary>
+    /// The topic this node is on (default <see cref="GossipTopic.Default"/>, the network of nodes without topics and of
+    /// secure-gossip 0.3.1 peers). On another topic the node needs protocol v2: its hello names the topic, a link whose
+    /// peer names another (or says no hello) is closed, every payload it publishes carries the topic's id in its signed
+    /// bytes (<c>"$sg":{"topic":…}</c>, taken off again before delivery; a payload may not have its own top-level
+    /// <c>$sg</c>), and a received message that does not carry this topic's id is dropped
+    /// (<see cref="Protocol.DropReason.WrongTopic"/>). To run several topics on one listener, give each its node and
+    /// serve a <see cref="GossipTopicRouter"/> (docs/PROTOCOL.md §20).
+    /// </summary>
+    public GossipTopic Topic { get; set; } = GossipTopic.Default;
+
+    /// <summary>
     /// Sign the seq: every published payload gets a last member <c>"$sg":{"seq":n}</c> before it is signed
     /// (docs/PROTOCOL.md §3.2), so receivers know the seq came from the author (<see cref="GossipMessage.SequenceSigned"/>;
     /// .NET receivers hand the payload over without it). secure-gossip 0.3.1 peers accept these messages as
@@ -201,6 +212,12 @@ public sealed class GossipNodeOptions
         if (MaxRememberedIds < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxRememberedIds), MaxRememberedIds, "At least one id must be remembered.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Topic);
+        if (!Topic.IsDefault && Protocol != GossipProtocol.V2)
+        {
+            throw new ArgumentException($"The topic {Topic.Name} needs protocol v2 (GossipNodeOptions.Protocol): only the default topic can speak v1.", nameof(Topic));
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

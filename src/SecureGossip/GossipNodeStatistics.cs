@@ -27,6 +27,15 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Lines dropped because the key or signature did not decode or verify.</summary>
     public long DroppedBadSignature { get; init; }
 
+    /// <summary>Messages dropped because they were signed for another topic (<see cref="Protocol.DropReason.WrongTopic"/>).</summary>
+    public long DroppedWrongTopic { get; init; }
+
+    /// <summary>
+    /// Links closed because the peer is on another topic: its hello named another, or (on a topic other than the
+    /// default) it sent no hello, or a message line before it (docs/PROTOCOL.md §20).
+    /// </summary>
+    public long TopicMismatches { get; init; }
+
     /// <summary>Own messages that came back.</summary>
     public long DroppedOwn { get; init; }
 

@@ -79,6 +79,12 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Debug, "Peer {Connection} did not say hello: sending it {Count} retained messages as v1 lines")]
     public static partial void V1CatchUp(ILogger logger, GossipConnection connection, int count);
 
+    [LoggerMessage(70, LogLevel.Debug, "Connection {Connection} is for the topic {Topic}")]
+    public static partial void ConnectionRouted(ILogger logger, GossipConnection connection, string topic);
+
+    [LoggerMessage(71, LogLevel.Debug, "Connection {Connection} closed: it is for the topic {Topic}, which this node has not joined")]
+    public static partial void ConnectionRefusedTopic(ILogger logger, GossipConnection connection, string topic);
+
     [LoggerMessage(60, LogLevel.Information, "Neighbour up: {Peer}")]
     public static partial void NeighbourUp(ILogger logger, string peer);
 

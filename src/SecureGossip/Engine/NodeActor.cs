@@ -158,6 +158,7 @@ internal sealed class NodeActor
     {
         VerifyJob job = _jobPool.TryDequeue(out VerifyJob? pooled) ? pooled : new VerifyJob();
         job.Counters = _node.Counters;
+        job.Topic = _node.Options.Topic.Id;
         job.Actor = this;
         return job;
     }
@@ -423,6 +424,14 @@ internal sealed class NodeActor
             case RoundWork:
                 Engine.Round(Context);
                 break;
+            case HelloTimeoutWork hello when !_node.Options.Topic.IsDefault:
+                if (hello.Link.Version < 2)
+                {
+                    Interlocked.Increment(ref _node.Counters.TopicMismatches);
+                    hello.Link.Close($"no hello within {_node.Options.Links.HelloTimeout.TotalSeconds:0.#} s: a topic's links speak protocol v2 (§20)");
+                }
+
+                break;
             case HelloTimeoutWork hello:
                 _catchUp.HelloTimedOut(hello.Link, Engine);
                 break;
@@ -504,7 +513,7 @@ internal sealed class NodeActor
             case Outcome.Invalid:
                 _authors.ForgetIfForger(author, _forgotten);
                 ForgetAuthors();
-                Drop(DropReason.BadSignature, link);
+                Drop(job.WrongTopic ? DropReason.WrongTopic : DropReason.BadSignature, link);
                 return;
             case Outcome.Duplicate:
                 Drop(DropReason.Old, link: null);

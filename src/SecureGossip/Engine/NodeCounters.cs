@@ -11,6 +11,8 @@ internal sealed class NodeCounters
     public long DroppedMalformed;
     public long DroppedTooLong;
     public long DroppedBadSignature;
+    public long DroppedWrongTopic;
+    public long TopicMismatches;
     public long DroppedOwn;
     public long DroppedOld;
     public long SignaturesVerified;
@@ -35,6 +37,8 @@ internal sealed class NodeCounters
         DroppedMalformed = Volatile.Read(ref DroppedMalformed),
         DroppedTooLong = Volatile.Read(ref DroppedTooLong),
         DroppedBadSignature = Volatile.Read(ref DroppedBadSignature),
+        DroppedWrongTopic = Volatile.Read(ref DroppedWrongTopic),
+        TopicMismatches = Volatile.Read(ref TopicMismatches),
         DroppedOwn = Volatile.Read(ref DroppedOwn),
         DroppedOld = Volatile.Read(ref DroppedOld),
         SignaturesVerified = Volatile.Read(ref SignaturesVerified),
@@ -65,6 +69,9 @@ internal sealed class NodeCounters
                 break;
             case Protocol.DropReason.BadKey or Protocol.DropReason.BadSignature:
                 Interlocked.Increment(ref DroppedBadSignature);
+                break;
+            case Protocol.DropReason.WrongTopic:
+                Interlocked.Increment(ref DroppedWrongTopic);
                 break;
             default:
                 Interlocked.Increment(ref DroppedMalformed);

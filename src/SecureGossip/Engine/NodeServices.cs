@@ -87,7 +87,7 @@ internal sealed class NodeServices
     public int MaxFrameLength => Options.MaxLineLength + (SpeaksV2 ? V2FrameOverhead : 0);
 
     /// <summary>This node's v2 hello, the first line on every link of a v2 node.</summary>
-    public byte[] Hello => _hello ??= V2Hello.Create(Keys.Public, MaxFrameLength, Options.Membership?.AdvertisedAddress);
+    public byte[] Hello => _hello ??= V2Hello.Create(Keys.Public, MaxFrameLength, Options.Membership?.AdvertisedAddress, Options.Topic.Id);
 
     /// <summary>The node's membership (docs/PROTOCOL.md §19), when <see cref="GossipNodeOptions.Membership"/> is set (set once, right after construction).</summary>
     public Links.MembershipDriver? Membership { get; set; }

@@ -46,7 +46,7 @@ internal sealed class LinkBudget(NodeServices node, PeerLink link)
             bool v2 = link.Version >= 2;
             switch (reason)
             {
-                case DropReason.BadKey or DropReason.BadSignature:
+                case DropReason.BadKey or DropReason.BadSignature or DropReason.WrongTopic:
                     if (++_invalidSignatures > limits.InvalidSignatureBudget)
                     {
                         over = $"more than {limits.InvalidSignatureBudget} invalid signatures in {limits.BudgetWindow.TotalSeconds:0.#} s";

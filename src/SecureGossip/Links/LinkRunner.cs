@@ -10,10 +10,14 @@ namespace SecureGossip.Links;
 /// </summary>
 internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
 {
-    /// <summary>Gossips over <paramref name="transport"/> until it ends; never throws for anything the link does.</summary>
-    public async Task RunAsync(GossipConnection transport, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gossips over <paramref name="transport"/> until it ends; never throws for anything the link does. With
+    /// <paramref name="secured"/> the connection already passed the middleware (a <see cref="GossipTopicRouter"/>
+    /// secured it to read its hello).
+    /// </summary>
+    public async Task RunAsync(GossipConnection transport, CancellationToken cancellationToken, bool secured = false)
     {
-        GossipConnection? connection = await HandshakeAsync(transport, cancellationToken);
+        GossipConnection? connection = secured ? transport : await HandshakeAsync(transport, cancellationToken);
         if (connection is null)
         {
             return;
@@ -34,7 +38,11 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
         {
             var link = new PeerLink(node, connection, linked) { Transport = transport };
             node.Links.Add(link);
-            node.Actor.Post(new LinkUpWork(link, 1));
+            if (node.Options.Topic.IsDefault)
+            {
+                node.Actor.Post(new LinkUpWork(link, 1)); // a v1 link until its hello; a topic's link is up only at its hello (§20)
+            }
+
             Log.PeerConnected(node.Logger, connection);
             Task writer = Task.CompletedTask;
             try
@@ -82,7 +90,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
     /// <see cref="GossipLinkOptions.HandshakeTimeout"/>. Returns the connection the protocol is to use, or null when a
     /// step refused it (logged; the connection is disposed).
     /// </summary>
-    private async Task<GossipConnection?> HandshakeAsync(GossipConnection transport, CancellationToken cancellationToken)
+    public async Task<GossipConnection?> HandshakeAsync(GossipConnection transport, CancellationToken cancellationToken)
     {
         IList<GossipConnectionMiddleware> steps = node.Options.Links.Middleware;
         if (steps.Count == 0)

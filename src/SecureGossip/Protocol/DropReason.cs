@@ -29,4 +29,10 @@ public enum DropReason
 
     /// <summary>A <c>seq</c> not above the highest already accepted from that author.</summary>
     Old,
+
+    /// <summary>
+    /// The signature verifies, but the message was published to another topic (its signed <c>$sg.topic</c> is not
+    /// the node's <see cref="GossipNodeOptions.Topic"/>): a replay from a topic the relay is also on.
+    /// </summary>
+    WrongTopic,
 }

@@ -152,6 +152,41 @@ internal readonly struct V1Envelope
         return true;
     }
 
+    /// <summary>
+    /// Reads the topic a message was published to, <c>"$sg":{"topic":"&lt;id&gt;"}</c> at the top of the payload
+    /// (docs/PROTOCOL.md §20), the last of repeated keys winning as with JSON.parse. True when the payload names one
+    /// (any string); <paramref name="matches"/> says whether it is <paramref name="expected"/>.
+    /// </summary>
+    internal static bool TryReadSignedTopic(ReadOnlySpan<byte> line, int dataStart, out bool matches, string? expected)
+    {
+        matches = false;
+        Span<byte> keyBuffer = stackalloc byte[16];
+        int sg = FindMember(line, dataStart, "$sg"u8, keyBuffer);
+        if (sg < 0 || line[sg] != (byte)'{')
+        {
+            return false;
+        }
+
+        int value = FindMember(line, sg, "topic"u8, keyBuffer);
+        if (value < 0 || line[value] != (byte)'"')
+        {
+            return false;
+        }
+
+        // Ids are written as 64 plain hex digits; an escaped spelling of one is not an id this node wrote or reads.
+        ReadOnlySpan<byte> text = line[(value + 1)..(JsonText.SkipValue(line, value) - 1)];
+        if (expected is not null && text.Length == expected.Length)
+        {
+            matches = true;
+            for (int i = 0; i < text.Length; i++)
+            {
+                matches &= text[i] == expected[i];
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The start of the value of the last member named <paramref name="name"/>, or -1.</summary>
     private static int FindMember(ReadOnlySpan<byte> json, int objectStart, ReadOnlySpan<byte> name, Span<byte> keyBuffer)
     {

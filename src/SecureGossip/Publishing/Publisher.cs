@@ -23,9 +23,12 @@ internal sealed class Publisher(NodeServices node, int self)
     public GossipMessage Publish(ReadOnlySpan<byte> utf8Json, out byte[] wireLine)
     {
         ValidatePayload(utf8Json);
+        string? topic = node.Options.Topic.Id;
         if (!node.Options.SignSequence)
         {
-            return Sign(utf8Json, signedSeq: null, out wireLine);
+            return topic is null
+                ? Sign(utf8Json, signedSeq: null, withSg: false, out wireLine)
+                : Sign(WithSg(utf8Json, seq: null, topic), signedSeq: null, withSg: true, out wireLine);
         }
 
         // The seq goes inside the signed bytes, so it is taken before signing; publishers take turns so that
@@ -33,21 +36,30 @@ internal sealed class Publisher(NodeServices node, int self)
         lock (_turn)
         {
             long seq = _nextSeq;
-            return Sign(WithSignedSeq(utf8Json, seq), seq, out wireLine);
+            return Sign(WithSg(utf8Json, seq, topic), seq, withSg: true, out wireLine);
         }
     }
 
-    /// <summary>The payload object with <c>"$sg":{"seq":n}</c> appended as its last member (docs/PROTOCOL.md §3.2).</summary>
-    private static byte[] WithSignedSeq(ReadOnlySpan<byte> json, long seq)
+    /// <summary>
+    /// The payload object with <c>"$sg":{"seq":n,"topic":"&lt;id&gt;"}</c> (either member only when given) appended as
+    /// its last member (docs/PROTOCOL.md §3.2, §20).
+    /// </summary>
+    private static byte[] WithSg(ReadOnlySpan<byte> json, long? seq, string? topic)
     {
         ReadOnlySpan<byte> body = json.TrimEnd(" \t\r\n"u8);
         body = body[..^1]; // the closing brace of a validated object
         bool empty = body.TrimEnd(" \t\r\n"u8) is [.., (byte)'{'];
-        string member = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(empty ? string.Empty : ",")}\"$sg\":{{\"seq\":{seq}}}}}");
+        string members = (seq, topic) switch
+        {
+            (long n, null) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"seq\":{n}"),
+            (long n, string id) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"seq\":{n},\"topic\":\"{id}\""),
+            _ => $"\"topic\":\"{topic}\"",
+        };
+        string member = $"{(empty ? string.Empty : ",")}\"$sg\":{{{members}}}}}";
         return [.. body, .. Encoding.UTF8.GetBytes(member)];
     }
 
-    private GossipMessage Sign(ReadOnlySpan<byte> utf8Json, long? signedSeq, out byte[] wireLine)
+    private GossipMessage Sign(ReadOnlySpan<byte> utf8Json, long? signedSeq, bool withSg, out byte[] wireLine)
     {
         GossipKeys keys = node.Keys;
         int start = JsonText.SkipWhitespace(utf8Json, 0);
@@ -60,7 +72,7 @@ internal sealed class Publisher(NodeServices node, int self)
         V8Json.Shared.Write(utf8Json, start, canonical, indented: false, asSignedPayload: true);
         byte[] payload = canonical.ToArray();
         byte[] delivered = payload;
-        if (signedSeq is not null)
+        if (withSg)
         {
             canonical.Clear();
             V8Json.Shared.Write(utf8Json, start, canonical, indented: false, asSignedPayload: true, withoutSignedSeq: true);
@@ -141,10 +153,12 @@ internal sealed class Publisher(NodeServices node, int self)
             {
                 if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName &&
                     (reader.ValueTextEquals("signature"u8) || reader.ValueTextEquals("__proto__"u8) ||
-                     (node.Options.SignSequence && reader.ValueTextEquals("$sg"u8))))
+                     ((node.Options.SignSequence || !node.Options.Topic.IsDefault) && reader.ValueTextEquals("$sg"u8))))
                 {
                     throw new ArgumentException(reader.ValueTextEquals("$sg"u8)
-                        ? "The payload has a top-level \"$sg\" field, which SignSequence reserves for the signed seq."
+                        ? node.Options.SignSequence
+                            ? "The payload has a top-level \"$sg\" field, which SignSequence reserves for the signed seq."
+                            : $"The payload has a top-level \"$sg\" field, which a topic's messages reserve for the signed topic ({node.Options.Topic.Name})."
                         : $"The payload has a top-level \"{reader.GetString()}\" field, which secure-gossip receivers remove before verifying: the message could not be verified.", nameof(json));
                 }
             }

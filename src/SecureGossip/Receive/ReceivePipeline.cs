@@ -93,6 +93,14 @@ internal sealed class ReceivePipeline(NodeServices node)
             line = new ReadOnlySequence<byte>(v2.Line!); // a msg frame: its embedded line takes the v1 path
         }
 
+        if (v2 is null && link is not null && link.Version < 2 && !node.Options.Topic.IsDefault)
+        {
+            // A topic's links speak v2 only (§20): a line before the hello is a v1 peer, which has no topics.
+            Interlocked.Increment(ref node.Counters.TopicMismatches);
+            link.Close($"the peer sent a message line before its hello: a v1 peer cannot be on the topic {node.Options.Topic.Name}");
+            return;
+        }
+
         if (line.Length > node.Options.MaxLineLength)
         {
             // Only v2 frames get the extra room; a v1 line, embedded or not, keeps the v1 limit.
@@ -182,9 +190,20 @@ internal sealed class ReceivePipeline(NodeServices node)
     private bool IsV2Frame(ReadOnlySpan<byte> frame, PeerLink? link, ReceiveBatch? batch, out PlumtreeMessage? message)
     {
         message = null;
-        int version = V2Hello.TryReadHello(frame, out string? helloNode, out string? helloAddress);
+        int version = V2Hello.TryReadHello(frame, out string? helloNode, out string? helloAddress, out string? helloTopic);
         if (version > 0)
         {
+            if (link is not null && node.SpeaksV2 && link.Version < 2 && helloTopic != node.Options.Topic.Id)
+            {
+                // docs/PROTOCOL.md §20: a link carries one topic; a peer on another (or an older node that routed this
+                // connection to its default topic) gets nothing of this one.
+                Interlocked.Increment(ref node.Counters.TopicMismatches);
+                link.Close(helloTopic is null
+                    ? $"the peer is on the default topic, this node on {node.Options.Topic.Name}"
+                    : $"the peer is on another topic ({Describe(helloTopic)}), this node on {node.Options.Topic}");
+                return true;
+            }
+
             if (link is not null && node.SpeaksV2 && IsOwnKey(helloNode))
             {
                 // docs/PROTOCOL.md §5: we dialled ourselves (an address that loops back); nothing useful can cross.
@@ -408,4 +427,7 @@ internal sealed class ReceivePipeline(NodeServices node)
         Log.LineTooLong(node.Logger, link.Connection, length, node.Options.MaxLineLength);
         link.Budget.Charge(DropReason.TooLong);
     }
+
+    /// <summary>A peer's topic id as logged: its first 12 characters (it is as long as the hello allows).</summary>
+    private static string Describe(string topic) => topic.Length > 12 ? $"{topic[..12]}…" : topic;
 }

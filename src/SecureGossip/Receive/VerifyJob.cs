@@ -69,6 +69,12 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
 
     public NodeCounters? Counters { get; set; }
 
+    /// <summary>The id of the topic the node is on (<see cref="GossipTopic.Id"/>), null on the default topic.</summary>
+    public string? Topic { get; set; }
+
+    /// <summary>Set by <see cref="Verify"/> when the signature holds but the message was signed for another topic.</summary>
+    public bool WrongTopic { get; private set; }
+
     /// <summary>The actor to wake when the verification finishes.</summary>
     public NodeActor? Actor { get; set; }
 
@@ -151,9 +157,17 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
             return false;
         }
 
+        // docs/PROTOCOL.md §20: a message belongs to the topic whose id it signed, and one without is the default's.
+        bool hasTopic = V1Envelope.TryReadSignedTopic(Line, DataStart, out bool topicMatches, Topic);
+        if (hasTopic ? !topicMatches : Topic is not null)
+        {
+            WrongTopic = true;
+            return false;
+        }
+
         SignedSeq = V1Envelope.TryReadSignedSeq(Line, DataStart, out long signed) ? signed : null;
         scratch.Clear();
-        V8Json.Shared.Write(Line, DataStart, scratch, indented: false, asSignedPayload: true, withoutSignedSeq: SignedSeq.HasValue);
+        V8Json.Shared.Write(Line, DataStart, scratch, indented: false, asSignedPayload: true, withoutSignedSeq: SignedSeq.HasValue || hasTopic);
         Payload = scratch.ToArray();
         StoredLine = _owned ?? Line.ToArray();
         if (scratch.Length > 64 * 1024)
@@ -192,6 +206,7 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
         Payload = null;
         Source = null;
         SignedSeq = null;
+        WrongTopic = false;
         StoredLine = null;
         _owned = null;
         V2Frame = null;

@@ -19,17 +19,18 @@ internal static class V2Hello
 
     /// <summary>
     /// The hello line: <c>{"sg2":"hello","v":2,"min":2,"node":"&lt;public&gt;","max":&lt;bytes&gt;,"ext":[]}</c>, with
+    /// <c>"topic":"&lt;id&gt;"</c> after <c>ext</c> when the node is on a topic other than the default (§20), and
     /// <c>"addr":"&lt;address&gt;"</c> last when the node takes part in membership and can be dialled there (§19).
     /// </summary>
-    public static byte[] Create(string publicKey, int maxFrameBytes, string? advertise = null)
+    public static byte[] Create(string publicKey, int maxFrameBytes, string? advertise = null, string? topic = null)
     {
         var buffer = new ArrayBufferWriter<byte>(160);
-        Write(publicKey, maxFrameBytes, buffer, advertise);
+        Write(publicKey, maxFrameBytes, buffer, advertise, topic);
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Writes the hello line (<see cref="Create"/>), without its trailing newline, to <paramref name="output"/>.</summary>
-    public static void Write(string publicKey, int maxFrameBytes, IBufferWriter<byte> output, string? advertise = null)
+    public static void Write(string publicKey, int maxFrameBytes, IBufferWriter<byte> output, string? advertise = null, string? topic = null)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         ArgumentNullException.ThrowIfNull(output);
@@ -45,6 +46,11 @@ internal static class V2Hello
         writer.WriteNumber("max", maxFrameBytes);
         writer.WriteStartArray("ext");
         writer.WriteEndArray();
+        if (topic is not null)
+        {
+            writer.WriteString("topic", topic);
+        }
+
         if (advertise is not null)
         {
             writer.WriteString("addr", advertise);
@@ -66,10 +72,18 @@ internal static class V2Hello
     public static int TryReadHello(ReadOnlySpan<byte> line, out string? node) => TryReadHello(line, out node, out _);
 
     /// <summary>As <see cref="TryReadHello(ReadOnlySpan{byte}, out string?)"/>, also giving the address the sender advertises for membership (<c>addr</c>), if any.</summary>
-    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node, out string? address)
+    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node, out string? address) => TryReadHello(line, out node, out address, out _);
+
+    /// <summary>
+    /// As <see cref="TryReadHello(ReadOnlySpan{byte}, out string?, out string?)"/>, also giving the topic the link is
+    /// for (<c>topic</c>, §20): null for the default topic; a string that is not a topic id is returned as it is (it
+    /// then matches no topic).
+    /// </summary>
+    public static int TryReadHello(ReadOnlySpan<byte> line, out string? node, out string? address, out string? topic)
     {
         node = null;
         address = null;
+        topic = null;
         try
         {
             var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
@@ -89,6 +103,7 @@ internal static class V2Hello
                     : reader.ValueTextEquals("min"u8) ? Member.Min
                     : reader.ValueTextEquals("node"u8) ? Member.Node
                     : reader.ValueTextEquals("addr"u8) ? Member.Address
+                    : reader.ValueTextEquals("topic"u8) ? Member.Topic
                     : Member.Other;
                 if (member == Member.Other)
                 {
@@ -118,6 +133,13 @@ internal static class V2Hello
                     case Member.Address when reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= MaxAddressBytes:
                         address = reader.GetString();
                         break;
+                    case Member.Topic when reader.TokenType == JsonTokenType.String:
+                        topic = reader.ValueSpan.Length <= 64 ? reader.GetString() : "(not a topic id)";
+                        break;
+                    case Member.Topic:
+                        topic = "(not a topic id)"; // a topic member that is not a string names no topic, not the default
+                        reader.Skip();
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -145,6 +167,7 @@ internal static class V2Hello
         Min,
         Node,
         Address,
+        Topic,
     }
 
     /// <summary>The longest advertised address read (a key and a WebSocket URL fit well within it).</summary>
