@@ -32,6 +32,11 @@ internal static class NodeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var advertise = new Option<string?>("--advertise") { Description = "With --bootstrap: the HOST:PORT (or ws://HOST:PORT/PATH) other nodes reach this node at, when the --listen address is not it (0.0.0.0, a container, NAT). Default: the first TCP --listen address. A node never advertises 0.0.0.0." };
+        var topic = new Option<string[]>("--topic")
+        {
+            Description = "Join this topic (repeatable): each topic is its own network (own neighbours, own messages, docs/PROTOCOL.md §20), all on this node's listeners. Received lines gain \"topic\":\"NAME\". With one topic, each stdin line is published to it; with several, a stdin line is {\"topic\":\"NAME\",\"data\":{...}}. \"default\" is the topic of nodes without --topic and of JS 0.3.1 peers. Without --topic: the default topic only, and lines as before.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var keys = new Option<string?>("--keys") { Description = "ssb-keys secret file; created if missing. Without it a fresh key is used." };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between gossip rounds (the JS interval).", DefaultValueFactory = _ => 100 };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
@@ -54,7 +59,7 @@ internal static class NodeCommand
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
             listen, connect, networkKey, allow, plain, keys, interval, verbose, protocol, announce, byId, signSeq, store, storeSync,
-            bootstrap, advertise,
+            bootstrap, advertise, topic,
         };
 
         command.Validators.Add(result =>
@@ -156,6 +161,27 @@ internal static class NodeCommand
                 }
             }
 
+            var topics = new HashSet<GossipTopic>();
+            foreach (string name in result.GetValue(topic) ?? [])
+            {
+                try
+                {
+                    if (!topics.Add(GossipTopic.FromName(name)))
+                    {
+                        result.AddError($"--topic {name} is given twice.");
+                    }
+                }
+                catch (ArgumentException e)
+                {
+                    result.AddError($"--topic: {e.Message.Split(" (Parameter", 2)[0]}");
+                }
+            }
+
+            if (topics.Any(t => !t.IsDefault) && result.GetValue(protocol) == "v1")
+            {
+                result.AddError("--topic other than default needs protocol v2 (topics are a v2 extension).");
+            }
+
             if (membership && result.GetValue(protocol) == "v1")
             {
                 result.AddError("--bootstrap and --advertise need protocol v2 (membership is a v2 extension).");
@@ -187,6 +213,7 @@ internal static class NodeCommand
                 parseResult.GetValue(store),
                 parseResult.GetValue(storeSync) == "full",
                 parseResult.GetResult(bootstrap) is not null || parseResult.GetResult(advertise) is not null ? new Membership(parseResult.GetValue(bootstrap) ?? [], parseResult.GetValue(advertise)) : null,
+                [.. (parseResult.GetValue(topic) ?? []).Select(GossipTopic.FromName)],
                 stop.Token);
 
             void Stop(PosixSignalContext context)
@@ -208,7 +235,7 @@ internal static class NodeCommand
     /// <summary>What <c>--bootstrap</c> and <c>--advertise</c> asked for.</summary>
     private sealed record Membership(string[] Bootstrap, string? Advertise);
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, Membership? membership, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, Membership? membership, GossipTopic[] topics, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -233,38 +260,32 @@ internal static class NodeCommand
             return 1;
         }
 
-        SqliteGossipStore? nodeStore;
+        // Without --topic: one node on the default topic, as before. With it: a node per topic, one key, one router.
+        bool withTopics = topics.Length > 0;
+        GossipTopic[] joined = withTopics ? topics : [GossipTopic.Default];
+        var stores = new List<SqliteGossipStore?>();
         try
         {
-            nodeStore = storePath is null ? null : new SqliteGossipStore(storePath, new SqliteGossipStoreOptions { FullSync = storeFullSync }, loggerFactory: loggerFactory);
+            foreach (GossipTopic topic in joined)
+            {
+                stores.Add(storePath is null ? null : new SqliteGossipStore(StorePathFor(storePath, topic), new SqliteGossipStoreOptions { FullSync = storeFullSync }, loggerFactory: loggerFactory));
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            Console.Error.WriteLine($"error: --store {storePath}: {e.Message}");
+            Console.Error.WriteLine($"error: --store {StorePathFor(storePath!, joined[stores.Count])}: {e.Message}");
+            foreach (SqliteGossipStore? opened in stores)
+            {
+                opened?.Dispose();
+            }
+
             nodeKeys.Dispose();
             return 1;
         }
 
         using (nodeKeys)
         {
-            var stdout = new StdoutSink();
-            var nodeOptions = new GossipNodeOptions
-            {
-                Keys = nodeKeys,
-                Interval = interval,
-                LoggerFactory = loggerFactory,
-                Protocol = protocol,
-                DeduplicateById = deduplicateById,
-                SignSequence = signSequence,
-                Store = nodeStore,
-                OwnsStore = true,
-            };
-            if (privateNetwork is not null)
-            {
-                nodeOptions.Links.Middleware.Add(SecretHandshakeMiddleware.Create(nodeKeys, privateNetwork));
-            }
-
-            // TCP listeners are bound before the node exists: with membership, the node advertises where it listens.
+            // TCP listeners are bound before the nodes exist: with membership, a node advertises where it listens.
             var listeners = new List<TcpGossipListener>();
             try
             {
@@ -285,26 +306,65 @@ internal static class NodeCommand
                     await listener.DisposeAsync();
                 }
 
+                foreach (SqliteGossipStore? opened in stores)
+                {
+                    opened?.Dispose();
+                }
+
                 return 1;
             }
 
+            string? advertised = null;
             if (membership is not null)
             {
-                string advertised = membership.Advertise ?? listeners[0].LocalEndPoint.ToString()!;
+                advertised = membership.Advertise ?? listeners[0].LocalEndPoint.ToString()!;
                 if (privateNetwork is not null && !advertised.StartsWith('@'))
                 {
                     advertised = $"@{nodeKeys.Public.TrimStart('@')}@{advertised}"; // on a private network peers dial a member by its key
                 }
-
-                nodeOptions.Membership = new GossipMembershipOptions { AdvertisedAddress = advertised };
-                foreach (string address in membership.Bootstrap)
-                {
-                    nodeOptions.Membership.Bootstrap.Add(address);
-                }
             }
 
-            await using var node = new GossipNode(nodeOptions);
-            node.DeliverySink = stdout;
+            var output = new StdoutWriter();
+            var nodes = new List<GossipNode>();
+            for (int i = 0; i < joined.Length; i++)
+            {
+                var nodeOptions = new GossipNodeOptions
+                {
+                    Keys = nodeKeys,
+                    Interval = interval,
+                    LoggerFactory = loggerFactory,
+                    Protocol = protocol,
+                    DeduplicateById = deduplicateById,
+                    SignSequence = signSequence,
+                    Store = stores[i],
+                    OwnsStore = true,
+                    Topic = joined[i],
+                };
+                if (privateNetwork is not null)
+                {
+                    nodeOptions.Links.Middleware.Add(SecretHandshakeMiddleware.Create(nodeKeys, privateNetwork));
+                }
+
+                if (membership is not null)
+                {
+                    nodeOptions.Membership = new GossipMembershipOptions { AdvertisedAddress = advertised };
+                    foreach (string address in membership.Bootstrap)
+                    {
+                        nodeOptions.Membership.Bootstrap.Add(address);
+                    }
+                }
+
+                var node = new GossipNode(nodeOptions) { DeliverySink = new StdoutSink(output, withTopics ? joined[i].Name : null) };
+                nodes.Add(node);
+            }
+
+            GossipTopicRouter? router = withTopics ? new GossipTopicRouter(new GossipTopicRouterOptions { LoggerFactory = loggerFactory }) : null;
+            foreach (GossipNode node in nodes)
+            {
+                router?.Add(node);
+            }
+
+            IGossipConnectionHandler handler = router ?? (IGossipConnectionHandler)nodes[0];
             logger.LogInformation("Public key {Public}", nodeKeys.Public);
             if (privateNetwork is not null)
             {
@@ -315,20 +375,26 @@ internal static class NodeCommand
                     privateNetwork.AllowPlain ? "accepted" : "refused");
             }
 
+            if (withTopics)
+            {
+                logger.LogInformation("Topics: {Topics}", string.Join(", ", joined.Select(t => t.ToString())));
+            }
+
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var tasks = new List<Task>();
             var webSockets = new List<WebSocketGossipListener>();
             foreach (TcpGossipListener listener in listeners)
             {
                 logger.LogInformation("Listening on {EndPoint}", listener.LocalEndPoint);
-                tasks.Add(listener.ServeAsync(node, logger, stop.Token));
+                tasks.Add(listener.ServeAsync(handler, logger, stop.Token));
             }
 
-            if (nodeOptions.Membership is { } joined)
+            if (membership is not null)
             {
-                logger.LogInformation("Membership: advertising {Address}, joining through {Bootstrap}", joined.AdvertisedAddress, joined.Bootstrap.Count == 0 ? "nobody (the first node)" : string.Join(", ", joined.Bootstrap));
+                logger.LogInformation("Membership: advertising {Address}, joining through {Bootstrap}", advertised, membership.Bootstrap.Length == 0 ? "nobody (the first node)" : string.Join(", ", membership.Bootstrap));
             }
 
+            int exitCode = 0;
             try
             {
                 foreach (string text in listen)
@@ -336,7 +402,7 @@ internal static class NodeCommand
                     EndPointParser.TryParse(text, out EndPoint? endPoint, out _);
                     if (endPoint is WebSocketEndPoint webSocket)
                     {
-                        WebSocketGossipListener served = await WebSocketGossipListener.StartAsync(webSocket.Uri, node, loggerFactory, stop.Token);
+                        WebSocketGossipListener served = await WebSocketGossipListener.StartAsync(webSocket.Uri, handler, loggerFactory, stop.Token);
                         webSockets.Add(served);
                         logger.LogInformation("Listening on {Address}", served.Address);
                     }
@@ -345,32 +411,39 @@ internal static class NodeCommand
             catch (ListenException e)
             {
                 Console.Error.WriteLine($"error: --listen: {e.Message}");
-                return 1;
+                exitCode = 1;
             }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException or IOException)
             {
                 Console.Error.WriteLine($"error: --listen: cannot listen: {e.Message}");
-                return 1;
+                exitCode = 1;
             }
 
-            foreach (string text in connect)
+            if (exitCode == 0)
             {
-                EndPointParser.TryParsePeer(text, out EndPoint? endPoint, out byte[]? peerKey, out _);
-                tasks.Add(TcpGossipClient.MaintainAsync(node, endPoint!, new TcpGossipClientOptions { PeerKey = peerKey }, logger, cancellationToken: stop.Token));
+                foreach (string text in connect)
+                {
+                    EndPointParser.TryParsePeer(text, out EndPoint? endPoint, out byte[]? peerKey, out _);
+                    foreach (GossipNode node in nodes)
+                    {
+                        tasks.Add(TcpGossipClient.MaintainAsync(node, endPoint!, new TcpGossipClientOptions { PeerKey = peerKey }, logger, cancellationToken: stop.Token));
+                    }
+                }
+
+                // Stdin is read on its own thread: Console streams block, and EOF must not stop the node.
+                _ = Task.Run(() => PublishStdin(nodes), CancellationToken.None);
+
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                logger.LogInformation("Stopping");
             }
 
-            // Stdin is read on its own thread: Console streams block, and EOF must not stop the node.
-            _ = Task.Run(() => PublishStdin(node), CancellationToken.None);
-
-            try
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            logger.LogInformation("Stopping");
             await stop.CancelAsync();
             foreach (TcpGossipListener listener in listeners)
             {
@@ -382,18 +455,30 @@ internal static class NodeCommand
                 await listener.DisposeAsync();
             }
 
+            if (router is not null)
+            {
+                await router.DisposeAsync();
+            }
+
             // A reader of stdout that stopped reading blocks the node's output; a stop must not wait for it forever.
-            Task stopping = Task.WhenAll(node.DisposeAsync().AsTask(), Task.WhenAll(tasks));
+            Task stopping = Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()).Append(Task.WhenAll(tasks)));
             if (await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)) != stopping)
             {
                 logger.LogWarning("Stopping took more than 10 s (is stdout still read?); exiting without waiting for it");
             }
 
-            return 0;
+            return exitCode;
         }
     }
 
-    private static void PublishStdin(GossipNode node)
+    /// <summary>The store file of a topic: <c>--store PATH</c> itself for the default topic, <c>PATH.topic-&lt;first 16 hex digits of the id&gt;</c> for another.</summary>
+    internal static string StorePathFor(string storePath, GossipTopic topic) => topic.IsDefault ? storePath : $"{storePath}.topic-{topic.Id![..16]}";
+
+    /// <summary>
+    /// Publishes each stdin line: to the one node's topic, or with several topics a line
+    /// <c>{"topic":"NAME","data":{...}}</c> to the topic it names.
+    /// </summary>
+    private static void PublishStdin(List<GossipNode> nodes)
     {
         using var reader = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
         int number = 0;
@@ -402,7 +487,17 @@ internal static class NodeCommand
             number++;
             try
             {
-                node.PublishJson(line);
+                if (nodes.Count == 1)
+                {
+                    nodes[0].PublishJson(line);
+                    continue;
+                }
+
+                (string name, string data) = ReadTopicLine(line);
+                GossipTopic topic = GossipTopic.FromName(name);
+                GossipNode node = nodes.Find(n => n.Topic.Equals(topic))
+                    ?? throw new ArgumentException($"this node has not joined the topic \"{name}\" (--topic {string.Join(" --topic ", nodes.Select(n => n.Topic.Name))})");
+                node.PublishJson(data);
             }
             catch (ArgumentException e)
             {
@@ -420,19 +515,41 @@ internal static class NodeCommand
         }
     }
 
+    /// <summary>Reads <c>{"topic":"NAME","data":{...}}</c>: the name and the payload's JSON text.</summary>
+    /// <exception cref="ArgumentException">The line is not of that form; the message says what to write.</exception>
+    private static (string Topic, string Data) ReadTopicLine(string line)
+    {
+        const string Form = "with several --topic, a stdin line is {\"topic\":\"NAME\",\"data\":{...}}";
+        JsonElement root;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(line);
+            root = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"{Form}; this one is not JSON ({e.Message.Split(" LineNumber:", 2)[0].TrimEnd('.')})");
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("topic", out JsonElement name) || name.ValueKind != JsonValueKind.String || !root.TryGetProperty("data", out JsonElement data))
+        {
+            throw new ArgumentException($"{Form}; this one has no \"topic\" string or no \"data\"");
+        }
+
+        return (name.GetString()!, data.GetRawText());
+    }
+
     /// <summary>
     /// Prints received messages to stdout exactly once across crashes: each message is formatted when it is accepted
     /// and the lines of a batch are written in one system call once the store has committed their ids (without a
     /// store, at once). A kill -9 can only land before the commit (the peers send the messages again after the
     /// restart) or after the write (the ids are recorded); in between lie a few instructions.
     /// </summary>
-    private sealed class StdoutSink : IDeliverySink
+    private sealed class StdoutSink(StdoutWriter output, string? topic) : IDeliverySink
     {
-        private readonly Stream _stdout = Console.OpenStandardOutput();
         private readonly MemoryStream _batch = new(64 * 1024);
-        private bool _broken;
 
-        public void Prepare(GossipMessage message) => FormatLine(message, _batch);
+        public void Prepare(GossipMessage message) => FormatLine(message, _batch, topic);
 
         public void Commit()
         {
@@ -441,19 +558,7 @@ internal static class NodeCommand
                 return;
             }
 
-            try
-            {
-                if (!_broken)
-                {
-                    _stdout.Write(_batch.GetBuffer().AsSpan(0, (int)_batch.Length));
-                    _stdout.Flush();
-                }
-            }
-            catch (IOException)
-            {
-                _broken = true; // stdout closed (a pipe reader went away): nothing left to print to
-            }
-
+            output.Write(_batch.GetBuffer().AsSpan(0, (int)_batch.Length));
             _batch.SetLength(0);
             if (_batch.Capacity > 1024 * 1024)
             {
@@ -462,8 +567,38 @@ internal static class NodeCommand
         }
     }
 
-    /// <summary>Appends <c>{"from":"&lt;public&gt;","seq":n,"data":&lt;payload&gt;}</c> and a newline.</summary>
-    internal static void FormatLine(GossipMessage message, Stream output)
+    /// <summary>Stdout, shared by the topics' sinks: each batch of lines is written whole, in one system call.</summary>
+    private sealed class StdoutWriter
+    {
+        private readonly Lock _lock = new();
+        private readonly Stream _stdout = Console.OpenStandardOutput();
+        private bool _broken;
+
+        public void Write(ReadOnlySpan<byte> lines)
+        {
+            lock (_lock)
+            {
+                try
+                {
+                    if (!_broken)
+                    {
+                        _stdout.Write(lines);
+                        _stdout.Flush();
+                    }
+                }
+                catch (IOException)
+                {
+                    _broken = true; // stdout closed (a pipe reader went away): nothing left to print to
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends <c>{"from":"&lt;public&gt;","seq":n,"data":&lt;payload&gt;}</c> and a newline; with a
+    /// <paramref name="topic"/> (the node runs --topic), <c>"topic":"&lt;name&gt;"</c> is the last member.
+    /// </summary>
+    internal static void FormatLine(GossipMessage message, Stream output, string? topic = null)
     {
         output.Write("{\"from\":\""u8);
         output.Write(JsonEncodedText.Encode(message.Author, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
@@ -472,6 +607,13 @@ internal static class NodeCommand
         output.Write(number[..EcmaNumber.Format(message.Sequence, number)]);
         output.Write(",\"data\":"u8);
         output.Write(message.PayloadUtf8.Span);
+        if (topic is not null)
+        {
+            output.Write(",\"topic\":\""u8);
+            output.Write(JsonEncodedText.Encode(topic, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
+            output.Write("\""u8);
+        }
+
         output.Write("}\n"u8);
     }
 }
