@@ -85,6 +85,12 @@ internal static partial class Log
     [LoggerMessage(71, LogLevel.Debug, "Connection {Connection} closed: it is for the topic {Topic}, which this node has not joined")]
     public static partial void ConnectionRefusedTopic(ILogger logger, GossipConnection connection, string topic);
 
+    [LoggerMessage(64, LogLevel.Information, "Neighbour up: {Peer} (topic {Topic})")]
+    public static partial void TopicNeighbourUp(ILogger logger, string peer, string topic);
+
+    [LoggerMessage(65, LogLevel.Information, "Neighbour down: {Peer} (topic {Topic})")]
+    public static partial void TopicNeighbourDown(ILogger logger, string peer, string topic);
+
     [LoggerMessage(60, LogLevel.Information, "Neighbour up: {Peer}")]
     public static partial void NeighbourUp(ILogger logger, string peer);
 

@@ -175,14 +175,30 @@ internal sealed class MembershipDriver : IMembershipContext<string>, IAsyncDispo
     void IMembershipContext<string>.NeighbourUp(string peer)
     {
         Interlocked.Increment(ref _node.Counters.NeighboursUp);
-        Log.NeighbourUp(_node.Logger, peer);
+        if (_node.Options.Topic.IsDefault)
+        {
+            Log.NeighbourUp(_node.Logger, peer);
+        }
+        else
+        {
+            Log.TopicNeighbourUp(_node.Logger, peer, _node.Options.Topic.Name);
+        }
+
         _changed(peer, true);
     }
 
     void IMembershipContext<string>.NeighbourDown(string peer)
     {
         Interlocked.Increment(ref _node.Counters.NeighboursDown);
-        Log.NeighbourDown(_node.Logger, peer);
+        if (_node.Options.Topic.IsDefault)
+        {
+            Log.NeighbourDown(_node.Logger, peer);
+        }
+        else
+        {
+            Log.TopicNeighbourDown(_node.Logger, peer, _node.Options.Topic.Name);
+        }
+
         _changed(peer, false);
     }
 

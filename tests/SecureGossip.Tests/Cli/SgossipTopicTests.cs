@@ -18,8 +18,8 @@ public sealed class SgossipTopicTests
 
         await using ChildProcess chat = Sgossip("node", "--listen", "127.0.0.1:0", "--bootstrap", bootstrap, "--topic", "chat");
         await using ChildProcess news = Sgossip("node", "--listen", "127.0.0.1:0", "--bootstrap", bootstrap, "--topic", "news");
-        await chat.WaitForStderrAsync(l => l.Contains($"Neighbour up: {bootstrap}", StringComparison.Ordinal));
-        await news.WaitForStderrAsync(l => l.Contains($"Neighbour up: {bootstrap}", StringComparison.Ordinal));
+        await chat.WaitForStderrAsync(l => l.Contains($"Neighbour up: {bootstrap} (topic chat)", StringComparison.Ordinal));
+        await news.WaitForStderrAsync(l => l.Contains($"Neighbour up: {bootstrap} (topic news)", StringComparison.Ordinal));
 
         // With several topics a stdin line names its topic; a plain payload is refused with the form to use.
         await a.WriteLineAsync("{\"n\":0}");
