@@ -68,6 +68,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
         LoadStore(engine);
         _actor.Start();
         _supervisor = new LinkSupervisor(_node, () => Statistics);
+        _node.Metrics.Add(_node);
         if (options.Membership is { } membership)
         {
             if (!_node.SpeaksV2)
@@ -294,6 +295,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
         }
 
         Stop();
+        _node.Metrics.Remove(_node);
         await _supervisor.DisposeAsync();
         await _node.StopAsync();
         if (_node.Membership is { } membership)

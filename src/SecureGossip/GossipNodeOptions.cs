@@ -177,6 +177,13 @@ public sealed class GossipNodeOptions
     /// <summary>Where the node logs; dropped lines are logged at Debug.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Where the node's <c>SecureGossip</c> meter comes from (README, "Metrics"): the application's (dependency
+    /// injection gives one, <c>services.AddMetrics()</c>), or <see langword="null"/> (the default) for the library's
+    /// own process-wide meter. Either way a listener (<c>dotnet-counters</c>, OpenTelemetry) sees the node's counters.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     internal void Validate()
     {
         if (!Enum.IsDefined(Protocol))

@@ -9,6 +9,12 @@ public readonly record struct GossipNodeStatistics
     /// <summary>Messages accepted and delivered (new author/seq with a valid signature).</summary>
     public long MessagesAccepted { get; init; }
 
+    /// <summary>Accepted messages handed to the application (after the store's commit, when there is a store).</summary>
+    public long MessagesDelivered { get; init; }
+
+    /// <summary>Bytes read from peers, after decryption on a private network.</summary>
+    public long BytesReceived { get; init; }
+
     /// <summary>Messages this node published.</summary>
     public long MessagesPublished { get; init; }
 

@@ -159,6 +159,8 @@ internal sealed class NodeActor
         VerifyJob job = _jobPool.TryDequeue(out VerifyJob? pooled) ? pooled : new VerifyJob();
         job.Counters = _node.Counters;
         job.Topic = _node.Options.Topic.Id;
+        job.TopicName = _node.Options.Topic.Name;
+        job.Metrics = _node.Metrics;
         job.Actor = this;
         return job;
     }

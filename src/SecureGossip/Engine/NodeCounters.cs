@@ -4,6 +4,8 @@ namespace SecureGossip.Engine;
 internal sealed class NodeCounters
 {
     public long LinesReceived;
+    public long BytesReceived;
+    public long MessagesDelivered;
     public long MessagesAccepted;
     public long MessagesPublished;
     public long LinesSent;
@@ -30,6 +32,8 @@ internal sealed class NodeCounters
     public GossipNodeStatistics Snapshot(int peers, TimeProvider time, Protocol.Core.PlumtreeStatistics? core) => new()
     {
         LinesReceived = Volatile.Read(ref LinesReceived),
+        BytesReceived = Volatile.Read(ref BytesReceived),
+        MessagesDelivered = Volatile.Read(ref MessagesDelivered),
         MessagesAccepted = Volatile.Read(ref MessagesAccepted),
         MessagesPublished = Volatile.Read(ref MessagesPublished),
         LinesSent = Volatile.Read(ref LinesSent),

@@ -144,6 +144,7 @@ internal sealed class NodeDelivery(NodeServices node, Action<GossipMessage> rais
 
     private async ValueTask DeliverAsync(GossipMessage message, GossipSubscription[] subscribers)
     {
+        Interlocked.Increment(ref node.Counters.MessagesDelivered);
         raise(message);
         foreach (GossipSubscription subscriber in subscribers)
         {

@@ -32,6 +32,7 @@ internal sealed class NodeServices
         BackOff = new BackOffTable(options.Defences, Time);
         LinkLog = new LinkEventLog(this);
         Links = new LinkRegistry(this);
+        Metrics = Diagnostics.GossipMetrics.For(options.MeterFactory);
 
         // Copies come within a few flood rounds of the first, so a few thousand suffice; never more than half the
         // engine remembers, so what this holds the engine still knows (it drops only what the engine would drop).
@@ -47,6 +48,9 @@ internal sealed class NodeServices
     public TimeProvider Time { get; }
 
     public NodeCounters Counters { get; } = new();
+
+    /// <summary>The meter's instruments this node reports to.</summary>
+    public Diagnostics.GossipMetrics Metrics { get; }
 
     /// <summary>Author keys interned to the numbers message ids and the v2 core use.</summary>
     public V2Authors Authors { get; } = new();

@@ -92,6 +92,9 @@ internal sealed class PeerLink
     /// <summary>1 until the peer's hello arrives, then the version both speak (set by the read loop).</summary>
     public int Version { get => Volatile.Read(ref _version); set => Volatile.Write(ref _version, value); }
 
+    /// <summary>Bytes queued for the peer and not yet written (what <see cref="GossipNodeOptions.MaxQueuedBytesPerPeer"/> bounds).</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
     private int _version = 1;
 
     /// <summary>Fires once <see cref="GossipLinkOptions.HelloTimeout"/> after connecting (v2 nodes only), for the v1 catch-up.</summary>

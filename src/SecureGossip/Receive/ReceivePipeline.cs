@@ -47,6 +47,7 @@ internal sealed class ReceivePipeline(NodeServices node)
             ReadResult result = await input.ReadAsync(cancellationToken);
             Volatile.Write(ref link.ReadWaitStarted, 0);
             ReadOnlySequence<byte> buffer = result.Buffer;
+            long unread = buffer.Length;
             try
             {
                 bool completed = result.IsCompleted || result.IsCanceled;
@@ -70,6 +71,7 @@ internal sealed class ReceivePipeline(NodeServices node)
             }
             finally
             {
+                Interlocked.Add(ref node.Counters.BytesReceived, unread - buffer.Length); // what the framer took in this read
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
         }

@@ -18,6 +18,9 @@ internal sealed class ReceiveWindow(int size)
 
     public int Size => size;
 
+    /// <summary>Messages taken in and not yet committed: verifying, or verified and waiting for their turn.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     /// <summary>Takes a slot if one is free now, without waiting.</summary>
     public bool TryEnter()
     {

@@ -72,6 +72,12 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
     /// <summary>The id of the topic the node is on (<see cref="GossipTopic.Id"/>), null on the default topic.</summary>
     public string? Topic { get; set; }
 
+    /// <summary>The name of the topic the node is on (the verify-time histogram's tag).</summary>
+    public string? TopicName { get; set; }
+
+    /// <summary>Where the verification time is recorded (while a listener wants it).</summary>
+    public Diagnostics.GossipMetrics? Metrics { get; set; }
+
     /// <summary>Set by <see cref="Verify"/> when the signature holds but the message was signed for another topic.</summary>
     public bool WrongTopic { get; private set; }
 
@@ -150,9 +156,13 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
     {
         ByteBuffer scratch = t_scratch ??= new ByteBuffer(4096);
         scratch.Clear();
+        System.Diagnostics.Metrics.Histogram<double>? timing = Metrics?.VerifyDuration is { Enabled: true } histogram ? histogram : null;
+        long started = timing is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         V8Json.Shared.Write(Line, DataStart, scratch, indented: true, asSignedPayload: true);
         Interlocked.Increment(ref Counters!.SignaturesVerified);
-        if (!GossipKeys.Verify(Author!.Key, scratch.WrittenSpan, Signature))
+        bool valid = GossipKeys.Verify(Author!.Key, scratch.WrittenSpan, Signature);
+        timing?.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("gossip.topic", TopicName));
+        if (!valid)
         {
             return false;
         }

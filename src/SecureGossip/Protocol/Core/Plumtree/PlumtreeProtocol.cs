@@ -88,7 +88,8 @@ public sealed class PlumtreeProtocol : IGossipProtocol
                 _antiEntropy.PendingWants,
                 authors.Count,
                 _links.IntroducedAuthors,
-                _links.DeferredResponses);
+                _links.DeferredResponses,
+                _retained.Count);
         }
     }
 

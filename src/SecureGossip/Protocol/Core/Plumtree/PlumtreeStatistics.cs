@@ -16,6 +16,7 @@ namespace SecureGossip.Protocol.Core;
 /// <param name="TrackedAuthors">Authors the core keeps any per-author state for.</param>
 /// <param name="IntroducedAuthors">Authors the core keeps state for only because a neighbour's unsigned frames named them.</param>
 /// <param name="DeferredResponses">Answers queued for response budget, over all neighbours.</param>
+/// <param name="RetainedMessages">Messages retained to answer grafts, wants and late joiners.</param>
 public readonly record struct PlumtreeStatistics(
     long IdsIgnoredOverBudget,
     long WantsSent,
@@ -28,4 +29,5 @@ public readonly record struct PlumtreeStatistics(
     int PendingWants,
     int TrackedAuthors,
     int IntroducedAuthors,
-    int DeferredResponses);
+    int DeferredResponses,
+    int RetainedMessages = 0);

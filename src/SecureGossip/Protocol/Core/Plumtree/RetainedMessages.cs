@@ -25,6 +25,9 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
 
     public Retained this[MessageId id] => _retained[id];
 
+    /// <summary>Messages retained now.</summary>
+    public int Count => _retained.Count;
+
     public bool Contains(MessageId id) => _retained.ContainsKey(id);
 
     public bool TryGet(MessageId id, [NotNullWhen(true)] out Retained? retained) => _retained.TryGetValue(id, out retained);
