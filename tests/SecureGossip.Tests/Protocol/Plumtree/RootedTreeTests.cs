@@ -82,6 +82,43 @@ public sealed class RootedTreeTests
     }
 
     [Fact]
+    public void A_node_left_with_no_way_to_the_root_leaves_the_tree_and_tells_its_children()
+    {
+        // Depth 1 under the root itself (1), with 2 as its child and 3 as far from the root as it is.
+        var (node, context) = RecordingGossipContext.StartNode([1, 2, 3]);
+        node.FrameReceived(context, 1, new PlumtreeBeacon(Root, Hops: 1));
+        node.FrameReceived(context, 2, new PlumtreeGraft(null, Root) { Rooted = true });
+        node.FrameReceived(context, 3, new PlumtreeBeacon(Root, Hops: 2));
+        context.Sent.Clear();
+
+        node.NeighbourDown(context, 1); // the root failed: nobody here is nearer it
+
+        Assert.Equal(0, node.Tree!.RootedTreeCount); // left, and no longer counted against the bound
+        Assert.Contains(context.SentTo(2), f => f is PlumtreePrune { Rooted: true, Author: Root });
+        Assert.DoesNotContain(context.Sent, s => s.Frame is PlumtreeGraft);
+
+        // A late graft from a former child is answered with a prune, so it looks elsewhere.
+        context.Sent.Clear();
+        node.FrameReceived(context, 3, new PlumtreeGraft(null, Root) { Rooted = true });
+        Assert.Contains(context.SentTo(3), f => f is PlumtreePrune { Rooted: true, Author: Root });
+    }
+
+    [Fact]
+    public void A_prune_from_the_parent_moves_the_node_under_another_neighbour_nearer_the_root_and_not_back()
+    {
+        var (node, context) = RecordingGossipContext.StartNode([1, 2, 3]);
+        node.FrameReceived(context, 1, new PlumtreeBeacon(Root, Hops: 2)); // depth 2 under 1
+        node.FrameReceived(context, 3, new PlumtreeBeacon(Root, Hops: 2)); // 3 is as near the root as 1
+        context.Sent.Clear();
+
+        node.FrameReceived(context, 1, new PlumtreePrune(Root, Optimisation: false) { Rooted = true }); // 1 left the tree
+
+        Assert.Contains(context.SentTo(3), f => f is PlumtreeGraft { Rooted: true, Author: Root });
+        Assert.DoesNotContain(context.SentTo(1), f => f is PlumtreeGraft);
+        Assert.Equal(1, node.Tree!.RootedTreeCount);
+    }
+
+    [Fact]
     public void A_shorter_path_announced_later_becomes_the_parent_and_the_old_one_is_pruned()
     {
         var (node, context) = RecordingGossipContext.StartNode([1, 2, 3]);

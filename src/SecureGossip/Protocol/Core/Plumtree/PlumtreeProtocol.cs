@@ -129,14 +129,20 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         _links.SetUp(slot, false);
         _trees.RemoveLink(slot);
+        List<RootedTree>? orphaned = null;
         foreach (RootedTree tree in _rooted.All)
         {
             bool parent = tree.Parent == slot;
             tree.RemoveLink(slot);
             if (parent)
             {
-                Reparent(context, tree, preferred: -1);
+                (orphaned ??= []).Add(tree);
             }
+        }
+
+        foreach (RootedTree tree in orphaned ?? [])
+        {
+            Reparent(context, tree, preferred: -1); // may leave the tree, which changes _rooted
         }
 
         _retained.RemoveLink(slot);
@@ -579,7 +585,9 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     {
         if (_rooted.Get(root) is not { } tree)
         {
+            // Not (or no longer) in that tree: the neighbour is told, so it looks for another parent.
             _links.Ignore();
+            _links.Send(context, slot, new PlumtreePrune(root, Optimisation: false) { Rooted = true });
             return;
         }
 
@@ -608,13 +616,16 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             return;
         }
 
-        tree.Children.Remove(slot);
-        tree.Pending.Remove(slot);
         if (tree.Parent == slot)
         {
-            tree.Parent = -1;
+            // Our parent left the tree (it lost its own way to the root): it is no candidate any more.
+            tree.RemoveLink(slot);
             Reparent(context, tree, preferred: -1);
+            return;
         }
+
+        tree.Children.Remove(slot);
+        tree.Pending.Remove(slot);
     }
 
     /// <summary>A rooted message's first copy: a push from the parent clears its misses; one that came by repair
@@ -660,9 +671,33 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         if (parent >= 0)
         {
             SetParent(context, tree, parent);
+            return;
         }
 
-        // else: no neighbour nearer the root, and the tree's messages reach us by announcement and graft
+        if (tree.Parent < 0 && tree.Root != context.Self)
+        {
+            Leave(context, tree);
+        }
+    }
+
+    /// <summary>
+    /// No neighbour is nearer the root: this node has no way to it (the root failed, or every path to it did). It
+    /// leaves the tree and tells its children, which look for another parent or leave in turn; so a tree whose root
+    /// is gone dissolves instead of living on in fragments that every message riding it would reach by repair only,
+    /// and it stops counting against <see cref="PlumtreeOptions.MaxRootedTrees"/> (§8.8). Its messages still reach us
+    /// by announcement and graft; our own go on another tree.
+    /// </summary>
+    private void Leave(IGossipContext context, RootedTree tree)
+    {
+        for (int slot = 0; slot < _links.Count; slot++)
+        {
+            if (tree.Children.Contains(slot) && _links.IsUp(slot))
+            {
+                _links.Send(context, slot, new PlumtreePrune(tree.Root, Optimisation: false) { Rooted = true });
+            }
+        }
+
+        _rooted.Remove(tree.Root);
     }
 
     /// <summary>§8.8: a rooted message is pushed to the tree's links here and announced to the others. A message of a

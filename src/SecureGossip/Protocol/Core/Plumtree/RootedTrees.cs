@@ -125,6 +125,9 @@ internal sealed class RootedTrees(PlumtreeOptions options)
 
     public RootedTree Add(int root, int depth) => _trees[root] = new RootedTree(root, depth);
 
+    /// <summary>Forgets the tree of <paramref name="root"/> (this node left it: no way toward its root).</summary>
+    public void Remove(int root) => _trees.Remove(root);
+
     /// <summary>
     /// How far a root may be before this node starts a tree of its own: <paramref name="radius"/>, or a quarter of its
     /// largest depth in any tree it knows if that is more. In a graph of long paths (a line, a ring) a new root a few
