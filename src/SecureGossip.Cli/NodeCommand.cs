@@ -365,11 +365,11 @@ internal static class NodeCommand
             }
 
             IGossipConnectionHandler handler = router ?? (IGossipConnectionHandler)nodes[0];
-            logger.LogInformation("Public key {Public}", nodeKeys.Public);
+            CliLog.PublicKey(logger, nodeKeys.Public);
             if (privateNetwork is not null)
             {
-                logger.LogInformation(
-                    "Private network: secret handshake and box-stream on every link ({Keys} network key(s); inbound from {Allowed}; plain links {Plain})",
+                CliLog.PrivateNetwork(
+                    logger,
                     privateNetwork.NetworkKeys.Count,
                     privateNetwork.Allow is { } list ? $"{list.Count} allowed key(s)" : "any member",
                     privateNetwork.AllowPlain ? "accepted" : "refused");
@@ -377,7 +377,7 @@ internal static class NodeCommand
 
             if (withTopics)
             {
-                logger.LogInformation("Topics: {Topics}", string.Join(", ", joined.Select(t => t.ToString())));
+                CliLog.Topics(logger, string.Join(", ", joined.Select(t => t.ToString())));
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -385,13 +385,13 @@ internal static class NodeCommand
             var webSockets = new List<WebSocketGossipListener>();
             foreach (TcpGossipListener listener in listeners)
             {
-                logger.LogInformation("Listening on {EndPoint}", listener.LocalEndPoint);
+                CliLog.Listening(logger, listener.LocalEndPoint.ToString());
                 tasks.Add(listener.ServeAsync(handler, logger, stop.Token));
             }
 
             if (membership is not null)
             {
-                logger.LogInformation("Membership: advertising {Address}, joining through {Bootstrap}", advertised, membership.Bootstrap.Length == 0 ? "nobody (the first node)" : string.Join(", ", membership.Bootstrap));
+                CliLog.Membership(logger, advertised!, membership.Bootstrap.Length == 0 ? "nobody (the first node)" : string.Join(", ", membership.Bootstrap));
             }
 
             int exitCode = 0;
@@ -404,7 +404,7 @@ internal static class NodeCommand
                     {
                         WebSocketGossipListener served = await WebSocketGossipListener.StartAsync(webSocket.Uri, handler, loggerFactory, stop.Token);
                         webSockets.Add(served);
-                        logger.LogInformation("Listening on {Address}", served.Address);
+                        CliLog.Listening(logger, served.Address.ToString());
                     }
                 }
             }
@@ -441,7 +441,7 @@ internal static class NodeCommand
                 {
                 }
 
-                logger.LogInformation("Stopping");
+                CliLog.Stopping(logger);
             }
 
             await stop.CancelAsync();
@@ -464,7 +464,7 @@ internal static class NodeCommand
             Task stopping = Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()).Append(Task.WhenAll(tasks)));
             if (await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)) != stopping)
             {
-                logger.LogWarning("Stopping took more than 10 s (is stdout still read?); exiting without waiting for it");
+                CliLog.StopTooLong(logger);
             }
 
             return exitCode;
@@ -616,4 +616,29 @@ internal static class NodeCommand
 
         output.Write("}\n"u8);
     }
+}
+
+/// <summary>The node command's log lines (stderr), event ids 401-408 (README, "Log events").</summary>
+internal static partial class CliLog
+{
+    [LoggerMessage(401, LogLevel.Information, "Public key {Public}")]
+    public static partial void PublicKey(ILogger logger, string @public);
+
+    [LoggerMessage(402, LogLevel.Information, "Private network: secret handshake and box-stream on every link ({Keys} network key(s); inbound from {Allowed}; plain links {Plain})")]
+    public static partial void PrivateNetwork(ILogger logger, int keys, string allowed, string plain);
+
+    [LoggerMessage(403, LogLevel.Information, "Topics: {Topics}")]
+    public static partial void Topics(ILogger logger, string topics);
+
+    [LoggerMessage(404, LogLevel.Information, "Listening on {EndPoint}")]
+    public static partial void Listening(ILogger logger, string endPoint);
+
+    [LoggerMessage(405, LogLevel.Information, "Membership: advertising {Address}, joining through {Bootstrap}")]
+    public static partial void Membership(ILogger logger, string address, string bootstrap);
+
+    [LoggerMessage(406, LogLevel.Information, "Stopping")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(407, LogLevel.Warning, "Stopping took more than 10 s (is stdout still read?); exiting without waiting for it")]
+    public static partial void StopTooLong(ILogger logger);
 }
