@@ -113,7 +113,11 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
 
     /// <summary>Counters of what the node has received, accepted, dropped and sent.</summary>
     /// <remarks>The counters are live; <see cref="GossipNodeStatistics.Core"/> is the v2 core's as of the node's last idle moment.</remarks>
-    public GossipNodeStatistics Statistics => _node.Counters.Snapshot(_node.Links.Count, _node.Time, _actor.TreeStatistics);
+    public GossipNodeStatistics Statistics => _node.Counters.Snapshot(_node.Links.Count, _node.Time, _actor.TreeStatistics) with
+    {
+        ReceiveBacklog = _actor.Window.InFlight,
+        ReceiveCapacity = _actor.Window.Size,
+    };
 
     /// <summary>The neighbours connected now, with what each link negotiated.</summary>
     public IReadOnlyList<GossipPeerInfo> Peers => [.. _node.Links.Snapshot().Select(p => new GossipPeerInfo(p.Connection.Id, p.Connection.RemoteEndPoint, p.Version))];

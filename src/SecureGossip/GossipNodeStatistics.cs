@@ -93,4 +93,10 @@ public readonly record struct GossipNodeStatistics
 
     /// <summary>Peers connected now.</summary>
     public int ConnectedPeers { get; init; }
+
+    /// <summary>Messages taken in and not yet committed (verifying, or waiting their turn): the receive backlog.</summary>
+    public int ReceiveBacklog { get; init; }
+
+    /// <summary>The most messages the backlog holds (<see cref="GossipReceiveOptions.MaxInFlight"/>); at it, the node stops reading from its peers.</summary>
+    public int ReceiveCapacity { get; init; }
 }

@@ -10,7 +10,7 @@ public sealed partial class LogEventTests
     [Fact]
     public void Every_log_event_has_a_unique_id_and_is_in_the_READMEs_table_with_its_level_and_text()
     {
-        Assembly[] assemblies = [typeof(GossipNode).Assembly, typeof(SecureGossip.Storage.SqliteGossipStore).Assembly, Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, "sgossip.dll"))];
+        Assembly[] assemblies = [typeof(GossipNode).Assembly, typeof(SecureGossip.Storage.SqliteGossipStore).Assembly, typeof(SecureGossip.Hosting.SecureGossipHost).Assembly, Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, "sgossip.dll"))];
         var events = assemblies
             .SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
