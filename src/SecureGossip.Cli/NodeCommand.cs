@@ -37,6 +37,7 @@ internal static class NodeCommand
             Description = "Join this topic (repeatable): each topic is its own network (own neighbours, own messages, docs/PROTOCOL.md §20), all on this node's listeners. Received lines gain \"topic\":\"NAME\". With one topic, each stdin line is published to it; with several, a stdin line is {\"topic\":\"NAME\",\"data\":{...}}. \"default\" is the topic of nodes without --topic and of JS 0.3.1 peers. Without --topic: the default topic only, and lines as before.",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var http = new Option<string?>("--http") { Description = "Serve a live status page at http://HOST:PORT/ (identity, links, rates, last messages, a form to publish), with /status (JSON), /events (server-sent events) and /metrics (Prometheus). Give a loopback address (127.0.0.1:PORT; port 0 picks one): the page can publish as this node, and shows its peers' addresses and the messages it receives." };
         var keys = new Option<string?>("--keys") { Description = "ssb-keys secret file; created if missing. Without it a fresh key is used." };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between gossip rounds (the JS interval).", DefaultValueFactory = _ => 100 };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level (every dropped line) on stderr." };
@@ -59,7 +60,7 @@ internal static class NodeCommand
         var command = new Command("node", "Run a gossip node: stdin lines (JSON objects) are published, received messages are printed to stdout.")
         {
             listen, connect, networkKey, allow, plain, keys, interval, verbose, protocol, announce, byId, signSeq, store, storeSync,
-            bootstrap, advertise, topic,
+            bootstrap, advertise, topic, http,
         };
 
         command.Validators.Add(result =>
@@ -161,6 +162,11 @@ internal static class NodeCommand
                 }
             }
 
+            if (result.GetValue(http) is string page && !TryParseHttp(page, out _))
+            {
+                result.AddError($"--http {page} is not IP:PORT (e.g. 127.0.0.1:8080; port 0 picks a free one).");
+            }
+
             var topics = new HashSet<GossipTopic>();
             foreach (string name in result.GetValue(topic) ?? [])
             {
@@ -214,6 +220,7 @@ internal static class NodeCommand
                 parseResult.GetValue(storeSync) == "full",
                 parseResult.GetResult(bootstrap) is not null || parseResult.GetResult(advertise) is not null ? new Membership(parseResult.GetValue(bootstrap) ?? [], parseResult.GetValue(advertise)) : null,
                 [.. (parseResult.GetValue(topic) ?? []).Select(GossipTopic.FromName)],
+                parseResult.GetValue(http),
                 stop.Token);
 
             void Stop(PosixSignalContext context)
@@ -235,7 +242,7 @@ internal static class NodeCommand
     /// <summary>What <c>--bootstrap</c> and <c>--advertise</c> asked for.</summary>
     private sealed record Membership(string[] Bootstrap, string? Advertise);
 
-    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, Membership? membership, GossipTopic[] topics, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] listen, string[] connect, PrivateNetworkOptions? privateNetwork, string? keysPath, TimeSpan interval, bool verbose, GossipProtocol protocol, bool deduplicateById, bool signSequence, string? storePath, bool storeFullSync, Membership? membership, GossipTopic[] topics, string? http, CancellationToken cancellationToken)
     {
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder =>
         {
@@ -419,6 +426,26 @@ internal static class NodeCommand
                 exitCode = 1;
             }
 
+            Status.StatusServer? statusPage = null;
+            if (exitCode == 0 && http is not null)
+            {
+                TryParseHttp(http, out IPEndPoint? pageEndPoint);
+                try
+                {
+                    statusPage = await Status.StatusServer.StartAsync(pageEndPoint!, nodes, withTopics, loggerFactory, cancellationToken);
+                    CliLog.StatusPage(logger, statusPage.Address.ToString());
+                    if (!IPAddress.IsLoopback(pageEndPoint!.Address))
+                    {
+                        CliLog.StatusPageExposed(logger, statusPage.Address.ToString());
+                    }
+                }
+                catch (IOException e)
+                {
+                    Console.Error.WriteLine($"error: --http {http}: cannot listen: {e.Message}");
+                    exitCode = 1;
+                }
+            }
+
             if (exitCode == 0)
             {
                 foreach (string text in connect)
@@ -445,6 +472,11 @@ internal static class NodeCommand
             }
 
             await stop.CancelAsync();
+            if (statusPage is not null)
+            {
+                await statusPage.DisposeAsync();
+            }
+
             foreach (TcpGossipListener listener in listeners)
             {
                 await listener.DisposeAsync();
@@ -469,6 +501,18 @@ internal static class NodeCommand
 
             return exitCode;
         }
+    }
+
+    /// <summary>The status page's address: IP:PORT, or localhost:PORT (the loopback address).</summary>
+    private static bool TryParseHttp(string text, out IPEndPoint? endPoint)
+    {
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) && int.TryParse(text.AsSpan("localhost:".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port <= 65535)
+        {
+            endPoint = new IPEndPoint(IPAddress.Loopback, port);
+            return true;
+        }
+
+        return IPEndPoint.TryParse(text, out endPoint) && text.Contains(':', StringComparison.Ordinal) && !text.EndsWith(']');
     }
 
     /// <summary>The store file of a topic: <c>--store PATH</c> itself for the default topic, <c>PATH.topic-&lt;first 16 hex digits of the id&gt;</c> for another.</summary>
@@ -641,4 +685,10 @@ internal static partial class CliLog
 
     [LoggerMessage(407, LogLevel.Warning, "Stopping took more than 10 s (is stdout still read?); exiting without waiting for it")]
     public static partial void StopTooLong(ILogger logger);
+
+    [LoggerMessage(408, LogLevel.Information, "Status page on {Address}")]
+    public static partial void StatusPage(ILogger logger, string address);
+
+    [LoggerMessage(409, LogLevel.Warning, "The status page at {Address} is reachable beyond this machine: whoever reaches it sees the node's peers and messages and can publish as the node")]
+    public static partial void StatusPageExposed(ILogger logger, string address);
 }
