@@ -29,7 +29,6 @@ internal sealed class GossipMetrics
     {
         Meter = meter;
         Count("gossip.lines.received", "{line}", "Lines and v2 frames read from peers.", c => c.LinesReceived);
-        Count("gossip.frames.received", "{frame}", "Protocol v2 frames among the lines read.", c => c.V2FramesReceived);
         Count("gossip.lines.sent", "{line}", "Lines and v2 frames written to peers.", c => c.LinesSent);
         Count("gossip.bytes.received", "By", "Bytes read from peers (after decryption on a private network).", c => c.BytesReceived);
         Count("gossip.bytes.sent", "By", "Bytes written to peers (before encryption on a private network).", c => c.BytesSent);
@@ -55,6 +54,11 @@ internal sealed class GossipMetrics
             into.Add(Dropped(node, "own", c.DroppedOwn));
             into.Add(Dropped(node, "old", c.DroppedOld));
         }), "{line}", "Lines and messages dropped, by gossip.drop.reason.");
+
+        meter.CreateObservableCounter("gossip.frames.received", () => Each<long>(static (node, into) => ByKind(node, node.Counters.FramesIn, into)),
+            "{frame}", "Lines read from peers, by gossip.frame.type: v1_line (a secure-gossip 0.3.1 message line) or the v2 frame's type.");
+        meter.CreateObservableCounter("gossip.frames.sent", () => Each<long>(static (node, into) => ByKind(node, node.Counters.FramesOut, into)),
+            "{frame}", "Lines written to peers, by gossip.frame.type.");
 
         meter.CreateObservableCounter("gossip.neighbour.changes", () => Each<long>(static (node, into) =>
         {
@@ -121,6 +125,18 @@ internal sealed class GossipMetrics
     }
 
     internal static KeyValuePair<string, object?> Topic(NodeServices node) => new("gossip.topic", node.Options.Topic.Name);
+
+    private static void ByKind(NodeServices node, long[] counts, List<Measurement<long>> into)
+    {
+        for (int kind = 0; kind < counts.Length; kind++)
+        {
+            long count = Volatile.Read(ref counts[kind]);
+            if (count > 0)
+            {
+                into.Add(new Measurement<long>(count, Topic(node), new("gossip.frame.type", FrameKinds.Names[kind])));
+            }
+        }
+    }
 
     private static Measurement<long> Dropped(NodeServices node, string reason, long value) => new(value, Topic(node), new("gossip.drop.reason", reason));
 

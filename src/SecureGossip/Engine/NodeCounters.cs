@@ -4,6 +4,10 @@ namespace SecureGossip.Engine;
 internal sealed class NodeCounters
 {
     public long LinesReceived;
+
+    /// <summary>Lines received and sent, by <see cref="Diagnostics.FrameKinds"/>.</summary>
+    public readonly long[] FramesIn = new long[Diagnostics.FrameKinds.Kinds];
+    public readonly long[] FramesOut = new long[Diagnostics.FrameKinds.Kinds];
     public long BytesReceived;
     public long MessagesDelivered;
     public long MessagesAccepted;

@@ -252,6 +252,7 @@ internal sealed class PeerLink
 
                         Interlocked.Increment(ref counters.LinesSent);
                         Interlocked.Add(ref counters.BytesSent, written);
+                        Diagnostics.FrameKinds.Count(counters.FramesOut, Diagnostics.FrameKinds.Of(frame));
                         unflushed += written;
                         if (unflushed >= FlushChunk)
                         {
@@ -297,6 +298,7 @@ internal sealed class PeerLink
                     Interlocked.Add(ref _queuedBytes, -(line.Length + 1));
                     Interlocked.Increment(ref counters.LinesSent);
                     Interlocked.Add(ref counters.BytesSent, line.Length + 1);
+                    Diagnostics.FrameKinds.Count(counters.FramesOut, Diagnostics.FrameKinds.Of(line.AsSpan(0, Math.Min(16, line.Length))));
                     unflushed += line.Length + 1;
                     if (unflushed >= FlushChunk)
                     {
@@ -360,6 +362,7 @@ internal sealed class PeerLink
                 written++;
                 Interlocked.Increment(ref counters.LinesSent);
                 Interlocked.Add(ref counters.BytesSent, length);
+                Diagnostics.FrameKinds.Count(counters.FramesOut, message is byte[] sent ? Diagnostics.FrameKinds.Of(sent.AsSpan(0, Math.Min(16, sent.Length))) : Diagnostics.FrameKinds.Of((Protocol.Core.IGossipFrame)message));
             }
 
             FlushResult flushed = await FlushAsync(output, token);

@@ -84,6 +84,7 @@ internal sealed class ReceivePipeline(NodeServices node)
     public async ValueTask HandleLineAsync(ReadOnlySequence<byte> line, PeerLink? link, ReceiveBatch? batch, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref node.Counters.LinesReceived);
+        Diagnostics.FrameKinds.CountReceived(node.Counters.FramesIn, line);
         PlumtreeMessage? v2 = null;
         if (line.Length > 8 && IsV2Frame(line, link, batch, out v2))
         {

@@ -19,6 +19,8 @@ public sealed class MetricsTests
         using var dropped = new MetricCollector<long>(factory, "SecureGossip", "gossip.messages.dropped");
         using var links = new MetricCollector<int>(factory, "SecureGossip", "gossip.links");
         using var verifyTime = new MetricCollector<double>(factory, "SecureGossip", "gossip.verify.duration");
+        using var framesIn = new MetricCollector<long>(factory, "SecureGossip", "gossip.frames.received");
+        using var framesOut = new MetricCollector<long>(factory, "SecureGossip", "gossip.frames.sent");
 
         await using GossipNode a = new(new GossipNodeOptions { Interval = Gossip.FastInterval, MeterFactory = factory });
         await using GossipNode b = new(new GossipNodeOptions { Interval = Gossip.FastInterval, MeterFactory = factory, Topic = GossipTopic.Default });
@@ -42,6 +44,8 @@ public sealed class MetricsTests
         received.RecordObservableInstruments();
         dropped.RecordObservableInstruments();
         links.RecordObservableInstruments();
+        framesIn.RecordObservableInstruments();
+        framesOut.RecordObservableInstruments();
 
         // Both nodes report to the one meter, each measurement tagged with its topic; b accepted and delivered 2.
         Assert.Equal(b.Statistics.MessagesAccepted + a.Statistics.MessagesAccepted, accepted.GetMeasurementSnapshot().Sum(m => m.Value));
@@ -56,15 +60,23 @@ public sealed class MetricsTests
         Assert.Equal(2, byProtocol["v2"]);
         Assert.Equal(1, byProtocol["v1"]);
 
+        // Lines by type: hellos went out on all three links (a to b, b to a, b to the forger) and came in on two; b received a's messages as msg frames and the forgery as a v1 line.
+        long Of(MetricCollector<long> c, string type) => c.GetMeasurementSnapshot().Where(m => (string?)m.Tags["gossip.frame.type"] == type).Sum(m => m.Value);
+        Assert.Equal(3, Of(framesOut, "hello"));
+        Assert.Equal(2, Of(framesIn, "hello"));
+        Assert.True(Of(framesIn, "msg") >= 2);
+        Assert.True(Of(framesOut, "msg") >= 2);
+        Assert.Equal(1, Of(framesIn, "v1_line"));
+
         // Verification times are recorded, one per verification, in seconds.
         Assert.True(verifyTime.GetMeasurementSnapshot().Count >= 3);
         Assert.All(verifyTime.GetMeasurementSnapshot(), m => Assert.InRange(m.Value, 0, 1));
 
         // No measurement carries a peer's key or address: tags come from a small fixed set.
-        string[] allowed = ["gossip.topic", "gossip.drop.reason", "gossip.protocol", "gossip.direction", "gossip.change"];
+        string[] allowed = ["gossip.topic", "gossip.drop.reason", "gossip.protocol", "gossip.direction", "gossip.change", "gossip.frame.type"];
         Assert.All(
             accepted.GetMeasurementSnapshot().Concat(dropped.GetMeasurementSnapshot()).Concat(received.GetMeasurementSnapshot()).SelectMany(m => m.Tags.Keys)
-                .Concat(links.GetMeasurementSnapshot().SelectMany(m => m.Tags.Keys)),
+                .Concat(links.GetMeasurementSnapshot().SelectMany(m => m.Tags.Keys)).Concat(framesIn.GetMeasurementSnapshot().SelectMany(m => m.Tags.Keys)),
             key => Assert.Contains(key, allowed));
 
         // The meter is the application's: created through its factory.
