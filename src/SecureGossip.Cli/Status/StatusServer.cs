@@ -167,15 +167,18 @@ internal sealed partial class StatusServer : IAsyncDisposable
         }
     }
 
+    /// <summary>One server-sent event (the JSON is one line, so one data field).</summary>
+    private static string Event(string name, string json) => $"event: {name}\ndata: {json}\n\n";
+
     private static async Task WriteEventAsync(HttpContext context, string name, string json)
     {
-        await context.Response.WriteAsync($"event: {name}\ndata: {json}\n\n", context.RequestAborted);
+        await context.Response.WriteAsync(Event(name, json), context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 
     private void Broadcast(string name, string json)
     {
-        string item = $"event: {name}\ndata: {json}\n\n";
+        string item = Event(name, json);
         lock (_clientsLock)
         {
             foreach (Channel<string> client in _clients)
