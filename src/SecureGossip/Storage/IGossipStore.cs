@@ -58,7 +58,11 @@ public sealed record GossipRetention
     /// </summary>
     public int MaxMessages { get; init; } = 100_000;
 
-    /// <summary>Only the newest this many messages of each author are served (default 1,000).</summary>
+    /// <summary>
+    /// Only the newest this many messages of each author are served (default 1,000), once they have spread: a message
+    /// this node accepted less than 30 s ago is kept whatever the count (<see cref="Protocol.Core.PlumtreeOptions.RetainWhileSpreading"/>),
+    /// so a burst from one author larger than this still reaches every neighbour it was announced to (docs/PROTOCOL.md §9.5).
+    /// </summary>
     public int MaxPerAuthor { get; init; } = 1000;
 
     /// <summary>Ids of accepted messages are remembered this long, so a replay is not delivered again (default 48 h).</summary>

@@ -103,6 +103,12 @@ public sealed class GossipNodeV2Tests : IDisposable
             early.PublishJson($"{{\"n\":{n}}}");
         }
 
+        // A message is kept past the count while it may still be spreading (30 s, docs/PROTOCOL.md §9.5); the sweep
+        // after that trims the author to its newest 10.
+        await early.WhenIdleAsync();
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        await early.WhenIdleAsync();
+
         GossipNode late = V2Node();
         var inbox = Gossip.Watch(late);
         Gossip.Link(early, late);

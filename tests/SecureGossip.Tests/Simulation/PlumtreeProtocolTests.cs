@@ -134,7 +134,7 @@ public sealed class PlumtreeProtocolTests
     [Fact]
     public void A_digest_frontier_gets_exactly_the_retained_messages_it_does_not_list_and_retention_caps_them_per_author()
     {
-        var (node, context) = Node(neighbours: [1, 2], new PlumtreeOptions { RetainCountPerAuthor = 3 });
+        var (node, context) = Node(neighbours: [1, 2], new PlumtreeOptions { RetainCountPerAuthor = 3, RetainWhileSpreading = TimeSpan.Zero });
         MessageId[] ids = [.. Enumerable.Range(1, 5).Select(i => MessageId.FromDigest(7, (UInt128)i))];
         foreach (MessageId id in ids)
         {

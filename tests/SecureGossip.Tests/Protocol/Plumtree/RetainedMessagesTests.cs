@@ -16,7 +16,7 @@ public sealed class RetainedMessagesTests
     [Fact]
     public void Past_the_per_author_count_the_authors_oldest_goes_and_the_author_stays()
     {
-        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 3 });
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 3, RetainWhileSpreading = TimeSpan.Zero });
         for (long seq = 0; seq < 5; seq++)
         {
             retained.Add(Id(1, seq), Message(1));
@@ -24,6 +24,46 @@ public sealed class RetainedMessagesTests
 
         Assert.Equal([Id(1, 2), Id(1, 3), Id(1, 4)], retained.OfAuthor(1).ToArray());
         Assert.False(retained.Contains(Id(1, 1)));
+        Assert.Empty(_emptied);
+    }
+
+    [Fact]
+    public void A_burst_past_the_per_author_count_is_kept_while_it_spreads_then_trimmed_by_the_sweep()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 3, RetainWhileSpreading = TimeSpan.FromSeconds(30) });
+        for (long seq = 0; seq < 5; seq++)
+        {
+            retained.Add(Id(1, seq), Message(1, Start + TimeSpan.FromSeconds(seq)));
+        }
+
+        // All five are younger than 30 s: the neighbours they were announced to can still pull every one.
+        Assert.Equal(5, retained.OfAuthor(1).Length);
+
+        // At 31 s the first (accepted at 0 s) has spread, the second (1 s) not yet: only the first goes.
+        retained.Sweep(Start + TimeSpan.FromSeconds(30.5));
+        Assert.Equal([Id(1, 1), Id(1, 2), Id(1, 3), Id(1, 4)], retained.OfAuthor(1).ToArray());
+
+        // Once all have spread, the count holds again, newest kept.
+        retained.Sweep(Start + TimeSpan.FromMinutes(5));
+        Assert.Equal([Id(1, 2), Id(1, 3), Id(1, 4)], retained.OfAuthor(1).ToArray());
+        Assert.Empty(_emptied);
+    }
+
+    [Fact]
+    public void Past_the_bound_in_all_an_author_over_its_count_loses_its_own_young_messages_before_anyone_elses()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 2, RetainMaxMessages = 4, RetainWhileSpreading = TimeSpan.FromSeconds(30) });
+        retained.Add(Id(1, 0), Message(1));
+        retained.Add(Id(2, 0), Message(2));
+        for (long seq = 0; seq < 4; seq++)
+        {
+            retained.Add(Id(3, seq), Message(3));
+        }
+
+        // Author 3's burst is young, but the bound in all is reached: author 3, over its count of 2, pays.
+        Assert.Equal([Id(1, 0)], retained.OfAuthor(1).ToArray());
+        Assert.Equal([Id(2, 0)], retained.OfAuthor(2).ToArray());
+        Assert.Equal([Id(3, 2), Id(3, 3)], retained.OfAuthor(3).ToArray());
         Assert.Empty(_emptied);
     }
 
@@ -76,7 +116,9 @@ public sealed class RetainedMessagesTests
 
     private RetainedMessages Make(PlumtreeOptions options) => new(options, _emptied.Add);
 
-    private static Retained Message(int author) => new(author, 100, 1, 0, PlumtreeSendKind.Eager, Start);
+    private static Retained Message(int author) => Message(author, Start);
+
+    private static Retained Message(int author, TimeSpan acceptedAt) => new(author, 100, 1, 0, PlumtreeSendKind.Eager, acceptedAt);
 
     private static RetainedLine Line(int author, long ageMs, byte content = 0) =>
         new(author, 1, 1, 0, PlumtreeSendKind.Eager, Start) { Line = [content], AgeAtAcceptanceMs = ageMs };

@@ -54,8 +54,19 @@ public sealed record PlumtreeOptions
     /// </summary>
     public TimeSpan RetainAge { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>Only the newest this many messages of each author are retained (1,000).</summary>
+    /// <summary>
+    /// Only the newest this many messages of each author are retained (1,000), except that a message accepted less than
+    /// <see cref="RetainWhileSpreading"/> ago is kept past it (up to <see cref="RetainedMessages.MaxPerAuthor"/>): a
+    /// burst larger than this count is still served to the neighbours it was announced to (docs/PROTOCOL.md §9.5).
+    /// </summary>
     public int RetainCountPerAuthor { get; init; } = 1000;
+
+    /// <summary>
+    /// How long a message accepted here is kept whatever <see cref="RetainCountPerAuthor"/> says (30 s), so that the
+    /// neighbours it was announced or held for can still pull it; <see cref="RetainMaxMessages"/> still bounds memory
+    /// (past it, the author over its count loses its oldest first). <see cref="TimeSpan.Zero"/>: the count is strict.
+    /// </summary>
+    public TimeSpan RetainWhileSpreading { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Messages retained in all, whatever the number of authors (default 100,000): keys are free to make, so the

@@ -5,8 +5,10 @@ namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// The messages one node keeps to answer grafts and anti-entropy (docs/PROTOCOL.md §6.5, §9.5), bounded three ways:
-/// the newest <see cref="PlumtreeOptions.RetainCountPerAuthor"/> of each author, <see cref="PlumtreeOptions.RetainMaxMessages"/>
-/// in all (the oldest of any author goes first), and <see cref="PlumtreeOptions.RetainAge"/> (a periodic sweep).
+/// the newest <see cref="PlumtreeOptions.RetainCountPerAuthor"/> of each author (messages younger than
+/// <see cref="PlumtreeOptions.RetainWhileSpreading"/> excepted, up to <see cref="MaxPerAuthor"/>),
+/// <see cref="PlumtreeOptions.RetainMaxMessages"/> in all (an author over its count first, then the oldest of any
+/// author), and <see cref="PlumtreeOptions.RetainAge"/> (a periodic sweep).
 /// </summary>
 /// <remarks>
 /// When the last retained message of an author goes, <paramref name="authorEmptied"/> is told, so the owner can drop the
@@ -14,6 +16,12 @@ namespace SecureGossip.Protocol.Core;
 /// </remarks>
 internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> authorEmptied)
 {
+    /// <summary>
+    /// The most messages of one author ever retained (60,000), young or not: one author's ids must fit one <c>sync</c>
+    /// frame, and it is the largest <see cref="PlumtreeOptions.RetainCountPerAuthor"/> a node accepts.
+    /// </summary>
+    public const int MaxPerAuthor = 60_000;
+
     private readonly Dictionary<MessageId, Retained> _retained = [];
     private readonly Dictionary<int, List<MessageId>> _byAuthor = [];
 
@@ -39,8 +47,9 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
         _byAuthor.TryGetValue(author, out List<MessageId>? ids) ? CollectionsMarshal.AsSpan(ids) : [];
 
     /// <summary>
-    /// Keeps a message, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/> and the
-    /// oldest of all past <see cref="PlumtreeOptions.RetainMaxMessages"/>.
+    /// Keeps a message, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/> that has
+    /// spread (is older than <see cref="PlumtreeOptions.RetainWhileSpreading"/>), and past
+    /// <see cref="PlumtreeOptions.RetainMaxMessages"/> this author's oldest if it is over its count, else the oldest of all.
     /// </summary>
     public void Add(MessageId id, Retained retained)
     {
@@ -52,13 +61,15 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
 
         byAuthor.Add(id);
         _order.Enqueue(id);
-        if (byAuthor.Count > options.RetainCountPerAuthor)
+        TrimAuthor(byAuthor, retained.AcceptedAt);
+
+        // The bound in all: an author past its count pays for its own burst; else the oldest of any author goes.
+        while (_retained.Count > options.RetainMaxMessages && byAuthor.Count > Math.Max(1, options.RetainCountPerAuthor))
         {
             _retained.Remove(byAuthor[0]);
             byAuthor.RemoveAt(0);
         }
 
-        // The bound in all: the oldest retained message of any author goes.
         while (_retained.Count > options.RetainMaxMessages && _order.TryDequeue(out MessageId oldest))
         {
             if (_retained.Remove(oldest) && _byAuthor.TryGetValue(oldest.Author, out List<MessageId>? ids))
@@ -83,12 +94,16 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
         }
     }
 
-    /// <summary>Drops messages older than <see cref="PlumtreeOptions.RetainAge"/> at <paramref name="now"/> (their seen state stays).</summary>
+    /// <summary>
+    /// Drops messages older than <see cref="PlumtreeOptions.RetainAge"/> at <paramref name="now"/> (their seen state
+    /// stays), and an author's oldest past its count once they have spread.
+    /// </summary>
     public void Sweep(TimeSpan now)
     {
         List<int>? emptied = null;
         foreach ((int author, List<MessageId> ids) in _byAuthor)
         {
+            TrimAuthor(ids, now);
             int expired = 0;
             while (expired < ids.Count && _retained[ids[expired]].AgeAt(now) >= options.RetainAge)
             {
@@ -130,6 +145,33 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
                     yield return (author, line);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Evicts the author's oldest messages past <see cref="PlumtreeOptions.RetainCountPerAuthor"/>, stopping at the first
+    /// still spreading at <paramref name="now"/> (a later add or sweep takes it), never keeping more than <see cref="MaxPerAuthor"/>.
+    /// The author keeps at least one message, so it is never emptied here.
+    /// </summary>
+    private void TrimAuthor(List<MessageId> ids, TimeSpan now)
+    {
+        int count = Math.Max(1, options.RetainCountPerAuthor);
+        int evict = 0;
+        while (ids.Count - evict > count)
+        {
+            MessageId oldest = ids[evict];
+            if (ids.Count - evict <= MaxPerAuthor && now - _retained[oldest].AcceptedAt < options.RetainWhileSpreading)
+            {
+                break;
+            }
+
+            _retained.Remove(oldest);
+            evict++;
+        }
+
+        if (evict > 0)
+        {
+            ids.RemoveRange(0, evict);
         }
     }
 
