@@ -28,6 +28,7 @@ internal sealed class NodeActor
     private readonly ConcurrentQueue<MessageBatchWork> _batchPool = new();
     private readonly AuthorTable _authors;
     private readonly List<int> _forgotten = [];
+    private readonly List<long> _dueTimers = [];
     private readonly V1CatchUp _catchUp;
     private Task _loop = Task.CompletedTask;
     private bool _stopped;
@@ -416,9 +417,21 @@ internal sealed class NodeActor
                 Engine.Control(Context, control.Link.Id, control.Frame);
                 Facts.Control(control.Link.Id, control.Frame);
                 break;
-            case TimerWork timer:
-                Context.Fired(timer.Id);
-                Engine.Timer(Context, timer.Id);
+            case TimerWork:
+                _dueTimers.Clear();
+                Context.TakeDueTimers(_dueTimers);
+                foreach (long id in _dueTimers)
+                {
+                    try
+                    {
+                        Engine.Timer(Context, id);
+                    }
+                    catch (Exception e)
+                    {
+                        Log.CoreFailed(_node.Logger, e); // the other timers due still run
+                    }
+                }
+
                 break;
             case PublishWork publish:
                 Publish(publish);

@@ -15,8 +15,17 @@ internal sealed class NodeEngineContext : IGossipContext
     private readonly NodeServices _node;
     private readonly long _start;
     private readonly Dictionary<int, PeerLink> _links = [];
-    private readonly Dictionary<long, ITimer> _timers = [];
-    private readonly Lock _timersGate = new();
+    // The engine's timers, due in order (time, then the order they were set) under one runtime timer armed for the
+    // earliest: a node sets a timer per announced id, and a runtime timer each made a kernel-visible timer-queue entry,
+    // an allocation and a wake-up of its own (docs/PROTOCOL.md §16a). Only the actor touches these.
+    private readonly PriorityQueue<long, (TimeSpan Due, long Order)> _timerQueue = new();
+    private readonly Dictionary<long, (TimeSpan Due, long Order)> _timerDue = [];
+    private readonly Lock _timerGate = new();
+    private ITimer? _timer;
+    private TimeSpan _timerArmedFor = TimeSpan.MaxValue;
+    private long _timerOrder;
+    private long _timerFiredAtTicks;
+    private bool _timersStopped;
     private readonly List<(PeerLink Link, object Item)> _pending = [];
 
     public NodeEngineContext(NodeServices node)
@@ -104,53 +113,83 @@ internal sealed class NodeEngineContext : IGossipContext
 
     public void SetTimer(TimeSpan delay, long timerId)
     {
-        // The timer is kept until it fires: a timer nothing references can be collected before it fires.
-        var state = new StrongBox<(NodeEngineContext Context, long Id)>((this, timerId));
-        ITimer timer = _node.Time.CreateTimer(
-            static s =>
-            {
-                var (context, id) = ((StrongBox<(NodeEngineContext, long)>)s!).Value;
-                context._node.Actor.Post(new TimerWork(id));
-            },
-            state,
-            Timeout.InfiniteTimeSpan,
-            Timeout.InfiniteTimeSpan);
-        lock (_timersGate)
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        (TimeSpan Due, long Order) due = (Now + delay, _timerOrder++);
+        _timerDue[timerId] = due; // a timer set again with the same id replaces the earlier one
+        _timerQueue.Enqueue(timerId, due);
+        if (due.Due < _timerArmedFor)
         {
-            if (_timers.Remove(timerId, out ITimer? replaced))
-            {
-                replaced.Dispose();
-            }
-
-            _timers[timerId] = timer;
+            Arm(due.Due);
         }
-
-        timer.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>A timer fired (on the actor): it is forgotten before the engine hears of it.</summary>
-    public void Fired(long timerId)
+    /// <summary>
+    /// The engine's timers that were due when the runtime timer last fired, in the order they fell due; the runtime
+    /// timer is then armed for the next. A timer that fell due since waits for the next firing, so its work queues
+    /// behind what arrived before it was due (a graft timer behind the copy that makes the graft needless), as when
+    /// each timer posted its own work; and a timer set while these run waits for its own time, even if that is now.
+    /// </summary>
+    public void TakeDueTimers(List<long> due)
     {
-        lock (_timersGate)
+        _timerArmedFor = TimeSpan.MaxValue;
+        TimeSpan now = TimeSpan.FromTicks(Volatile.Read(ref _timerFiredAtTicks));
+        long setBefore = _timerOrder;
+        while (_timerQueue.TryPeek(out long id, out (TimeSpan Due, long Order) at))
         {
-            if (_timers.Remove(timerId, out ITimer? timer))
+            if (!_timerDue.TryGetValue(id, out (TimeSpan Due, long Order) current) || current != at)
             {
-                timer.Dispose();
+                _timerQueue.Dequeue(); // replaced by a later SetTimer with the same id, or already run
+                continue;
             }
+
+            if (at.Due > now || at.Order >= setBefore)
+            {
+                Arm(at.Due);
+                return;
+            }
+
+            _timerQueue.Dequeue();
+            _timerDue.Remove(id);
+            due.Add(id);
         }
     }
 
-    /// <summary>Stops every pending timer (the node is stopping).</summary>
+    /// <summary>Pending engine timers (tests: a node keeps one runtime timer whatever this is).</summary>
+    public int PendingTimers => _timerDue.Count;
+
+    private void Arm(TimeSpan due)
+    {
+        _timerArmedFor = due;
+        TimeSpan delay = due - Now;
+        lock (_timerGate)
+        {
+            if (_timersStopped)
+            {
+                return;
+            }
+
+            _timer ??= _node.Time.CreateTimer(
+                static s =>
+                {
+                    var context = (NodeEngineContext)s!;
+                    Volatile.Write(ref context._timerFiredAtTicks, context.Now.Ticks);
+                    context._node.Actor.Post(TimerWork.Due);
+                },
+                this,
+                Timeout.InfiniteTimeSpan,
+                Timeout.InfiniteTimeSpan);
+            _timer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Stops the engine's timers (the node is stopping).</summary>
     public void StopTimers()
     {
-        lock (_timersGate)
+        lock (_timerGate)
         {
-            foreach (ITimer timer in _timers.Values)
-            {
-                timer.Dispose();
-            }
-
-            _timers.Clear();
+            _timersStopped = true;
+            _timer?.Dispose();
+            _timer = null;
         }
     }
 

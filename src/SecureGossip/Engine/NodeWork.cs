@@ -47,10 +47,15 @@ internal sealed class ControlWork(PeerLink link, IGossipFrame frame) : NodeWork
     public IGossipFrame Frame { get; } = frame;
 }
 
-/// <summary>The engine's timer <see cref="Id"/> fired.</summary>
-internal sealed class TimerWork(long id) : NodeWork
+/// <summary>The node's one runtime timer fired: the engine's timers that are due run on the actor.</summary>
+internal sealed class TimerWork : NodeWork
 {
-    public long Id { get; } = id;
+    /// <summary>The node's runtime timer fired: the engine's timers that are due run (<see cref="NodeEngineContext.TakeDueTimers"/>).</summary>
+    public static readonly TimerWork Due = new();
+
+    private TimerWork()
+    {
+    }
 }
 
 /// <summary>The node published a message: its id and signed line, and its record for the store.</summary>

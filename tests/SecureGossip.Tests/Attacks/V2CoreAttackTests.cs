@@ -20,7 +20,7 @@ namespace SecureGossip.Tests.Attacks;
 [Collection(AttacksCollection.Name)]
 public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly FakeTimeProvider _clock = new();
+    private readonly TimerCountingClock _clock = new();
     private readonly List<GossipNode> _nodes = [];
 
     [Fact]
@@ -64,6 +64,39 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
         Assert.InRange(attacker.GraftBytes + attacker.WantBytes, 0, 128 * 1024); // the flood gets it cut, often before any graft
         Assert.True(stats.IdsIgnoredOverBudget >= 100_000 - (2 * 16_384), $"ignored {stats.IdsIgnoredOverBudget}");
         Assert.InRange(stats.NeighboursReported, 1, 2); // ihave flood, then broken promises
+    }
+
+    [Fact]
+    public async Task Announced_ids_waiting_for_their_graft_timeout_share_one_runtime_timer_and_are_still_grafted_on_time()
+    {
+        GossipNode victim = V2Node();
+        await using RawPeer peer = await RawPeer.ConnectAsync(victim);
+        await victim.WaitForPeersAsync(p => p is [{ Version: 2 }]);
+        await victim.WhenIdleAsync();
+        int timersBefore = _clock.Created;
+
+        var ihave = new StringBuilder("{\"sg2\":\"ihave\",\"i\":[");
+        for (int i = 0; i < 200; i++)
+        {
+            ihave.Append(i == 0 ? "" : ",").Append("[\"").Append(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))).Append("\",1]");
+        }
+
+        await peer.WriteAsync(ihave.Append("]}\n").ToString());
+        await victim.WaitForStatisticsAsync(s => s.V2FramesReceived >= 2); // the hello and the ihave
+        await victim.WhenIdleAsync();
+        int missing = CoreOf(victim).Statistics.MissingIds;
+        Assert.True(missing >= 100, $"{missing} ids tracked");
+
+        // Each announced id waits GraftTimeout1 (100 ms) for its copy. Every one of them once made a runtime timer (a
+        // timer-queue entry and an allocation each, 100,000 for an ihave flood); now the node's engine keeps one.
+        Assert.InRange(_clock.Created - timersBefore, 0, 1);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(99));
+        await victim.WhenIdleAsync();
+        Assert.Equal(0, CoreOf(victim).Statistics.WantsSent); // not before their time
+        await AdvanceAsync(victim, TimeSpan.FromMilliseconds(50));
+        Assert.True(CoreOf(victim).Statistics.WantsSent >= 1);
+        await peer.GraftSeen.Task.WaitAsync(Gossip.Timeout); // and the graft reached the announcer
     }
 
     [Fact]
@@ -185,6 +218,20 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
     private static V2Authors AuthorsOf(GossipNode node) => node.InternedAuthors;
 
     /// <summary>A v2 peer played by the test: it counts what the node sends it.</summary>
+    /// <summary>A fake clock that counts the runtime timers made on it.</summary>
+    private sealed class TimerCountingClock : FakeTimeProvider
+    {
+        private int _created;
+
+        public int Created => Volatile.Read(ref _created);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _created);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+
     private sealed class RawPeer : IAsyncDisposable
     {
         private readonly GossipConnection _mine;
@@ -205,6 +252,8 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
         public long WantBytes { get; private set; }
 
         public TaskCompletionSource MsgSeen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource GraftSeen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -261,6 +310,7 @@ public sealed class V2CoreAttackTests(ITestOutputHelper output) : IDisposable
             {
                 Grafts++;
                 GraftBytes += line.Length + 1;
+                GraftSeen.TrySetResult();
             }
             else if (line.AsSpan().StartsWith("{\"sg2\":\"want\""u8))
             {
