@@ -252,9 +252,9 @@ public sealed class GossipNodeOptions
             throw new ArgumentOutOfRangeException(nameof(Retention), Retention.MaxMessages, "Retention.MaxMessages must be at least 1.");
         }
 
-        if (Retention.MaxPerAuthor is < 1 or > 60_000)
+        if (Retention.MaxPerAuthor is < 1 or > SecureGossip.Protocol.Core.RetainedMessages.MaxIdsPerAuthor)
         {
-            throw new ArgumentOutOfRangeException(nameof(Retention), Retention.MaxPerAuthor, "Retention.MaxPerAuthor must be between 1 and 60,000 (one author's ids must fit one sync frame).");
+            throw new ArgumentOutOfRangeException(nameof(Retention), Retention.MaxPerAuthor, "Retention.MaxPerAuthor must be between 1 and 32,768 (one author's ids travel in one entry of a sync frame, which a peer accepts up to 1 MiB).");
         }
     }
 }

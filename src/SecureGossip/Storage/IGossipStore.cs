@@ -59,9 +59,10 @@ public sealed record GossipRetention
     public int MaxMessages { get; init; } = 100_000;
 
     /// <summary>
-    /// Only the newest this many messages of each author are served (default 1,000), once they have spread: a message
-    /// this node accepted less than 30 s ago is kept whatever the count (<see cref="Protocol.Core.PlumtreeOptions.RetainWhileSpreading"/>),
-    /// so a burst from one author larger than this still reaches every neighbour it was announced to (docs/PROTOCOL.md §9.5).
+    /// Only the newest this many messages of each author are served (default 1,000; at most 32,768, which one sync frame
+    /// carries), once they have spread: a message this node accepted less than 30 s ago is kept past the count (up to
+    /// 16,384 more; <see cref="Protocol.Core.PlumtreeOptions.RetainWhileSpreading"/>), so a burst from one author larger
+    /// than this still reaches every neighbour it was announced to (docs/PROTOCOL.md §9.5).
     /// </summary>
     public int MaxPerAuthor { get; init; } = 1000;
 

@@ -31,6 +31,32 @@ public sealed class BurstBeyondRetentionTests : IAsyncLifetime
         Assert.Single(a.Peers);
     }
 
+    [Fact]
+    public async Task A_late_joiner_after_a_burst_of_40k_gets_what_one_sync_frame_carries_and_no_frame_too_long()
+    {
+        // 40,000 ids of one author would make a sync entry of about 1.1 MB, past the 1 MiB a peer accepts: the node keeps
+        // its count (1,000) and at most 16,384 more while they spread, and the frontier it sends fits.
+        GossipNode a = Node(new global::SecureGossip.Storage.GossipRetention());
+        const int Count = 40_000;
+        for (int i = 0; i < Count; i++)
+        {
+            a.PublishJson($"{{\"i\":{i}}}");
+        }
+
+        await a.WhenIdleAsync();
+        GossipNode b = Node(new global::SecureGossip.Storage.GossipRetention());
+        var inbox = Gossip.Watch(b);
+        Gossip.Link(a, b);
+
+        int kept = 1_000 + global::SecureGossip.Protocol.Core.RetainedMessages.MaxSpreadingPerAuthor;
+        IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(kept).WaitAsync(TimeSpan.FromSeconds(90));
+        await b.WhenIdleAsync();
+        Assert.Equal(kept, got.Select(m => m.ToString()).Distinct().Count());
+        Assert.Contains(got, m => m.ToString() == $"{{\"i\":{Count - 1}}}"); // the newest are the ones kept
+        Assert.Equal(0, b.Statistics.DroppedTooLong);
+        Assert.Equal(0, a.Statistics.PeersCut + b.Statistics.PeersCut);
+    }
+
     private GossipNode Node(global::SecureGossip.Storage.GossipRetention retention)
     {
         var node = new GossipNode(new GossipNodeOptions { Retention = retention });

@@ -68,6 +68,44 @@ public sealed class RetainedMessagesTests
     }
 
     [Fact]
+    public void Past_the_bound_in_all_an_author_still_over_its_count_pays_even_when_another_authors_message_passes_it()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 2, RetainMaxMessages = 5, RetainWhileSpreading = TimeSpan.FromSeconds(30) });
+        retained.Add(Id(1, 0), Message(1)); // old history of a quiet author
+        for (long seq = 0; seq < 4; seq++)
+        {
+            retained.Add(Id(3, seq), Message(3)); // a young burst, two past its count
+        }
+
+        retained.Add(Id(2, 0), Message(2)); // the sixth message passes the bound: author 3 pays, not author 1
+        Assert.Equal([Id(1, 0)], retained.OfAuthor(1).ToArray());
+        Assert.Equal([Id(2, 0)], retained.OfAuthor(2).ToArray());
+        Assert.Equal([Id(3, 1), Id(3, 2), Id(3, 3)], retained.OfAuthor(3).ToArray());
+    }
+
+    [Fact]
+    public void A_burst_is_kept_past_the_count_only_up_to_what_one_sync_entry_carries_then_trimmed_to_the_count()
+    {
+        RetainedMessages retained = Make(new PlumtreeOptions { RetainCountPerAuthor = 1_000, RetainMaxMessages = 1_000_000, RetainWhileSpreading = TimeSpan.FromHours(1) });
+        const int Burst = 200_000;
+        for (long seq = 0; seq < Burst; seq++)
+        {
+            retained.Add(Id(1, seq), Message(1)); // all young
+        }
+
+        // The count plus the allowance for spreading, the newest kept.
+        int kept = 1_000 + RetainedMessages.MaxSpreadingPerAuthor;
+        Assert.Equal(kept, retained.OfAuthor(1).Length);
+        Assert.Equal(Id(1, Burst - kept), retained.OfAuthor(1)[0]);
+        Assert.Equal(kept, retained.Count);
+
+        // Once spread, the sweep trims to the count and the author's array shrinks with it.
+        retained.Sweep(Start + TimeSpan.FromHours(2));
+        Assert.Equal(1_000, retained.OfAuthor(1).Length);
+        Assert.Equal(Id(1, Burst - 1), retained.OfAuthor(1)[^1]);
+    }
+
+    [Fact]
     public void Past_the_bound_in_all_the_oldest_of_any_author_goes_and_an_author_left_with_none_is_reported_once()
     {
         RetainedMessages retained = Make(new PlumtreeOptions { RetainMaxMessages = 3 });

@@ -56,8 +56,8 @@ public sealed record PlumtreeOptions
 
     /// <summary>
     /// Only the newest this many messages of each author are retained (1,000), except that a message accepted less than
-    /// <see cref="RetainWhileSpreading"/> ago is kept past it (up to <see cref="RetainedMessages.MaxPerAuthor"/>): a
-    /// burst larger than this count is still served to the neighbours it was announced to (docs/PROTOCOL.md §9.5).
+    /// <see cref="RetainWhileSpreading"/> ago is kept past it (up to 16,384 more, which one <c>sync</c> frame still
+    /// carries): a burst larger than this count is still served to the neighbours it was announced to (docs/PROTOCOL.md §9.5).
     /// </summary>
     public int RetainCountPerAuthor { get; init; } = 1000;
 

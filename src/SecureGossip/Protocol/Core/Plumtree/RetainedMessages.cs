@@ -1,35 +1,44 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.InteropServices;
 
 namespace SecureGossip.Protocol.Core;
 
 /// <summary>
 /// The messages one node keeps to answer grafts and anti-entropy (docs/PROTOCOL.md §6.5, §9.5), bounded three ways:
 /// the newest <see cref="PlumtreeOptions.RetainCountPerAuthor"/> of each author (messages younger than
-/// <see cref="PlumtreeOptions.RetainWhileSpreading"/> excepted, up to <see cref="MaxPerAuthor"/>),
-/// <see cref="PlumtreeOptions.RetainMaxMessages"/> in all (an author over its count first, then the oldest of any
+/// <see cref="PlumtreeOptions.RetainWhileSpreading"/> excepted, up to <see cref="MaxSpreadingPerAuthor"/>),
+/// <see cref="PlumtreeOptions.RetainMaxMessages"/> in all (authors over their count first, then the oldest of any
 /// author), and <see cref="PlumtreeOptions.RetainAge"/> (a periodic sweep).
 /// </summary>
 /// <remarks>
 /// When the last retained message of an author goes, <paramref name="authorEmptied"/> is told, so the owner can drop the
-/// rest of what it keeps for that author: per-author state stays bounded by what is retained.
+/// rest of what it keeps for that author: per-author state stays bounded by what is retained. Every operation on one
+/// message costs O(1), amortised, however many an author holds.
 /// </remarks>
 internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> authorEmptied)
 {
     /// <summary>
-    /// The most messages of one author ever retained (60,000), young or not: one author's ids must fit one <c>sync</c>
-    /// frame, and it is the largest <see cref="PlumtreeOptions.RetainCountPerAuthor"/> a node accepts.
+    /// The most messages of one author kept past its count while they spread (16,384): all of an author's ids go in one
+    /// entry of a <c>sync</c> frame, at about 27 bytes an id, and this many fit well inside the 1 MiB a peer accepts.
     /// </summary>
-    public const int MaxPerAuthor = 60_000;
+    public const int MaxSpreadingPerAuthor = 16_384;
+
+    /// <summary>
+    /// The most ids of one author ever retained (32,768, about 885 KB in a <c>sync</c> entry): the largest
+    /// <see cref="PlumtreeOptions.RetainCountPerAuthor"/> a node accepts, and the ceiling of the allowance for spreading.
+    /// </summary>
+    public const int MaxIdsPerAuthor = 32_768;
 
     private readonly Dictionary<MessageId, Retained> _retained = [];
-    private readonly Dictionary<int, List<MessageId>> _byAuthor = [];
+    private readonly Dictionary<int, AuthorIds> _byAuthor = [];
+
+    /// <summary>Authors holding more than their count (young messages still spreading): they pay first past the bound in all.</summary>
+    private readonly HashSet<int> _overCount = [];
 
     /// <summary>Retained ids in the order they were retained (with stale entries, compacted when they dominate).</summary>
     private readonly Queue<MessageId> _order = new();
 
     /// <summary>The authors with a retained message.</summary>
-    public Dictionary<int, List<MessageId>>.KeyCollection Authors => _byAuthor.Keys;
+    public Dictionary<int, AuthorIds>.KeyCollection Authors => _byAuthor.Keys;
 
     public Retained this[MessageId id] => _retained[id];
 
@@ -44,37 +53,42 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
 
     /// <summary>The author's retained ids, oldest first (none if it has none). Valid until the next change.</summary>
     public ReadOnlySpan<MessageId> OfAuthor(int author) =>
-        _byAuthor.TryGetValue(author, out List<MessageId>? ids) ? CollectionsMarshal.AsSpan(ids) : [];
+        _byAuthor.TryGetValue(author, out AuthorIds? ids) ? ids.Span : [];
+
+    private int CountPerAuthor => Math.Max(1, options.RetainCountPerAuthor);
 
     /// <summary>
     /// Keeps a message, evicting the author's oldest past <see cref="PlumtreeOptions.RetainCountPerAuthor"/> that has
-    /// spread (is older than <see cref="PlumtreeOptions.RetainWhileSpreading"/>), and past
-    /// <see cref="PlumtreeOptions.RetainMaxMessages"/> this author's oldest if it is over its count, else the oldest of all.
+    /// spread (is older than <see cref="PlumtreeOptions.RetainWhileSpreading"/>); past
+    /// <see cref="PlumtreeOptions.RetainMaxMessages"/>, the oldest of an author over its count goes, else the oldest of all.
     /// </summary>
     public void Add(MessageId id, Retained retained)
     {
         _retained[id] = retained;
-        if (!_byAuthor.TryGetValue(id.Author, out List<MessageId>? byAuthor))
+        if (!_byAuthor.TryGetValue(id.Author, out AuthorIds? byAuthor))
         {
-            _byAuthor[id.Author] = byAuthor = [];
+            _byAuthor[id.Author] = byAuthor = new AuthorIds();
         }
 
         byAuthor.Add(id);
         _order.Enqueue(id);
-        TrimAuthor(byAuthor, retained.AcceptedAt);
+        TrimAuthor(id.Author, byAuthor, retained.AcceptedAt);
 
-        // The bound in all: an author past its count pays for its own burst; else the oldest of any author goes.
-        while (_retained.Count > options.RetainMaxMessages && byAuthor.Count > Math.Max(1, options.RetainCountPerAuthor))
+        // The bound in all: authors past their count pay for their own bursts; else the oldest of any author goes.
+        while (_retained.Count > options.RetainMaxMessages && FirstOverCount() is int over)
         {
-            _retained.Remove(byAuthor[0]);
-            byAuthor.RemoveAt(0);
+            AuthorIds ids = _byAuthor[over];
+            _retained.Remove(ids.First);
+            ids.RemoveFirst(1);
+            NoteCount(over, ids);
         }
 
         while (_retained.Count > options.RetainMaxMessages && _order.TryDequeue(out MessageId oldest))
         {
-            if (_retained.Remove(oldest) && _byAuthor.TryGetValue(oldest.Author, out List<MessageId>? ids))
+            if (_retained.Remove(oldest) && _byAuthor.TryGetValue(oldest.Author, out AuthorIds? ids))
             {
                 ids.Remove(oldest); // the author's oldest, at the front: cheap
+                NoteCount(oldest.Author, ids);
                 if (ids.Count == 0)
                 {
                     ForgetAuthor(oldest.Author);
@@ -101,9 +115,9 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
     public void Sweep(TimeSpan now)
     {
         List<int>? emptied = null;
-        foreach ((int author, List<MessageId> ids) in _byAuthor)
+        foreach ((int author, AuthorIds ids) in _byAuthor)
         {
-            TrimAuthor(ids, now);
+            TrimAuthor(author, ids, now);
             int expired = 0;
             while (expired < ids.Count && _retained[ids[expired]].AgeAt(now) >= options.RetainAge)
             {
@@ -111,7 +125,8 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
                 expired++;
             }
 
-            ids.RemoveRange(0, expired);
+            ids.RemoveFirst(expired);
+            NoteCount(author, ids);
             if (ids.Count == 0)
             {
                 (emptied ??= []).Add(author);
@@ -136,11 +151,11 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
     /// <summary>The lines of every retained message of a real link, each author's in the order they were accepted.</summary>
     public IEnumerable<(int Author, byte[] Line)> Lines()
     {
-        foreach ((int author, List<MessageId> ids) in _byAuthor)
+        foreach ((int author, AuthorIds ids) in _byAuthor)
         {
-            foreach (MessageId id in ids)
+            for (int i = 0; i < ids.Count; i++)
             {
-                if (_retained[id].Line is { } line)
+                if (_retained[ids[i]].Line is { } line)
                 {
                     yield return (author, line);
                 }
@@ -150,17 +165,18 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
 
     /// <summary>
     /// Evicts the author's oldest messages past <see cref="PlumtreeOptions.RetainCountPerAuthor"/>, stopping at the first
-    /// still spreading at <paramref name="now"/> (a later add or sweep takes it), never keeping more than <see cref="MaxPerAuthor"/>.
-    /// The author keeps at least one message, so it is never emptied here.
+    /// still spreading at <paramref name="now"/> (a later add or sweep takes it) unless the author holds more than
+    /// <see cref="MaxSpreadingPerAuthor"/> past its count or <see cref="MaxIdsPerAuthor"/> in all. The author keeps at least one message, so it is never emptied here.
     /// </summary>
-    private void TrimAuthor(List<MessageId> ids, TimeSpan now)
+    private void TrimAuthor(int author, AuthorIds ids, TimeSpan now)
     {
-        int count = Math.Max(1, options.RetainCountPerAuthor);
+        int count = CountPerAuthor;
+        int ceiling = Math.Max(count, Math.Min(count + MaxSpreadingPerAuthor, MaxIdsPerAuthor));
         int evict = 0;
         while (ids.Count - evict > count)
         {
             MessageId oldest = ids[evict];
-            if (ids.Count - evict <= MaxPerAuthor && now - _retained[oldest].AcceptedAt < options.RetainWhileSpreading)
+            if (ids.Count - evict <= ceiling && now - _retained[oldest].AcceptedAt < options.RetainWhileSpreading)
             {
                 break;
             }
@@ -169,15 +185,112 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
             evict++;
         }
 
-        if (evict > 0)
+        ids.RemoveFirst(evict);
+        NoteCount(author, ids);
+    }
+
+    private void NoteCount(int author, AuthorIds ids)
+    {
+        if (ids.Count > CountPerAuthor)
         {
-            ids.RemoveRange(0, evict);
+            _overCount.Add(author);
         }
+        else
+        {
+            _overCount.Remove(author);
+        }
+    }
+
+    private int? FirstOverCount()
+    {
+        foreach (int author in _overCount)
+        {
+            return author;
+        }
+
+        return null;
     }
 
     private void ForgetAuthor(int author)
     {
         _byAuthor.Remove(author);
+        _overCount.Remove(author);
         authorEmptied(author);
+    }
+
+    /// <summary>One author's retained ids, oldest first, in one array: appended at the end, taken from the front in O(1).</summary>
+    internal sealed class AuthorIds
+    {
+        private MessageId[] _items = new MessageId[4];
+        private int _head;
+        private int _count;
+
+        public int Count => _count;
+
+        public MessageId First => _items[_head];
+
+        public ReadOnlySpan<MessageId> Span => _items.AsSpan(_head, _count);
+
+        public MessageId this[int index] => _items[_head + index];
+
+        public void Add(MessageId id)
+        {
+            if (_head + _count == _items.Length)
+            {
+                // Full at the end: slide down if the front has room for as many again, else grow.
+                MessageId[] target = _count <= _items.Length / 2 ? _items : new MessageId[_items.Length * 2];
+                Array.Copy(_items, _head, target, 0, _count);
+                _items = target;
+                _head = 0;
+            }
+
+            _items[_head + _count++] = id;
+        }
+
+        public void RemoveFirst(int count)
+        {
+            if (count <= 0)
+            {
+                return;
+            }
+
+            _head += count;
+            _count -= count;
+            if (_count == 0)
+            {
+                _head = 0;
+            }
+
+            if (_items.Length > 64 && _count < _items.Length / 8)
+            {
+                // An author trimmed back after a burst does not keep the burst's array.
+                var smaller = new MessageId[Math.Max(4, _count * 2)];
+                Array.Copy(_items, _head, smaller, 0, _count);
+                _items = smaller;
+                _head = 0;
+            }
+        }
+
+        /// <summary>Removes <paramref name="id"/>: O(1) when it is the oldest, as eviction by the bound in all finds it.</summary>
+        public void Remove(MessageId id)
+        {
+            if (_count == 0)
+            {
+                return;
+            }
+
+            if (_items[_head].Equals(id))
+            {
+                RemoveFirst(1);
+                return;
+            }
+
+            int at = Array.IndexOf(_items, id, _head, _count);
+            if (at >= 0)
+            {
+                Array.Copy(_items, at + 1, _items, at, _head + _count - at - 1);
+                _count--;
+            }
+        }
     }
 }
