@@ -127,13 +127,12 @@ internal sealed class NodeEngineContext : IGossipContext
     /// The engine's timers that were due when the runtime timer last fired, in the order they fell due; the runtime
     /// timer is then armed for the next. A timer that fell due since waits for the next firing, so its work queues
     /// behind what arrived before it was due (a graft timer behind the copy that makes the graft needless), as when
-    /// each timer posted its own work; and a timer set while these run waits for its own time, even if that is now.
+    /// each timer posted its own work. (The engine runs them after this returns, so a timer they set waits for a later firing.)
     /// </summary>
     public void TakeDueTimers(List<long> due)
     {
         _timerArmedFor = TimeSpan.MaxValue;
         TimeSpan now = TimeSpan.FromTicks(Volatile.Read(ref _timerFiredAtTicks));
-        long setBefore = _timerOrder;
         while (_timerQueue.TryPeek(out long id, out (TimeSpan Due, long Order) at))
         {
             if (!_timerDue.TryGetValue(id, out (TimeSpan Due, long Order) current) || current != at)
@@ -142,7 +141,7 @@ internal sealed class NodeEngineContext : IGossipContext
                 continue;
             }
 
-            if (at.Due > now || at.Order >= setBefore)
+            if (at.Due > now)
             {
                 Arm(at.Due);
                 return;
