@@ -161,6 +161,33 @@ public sealed class GossipNodeTests
     }
 
     [Fact]
+    public async Task A_node_alone_keeps_at_most_its_retention_count_of_lines_for_the_next_round_the_newest()
+    {
+        // A node that publishes while it has no link kept every line for the round that finds one: offline for a week,
+        // it grew without bound. It now keeps as many as it retains (Retention.MaxMessages), and a quarter more at most.
+        var clock = new FakeTimeProvider();
+        await using var lonely = new GossipNode(new GossipNodeOptions
+        {
+            TimeProvider = clock,
+            Retention = new global::SecureGossip.Storage.GossipRetention { MaxMessages = 100, MaxPerAuthor = 100 },
+        });
+        for (int n = 0; n < 1_000; n++)
+        {
+            lonely.PublishJson($"{{\"n\":{n}}}");
+        }
+
+        int pending = await lonely.PendingLinesAsync();
+        Assert.InRange(pending, 100, 125);
+
+        await using GossipNode later = Gossip.Node();
+        var inbox = Gossip.Watch(later);
+        Gossip.Link(lonely, later);
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        await inbox.WaitForAsync(100);
+        Assert.Contains(inbox.Messages, m => m.ToString() == "{\"n\":999}"); // the newest were kept
+    }
+
+    [Fact]
     public async Task Messages_published_while_alone_are_sent_when_a_neighbour_connects()
     {
         var clock = new FakeTimeProvider();

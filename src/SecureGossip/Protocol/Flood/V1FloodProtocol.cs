@@ -13,7 +13,8 @@ namespace SecureGossip.Protocol.Flood;
 /// <para>Rounds come from <see cref="Round"/> (a real node's <see cref="GossipNode.Gossip"/> and its interval timer) or,
 /// with an <see cref="Interval"/>, from the module's own timer, the first at a random phase in [0, interval) per node
 /// (the simulator).</para>
-/// <para>As our .NET node does, and unlike the JS package: a round while the node has no link at all keeps the store.</para>
+/// <para>As our .NET node does, and unlike the JS package: a round while the node has no link at all keeps the store,
+/// up to <see cref="MaxStoredLines"/> (the newest are kept; a node offline for long does not grow without bound).</para>
 /// </remarks>
 public sealed class V1FloodProtocol
 {
@@ -27,15 +28,32 @@ public sealed class V1FloodProtocol
     /// <summary>Creates one node's module.</summary>
     /// <param name="interval">Time between rounds on the module's own timer, or null when the driver calls <see cref="Round"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
-    public V1FloodProtocol(TimeSpan? interval = null)
+    /// <param name="maxStoredLines">The most lines kept for the next round (<see cref="DefaultMaxStoredLines"/>); past it the oldest go.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStoredLines"/> is less than 1.</exception>
+    public V1FloodProtocol(TimeSpan? interval = null, int maxStoredLines = DefaultMaxStoredLines)
     {
         if (interval is { } value)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero, nameof(interval));
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxStoredLines, 1);
         Interval = interval;
+        MaxStoredLines = maxStoredLines;
     }
+
+    /// <summary>The default of <see cref="MaxStoredLines"/>: 100,000 lines, as many as a node retains in all.</summary>
+    public const int DefaultMaxStoredLines = 100_000;
+
+    /// <summary>
+    /// The most lines kept for the next round. A node with no link keeps what it publishes and accepts for the round that
+    /// finds one; past this the oldest go (counted in <see cref="DroppedLines"/>). A v2 node loses nothing by it: its
+    /// retained messages reach a v1 peer by catch-up when it connects.
+    /// </summary>
+    public int MaxStoredLines { get; }
+
+    /// <summary>Lines the store let go, the oldest, because it held <see cref="MaxStoredLines"/>.</summary>
+    public long DroppedLines { get; private set; }
 
     /// <summary>The JS package's default round interval, 100 ms.</summary>
     public static TimeSpan DefaultInterval { get; } = TimeSpan.FromMilliseconds(100);
@@ -43,7 +61,7 @@ public sealed class V1FloodProtocol
     /// <summary>Time between rounds on the module's own timer (null: rounds are driven from outside).</summary>
     public TimeSpan? Interval { get; }
 
-    /// <summary>Lines waiting for the next round.</summary>
+    /// <summary>Lines waiting for the next round (at most <see cref="MaxStoredLines"/> and a quarter more).</summary>
     public int PendingLines => _store.Count;
 
     /// <summary>A factory for the simulator: one engine per node, flooding only, a round every <paramref name="interval"/>.</summary>
@@ -95,14 +113,26 @@ public sealed class V1FloodProtocol
     public void Publish(V1Line line)
     {
         ArgumentNullException.ThrowIfNull(line);
-        _store.Add(line);
+        Store(line);
     }
 
     /// <summary>The engine accepted the message <paramref name="line"/> carries: it goes on in the next round.</summary>
     public void Accepted(V1Line line)
     {
         ArgumentNullException.ThrowIfNull(line);
-        _store.Add(line.Forwarded());
+        Store(line.Forwarded());
+    }
+
+    private void Store(V1Line line)
+    {
+        _store.Add(line);
+        if (_store.Count - MaxStoredLines >= Math.Max(1, MaxStoredLines / 4))
+        {
+            // Let the oldest go a quarter at a time, so a long offline spell costs O(1) a line.
+            int excess = _store.Count - MaxStoredLines;
+            _store.RemoveRange(0, excess);
+            DroppedLines += excess;
+        }
     }
 
     /// <summary>
