@@ -37,6 +37,9 @@ public sealed class BurstBeyondRetentionTests : IAsyncLifetime
         // 40,000 ids of one author would make a sync entry of about 1.1 MB, past the 1 MiB a peer accepts: the node keeps
         // its count (1,000) and at most 16,384 more while they spread, and the frontier it sends fits.
         GossipNode a = Node(new global::SecureGossip.Storage.GossipRetention());
+        GossipNode c = Node(new global::SecureGossip.Storage.GossipRetention());
+        Gossip.Link(a, c); // a node with no link at all keeps its lines for the v1 round that finds one: a has one
+        await Gossip.WaitForV2Async(a, c);
         const int Count = 40_000;
         for (int i = 0; i < Count; i++)
         {
