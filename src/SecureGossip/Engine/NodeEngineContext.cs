@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SecureGossip.Links;
 using SecureGossip.Protocol;
 using SecureGossip.Protocol.Core;
@@ -152,9 +151,6 @@ internal sealed class NodeEngineContext : IGossipContext
             due.Add(id);
         }
     }
-
-    /// <summary>Pending engine timers (tests: a node keeps one runtime timer whatever this is).</summary>
-    public int PendingTimers => _timerDue.Count;
 
     private void Arm(TimeSpan due)
     {
