@@ -234,6 +234,21 @@ internal static class Scenarios
         await Task.WhenAll(nodes.Select(n => n.WhenIdleAsync()));
     }
 
+    private static long[] FramesByKind(GossipNode[] nodes)
+    {
+        long[] sum = new long[SecureGossip.Diagnostics.FrameKinds.Kinds];
+        foreach (GossipNode node in nodes)
+        {
+            IReadOnlyList<long> kinds = node.FramesReceivedByKind;
+            for (int kind = 0; kind < sum.Length; kind++)
+            {
+                sum[kind] += kinds[kind];
+            }
+        }
+
+        return sum;
+    }
+
     /// <summary>Copies of messages that reached the node from a peer: the new ones, and the duplicates (its own returning included).</summary>
     private static long PayloadCopies(GossipNodeStatistics s) => s.MessagesAccepted + s.DroppedOld + s.DroppedOwn;
 
@@ -278,6 +293,7 @@ internal static class Scenarios
         }
 
         GossipNodeStatistics[] before = [.. nodes.Select(n => n.Statistics)];
+        long[] kindsBefore = FramesByKind(nodes);
         TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;
         long allocatedAtStart = GC.GetTotalAllocatedBytes();
         int gen0AtStart = GC.CollectionCount(0);
@@ -308,6 +324,16 @@ internal static class Scenarios
         }
 
         GossipNodeStatistics[] after = [.. nodes.Select(n => n.Statistics)];
+        long[] kindsAfter = FramesByKind(nodes);
+        var framesByKind = new JsonObject();
+        for (int kind = 0; kind < kindsAfter.Length; kind++)
+        {
+            if (kindsAfter[kind] != kindsBefore[kind])
+            {
+                framesByKind[SecureGossip.Diagnostics.FrameKinds.Names[kind]] = kindsAfter[kind] - kindsBefore[kind];
+            }
+        }
+
         long Delta(Func<GossipNodeStatistics, long> counter) => after.Sum(counter) - before.Sum(counter);
         long linesSent = Delta(s => s.LinesSent);
         long bytesSent = Delta(s => s.BytesSent);
@@ -347,6 +373,8 @@ internal static class Scenarios
             ["bytes_per_delivery"] = deliveries == 0 ? null : (double)bytesSent / deliveries,
             ["verifies_per_delivery"] = deliveries == 0 ? null : (double)verifies / deliveries,
             ["v2_frames_received"] = Delta(s => s.V2FramesReceived),
+            // Lines received by every node, by kind (a v2 frame by its type), including the settling after the phase.
+            ["lines_received_by_kind"] = framesByKind,
             ["delivery_curve"] = Curve(times.Take(deliveries).Select(t => Stopwatch.GetElapsedTime(start, t).TotalMilliseconds), expected),
             ["timed_out"] = timedOut,
             ["settle_ms"] = settleMs,

@@ -119,6 +119,9 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
         ReceiveCapacity = _actor.Window.Size,
     };
 
+    /// <summary>Lines received by kind (<see cref="Diagnostics.FrameKinds.Names"/>), live: for the benchmark harness.</summary>
+    internal IReadOnlyList<long> FramesReceivedByKind => _node.Counters.FramesIn;
+
     /// <summary>The neighbours connected now, with what each link negotiated.</summary>
     public IReadOnlyList<GossipPeerInfo> Peers => [.. _node.Links.Snapshot().Select(p => new GossipPeerInfo(p.Connection.Id, p.Connection.RemoteEndPoint, p.Version))];
 
