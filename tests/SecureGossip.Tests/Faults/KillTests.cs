@@ -30,6 +30,7 @@ public sealed class KillTests(ITestOutputHelper output)
             NodeProcess listener = await run.StartNodeAsync("listener life 0", listenerArguments);
             NodeProcess publisher = await run.StartNodeAsync("publisher", ["--connect", $"127.0.0.1:{port}", "--keys", run.PathFor("publisher.keys")]);
             var earlier = new List<ReceivedLine>();
+            var lives = new List<(IReadOnlyList<ReceivedLine> Lines, DateTimeOffset KilledAt)>();
 
             for (int round = 0; round < Rounds; round++)
             {
@@ -48,6 +49,7 @@ public sealed class KillTests(ITestOutputHelper output)
                 NodeProcess life = listener;
                 await life.WaitForLinesAsync(lines => lines.Count >= killAfter, RoundTimeout, $"round {round}: printing {killAfter} lines (publisher -> restarted listener)");
                 await life.KillAsync(RoundTimeout);
+                lives.Add((life.Lines, DateTimeOffset.UtcNow));
                 await streaming;
                 earlier.AddRange(life.Lines);
                 run.Log($"round {round}: killed after {life.Lines.Count} lines (target {killAfter}); {earlier.Select(l => l.N).Distinct().Count()} distinct so far");
@@ -56,17 +58,112 @@ public sealed class KillTests(ITestOutputHelper output)
 
             NodeProcess last = await run.StartNodeAsync($"listener life {Rounds}", listenerArguments);
             int total = Rounds * PerRound;
+            int[] expected = [.. Enumerable.Range(0, total).Concat(Enumerable.Range(RoundMarker, Rounds))];
+            string store = run.PathFor("listener.db");
+
+            // What a killed life committed and never printed is, to every later life, a message already seen.
+            int neverAgain = CommittedButUnprintedAtKill(run, ReadAcceptedTimes(store), lives, expected.Except(earlier.Select(l => l.N)), log: false).Count;
             bool all = await run.CompletesAsync(last.WaitForLinesAsync(
-                lines => earlier.Concat(lines).Select(l => l.N).Where(n => n < total || (n >= RoundMarker && n < Marker)).Distinct().Count() >= total + Rounds,
+                lines => earlier.Concat(lines).Select(l => l.N).Where(n => n < total || (n >= RoundMarker && n < Marker)).Distinct().Count() >= total + Rounds - neverAgain,
                 FinalTimeout,
-                $"the union of all lives reaching {total} distinct messages"));
+                $"the union of all lives reaching {total + Rounds - neverAgain} distinct messages"));
 
             // A marker published after everything: duplicates already on their way arrive before it.
             await publisher.PublishAsync(Marker);
             bool marker = await run.CompletesAsync(last.WaitForLinesAsync(lines => lines.Any(l => l.N == Marker), FinalTimeout, "the end marker"));
-            FaultRun.AssertExactlyOnce([.. earlier, .. last.Lines], Enumerable.Range(0, total).Concat(Enumerable.Range(RoundMarker, Rounds)), publisher.PublicKey, $"listener over {Rounds + 1} lives", Marker);
+
+            // A line is printed only once its record is committed: every number printed by any life is in the store.
+            Dictionary<int, long> recorded = ReadAcceptedTimes(store);
+            int[] unrecorded = [.. earlier.Concat(last.Lines).Select(l => l.N).Where(n => !recorded.ContainsKey(n)).Distinct().Order()];
+            Assert.True(unrecorded.Length == 0, $"printed before their record was committed: {string.Join(",", unrecorded.Take(20))}");
+            HashSet<int> atKill = CommittedButUnprintedAtKill(run, recorded, lives, expected.Except(earlier.Concat(last.Lines).Select(l => l.N)), log: true);
+            FaultRun.AssertExactlyOnce([.. earlier, .. last.Lines], expected.Where(n => !atKill.Contains(n)), publisher.PublicKey, $"listener over {Rounds + 1} lives", Marker);
             Assert.True(all && marker, "the last life did not receive the end marker: the publisher's link is dead");
         });
+    }
+
+    /// <summary>
+    /// Of the <paramref name="missing"/> numbers, those lost in the one window the README documents ("Promises"): a
+    /// kill -9 after the store committed a batch and before the batch's single write to stdout. Such a message is in
+    /// the store (so no later life is sent it again), was accepted before its life was killed, and after every line
+    /// that life printed (a batch is printed whole and in order, so only the life's last accepted messages can be
+    /// lost this way). Any other missing message is not returned, and fails the test; with <paramref name="log"/> each
+    /// missing message is explained in the log.
+    /// </summary>
+    private static HashSet<int> CommittedButUnprintedAtKill(FaultRun run, Dictionary<int, long> acceptedAt, List<(IReadOnlyList<ReceivedLine> Lines, DateTimeOffset KilledAt)> lives, IEnumerable<int> missing, bool log)
+    {
+        var explained = new HashSet<int>();
+        int[] lost = [.. missing.Order()];
+        if (lost.Length == 0)
+        {
+            return explained;
+        }
+
+        void Log(string line)
+        {
+            if (log)
+            {
+                run.Log(line);
+            }
+        }
+
+        foreach (int n in lost)
+        {
+            if (!acceptedAt.TryGetValue(n, out long at))
+            {
+                Log($"message {n}: missing and not in the listener's store (lost before its record, and no later life was sent it)");
+                continue;
+            }
+
+            int life = lives.FindIndex(l => at <= l.KilledAt.ToUnixTimeMilliseconds());
+            if (life < 0)
+            {
+                Log($"message {n}: missing, recorded at {at} by the last life (never killed)");
+                continue;
+            }
+
+            long killedAt = lives[life].KilledAt.ToUnixTimeMilliseconds();
+            long[] printedAfter = [.. lives[life].Lines.Where(l => acceptedAt.TryGetValue(l.N, out long p) && p > at).Select(l => (long)l.N)];
+            if (printedAfter.Length > 0 || killedAt - at > 2_000)
+            {
+                Log($"message {n}: missing, recorded at {at} in life {life} (killed at {killedAt}), which printed {printedAfter.Length} message(s) accepted after it ({string.Join(",", printedAfter.Take(10))})");
+                continue;
+            }
+
+            Log($"message {n}: recorded {killedAt - at} ms before life {life} was killed, after every line that life printed: lost between the commit and stdout (the documented window)");
+            explained.Add(n);
+        }
+
+        return explained;
+    }
+
+    /// <summary>The accept time (ms since the epoch) of every message in the store, by its <c>n</c>.</summary>
+    private static Dictionary<int, long> ReadAcceptedTimes(string store)
+    {
+        var times = new Dictionary<int, long>();
+        string connection = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = store, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection(connection);
+        sqlite.Open();
+        using Microsoft.Data.Sqlite.SqliteCommand command = sqlite.CreateCommand();
+        command.CommandText = "SELECT line, accepted_at FROM messages";
+        using Microsoft.Data.Sqlite.SqliteDataReader reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            using var line = System.Text.Json.JsonDocument.Parse((byte[])reader[0]);
+            if (TryN(line.RootElement, out int n))
+            {
+                times[n] = reader.GetInt64(1);
+            }
+        }
+
+        return times;
+
+        static bool TryN(System.Text.Json.JsonElement message, out int n)
+        {
+            n = 0;
+            return message.TryGetProperty("data", out System.Text.Json.JsonElement data) && data.ValueKind == System.Text.Json.JsonValueKind.Object &&
+                data.TryGetProperty("n", out System.Text.Json.JsonElement number) && number.TryGetInt32(out n);
+        }
     }
 
     [Fact]
