@@ -59,7 +59,7 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
             RetainMaxMessages = options.Retention.MaxMessages,
             SendDeltas = false, // links are reliable streams; a new connection gets a full frontier
         };
-        var engine = new GossipEngine(tree, flood: true, roundInterval: null, deduplicateById: _node.ById, options.MaxRememberedIds, options.Retention.MaxMessages);
+        var engine = new GossipEngine(tree, flood: true, roundInterval: null, deduplicateById: _node.ById, options.MaxRememberedIds, options.Retention.MaxMessages, maxFloodBytes: Math.Max(options.MaxQueuedBytesPerPeer / 2, options.MaxLineLength + 1L));
         _actor = new NodeActor(_node, engine, new NodeDelivery(_node, Raise));
         _node.Actor = _actor;
         _receive = new ReceivePipeline(_node);

@@ -31,13 +31,14 @@ public sealed class GossipEngine : IGossipProtocol
     /// <param name="deduplicateById">Accept each id once (v2, a store); otherwise the v1 seq rule alone decides, as secure-gossip 0.3.1 does.</param>
     /// <param name="maxRememberedIds">How many accepted ids are remembered (oldest forgotten first).</param>
     /// <param name="maxFloodLines">The most lines the flood keeps for its next round (<see cref="V1FloodProtocol.MaxStoredLines"/>).</param>
-    public GossipEngine(PlumtreeOptions? tree, bool flood, TimeSpan? roundInterval = null, bool deduplicateById = true, int maxRememberedIds = 1_000_000, int maxFloodLines = V1FloodProtocol.DefaultMaxStoredLines)
+    /// <param name="maxFloodBytes">The most bytes of lines the flood keeps for its next round (<see cref="V1FloodProtocol.MaxStoredBytes"/>).</param>
+    public GossipEngine(PlumtreeOptions? tree, bool flood, TimeSpan? roundInterval = null, bool deduplicateById = true, int maxRememberedIds = 1_000_000, int maxFloodLines = V1FloodProtocol.DefaultMaxStoredLines, long maxFloodBytes = V1FloodProtocol.DefaultMaxStoredBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRememberedIds, 1);
         _memory = new MessageMemory(maxRememberedIds);
         _byId = deduplicateById || tree is not null;
         Tree = tree is null ? null : new PlumtreeProtocol(tree with { SeenDigests = _memory });
-        Flood = flood ? new V1FloodProtocol(roundInterval, maxFloodLines) : null;
+        Flood = flood ? new V1FloodProtocol(roundInterval, maxFloodLines, maxFloodBytes) : null;
     }
 
     /// <summary>A simulated v1 node: the flood alone, a round every <paramref name="interval"/>, the seq rule.</summary>

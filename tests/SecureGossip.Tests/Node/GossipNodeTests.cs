@@ -188,6 +188,43 @@ public sealed class GossipNodeTests
     }
 
     [Fact]
+    public async Task A_node_alone_keeps_no_more_lines_than_its_first_link_can_queue_and_the_link_survives_the_round()
+    {
+        // A round hands every v1 link the whole store at once. A node that published 80,000 messages alone handed its
+        // first link ~26 MB in one round, past the 16 MiB a peer may have queued, and cut the link as if the peer were
+        // not reading (issue #10's session). The store now keeps at most half that queue, the newest lines.
+        var clock = new FakeTimeProvider();
+        const long Queue = 1024 * 1024;
+        await using var lonely = new GossipNode(new GossipNodeOptions { TimeProvider = clock, Protocol = GossipProtocol.V1, MaxQueuedBytesPerPeer = Queue, MaxLineLength = 64 * 1024 });
+        string pad = new('x', 200);
+        const int Published = 8_000; // about 3.7 MB of lines, 3.5 times the queue
+        for (int n = 0; n < Published; n++)
+        {
+            lonely.PublishJson($"{{\"n\":{n},\"pad\":\"{pad}\"}}");
+        }
+
+        long pendingBytes = 0;
+        int pending = 0;
+        await lonely.InspectAsync(engine => (pending, pendingBytes) = (engine.Flood!.PendingLines, engine.Flood.PendingBytes));
+        Assert.InRange(pendingBytes, 1, Queue / 2 * 5 / 4);
+        Assert.InRange(pending, 1, Published - 1);
+
+        await using GossipNode later = Gossip.V1Node();
+        var inbox = Gossip.Watch(later);
+        Gossip.Link(lonely, later);
+        await lonely.WhenPeersAsync(peers => peers.Count == 1).WaitAsync(Gossip.Timeout);
+        clock.Advance(TimeSpan.FromMilliseconds(100)); // the round that finds the link
+
+        // The round trims the store to half the queue exactly (it let a quarter more in between rounds), and every
+        // line it then holds arrives: the kept lines are all as long (their n has four digits).
+        int sent = (int)(Queue / 2 / (pendingBytes / pending));
+        IReadOnlyList<GossipMessage> got = await inbox.WaitForAsync(sent);
+        Assert.Contains(got, m => m.ToString().StartsWith($"{{\"n\":{Published - 1},", StringComparison.Ordinal)); // the newest were kept
+        Assert.Single(lonely.Peers); // not cut
+        Assert.Single(later.Peers);
+    }
+
+    [Fact]
     public async Task Messages_published_while_alone_are_sent_when_a_neighbour_connects()
     {
         var clock = new FakeTimeProvider();

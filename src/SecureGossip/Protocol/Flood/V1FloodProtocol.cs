@@ -14,7 +14,8 @@ namespace SecureGossip.Protocol.Flood;
 /// with an <see cref="Interval"/>, from the module's own timer, the first at a random phase in [0, interval) per node
 /// (the simulator).</para>
 /// <para>As our .NET node does, and unlike the JS package: a round while the node has no link at all keeps the store,
-/// up to <see cref="MaxStoredLines"/> (the newest are kept; a node offline for long does not grow without bound).</para>
+/// up to <see cref="MaxStoredLines"/> and <see cref="MaxStoredBytes"/> (the newest are kept; a node offline for long does
+/// not grow without bound, and the round that finds a link gives it no more than its queue holds).</para>
 /// </remarks>
 public sealed class V1FloodProtocol
 {
@@ -24,13 +25,15 @@ public sealed class V1FloodProtocol
     private int[] _neighbours = [];
     private int _neighbourCount;
     private List<V1Line> _store = [];
+    private long _storedBytes;
 
     /// <summary>Creates one node's module.</summary>
     /// <param name="interval">Time between rounds on the module's own timer, or null when the driver calls <see cref="Round"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
     /// <param name="maxStoredLines">The most lines kept for the next round (<see cref="DefaultMaxStoredLines"/>); past it the oldest go.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStoredLines"/> is less than 1.</exception>
-    public V1FloodProtocol(TimeSpan? interval = null, int maxStoredLines = DefaultMaxStoredLines)
+    /// <param name="maxStoredBytes">The most bytes of lines kept for the next round (<see cref="DefaultMaxStoredBytes"/>); past it the oldest go.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStoredLines"/> or <paramref name="maxStoredBytes"/> is less than 1.</exception>
+    public V1FloodProtocol(TimeSpan? interval = null, int maxStoredLines = DefaultMaxStoredLines, long maxStoredBytes = DefaultMaxStoredBytes)
     {
         if (interval is { } value)
         {
@@ -38,9 +41,26 @@ public sealed class V1FloodProtocol
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxStoredLines, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxStoredBytes, 1);
         Interval = interval;
         MaxStoredLines = maxStoredLines;
+        MaxStoredBytes = maxStoredBytes;
     }
+
+    /// <summary>
+    /// The default of <see cref="MaxStoredBytes"/>: 8 MiB, half the queue a node allows each peer by default
+    /// (<see cref="GossipNodeOptions.MaxQueuedBytesPerPeer"/>).
+    /// </summary>
+    public const long DefaultMaxStoredBytes = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// The most bytes of lines kept for the next round: a round hands every v1 link the whole store at once, so a store
+    /// larger than a link's queue (a node that published or accepted much while it had no link) would make the node cut
+    /// its first link as if the peer were not reading. <see cref="GossipNode"/> sets half its
+    /// <see cref="GossipNodeOptions.MaxQueuedBytesPerPeer"/> (and at least one line of
+    /// <see cref="GossipNodeOptions.MaxLineLength"/>). Past it the oldest go, counted in <see cref="DroppedLines"/>.
+    /// </summary>
+    public long MaxStoredBytes { get; }
 
     /// <summary>The default of <see cref="MaxStoredLines"/>: 100,000 lines, as many as a node retains in all.</summary>
     public const int DefaultMaxStoredLines = 100_000;
@@ -52,7 +72,7 @@ public sealed class V1FloodProtocol
     /// </summary>
     public int MaxStoredLines { get; }
 
-    /// <summary>Lines the store let go, the oldest, because it held <see cref="MaxStoredLines"/>.</summary>
+    /// <summary>Lines the store let go, the oldest, because it held <see cref="MaxStoredLines"/> or <see cref="MaxStoredBytes"/>.</summary>
     public long DroppedLines { get; private set; }
 
     /// <summary>The JS package's default round interval, 100 ms.</summary>
@@ -63,6 +83,9 @@ public sealed class V1FloodProtocol
 
     /// <summary>Lines waiting for the next round (at most <see cref="MaxStoredLines"/> and a quarter more).</summary>
     public int PendingLines => _store.Count;
+
+    /// <summary>Bytes of the lines waiting for the next round, newlines included (at most <see cref="MaxStoredBytes"/> and a quarter more).</summary>
+    public long PendingBytes => _storedBytes;
 
     /// <summary>A factory for the simulator: one engine per node, flooding only, a round every <paramref name="interval"/>.</summary>
     public static Func<int, IGossipProtocol> Factory(TimeSpan interval)
@@ -126,11 +149,32 @@ public sealed class V1FloodProtocol
     private void Store(V1Line line)
     {
         _store.Add(line);
-        if (_store.Count - MaxStoredLines >= Math.Max(1, MaxStoredLines / 4))
+        _storedBytes += line.SizeBytes;
+        if (_store.Count - MaxStoredLines >= Math.Max(1, MaxStoredLines / 4) || _storedBytes - MaxStoredBytes >= Math.Max(1, MaxStoredBytes / 4))
         {
-            // Let the oldest go a quarter at a time, so a long offline spell costs O(1) a line.
-            int excess = _store.Count - MaxStoredLines;
+            TrimOldest(); // a quarter at a time, so a long offline spell costs O(1) a line
+        }
+    }
+
+    /// <summary>Lets the oldest lines go until the store holds at most <see cref="MaxStoredLines"/> and <see cref="MaxStoredBytes"/>.</summary>
+    private void TrimOldest()
+    {
+        int excess = Math.Max(0, _store.Count - MaxStoredLines);
+        long bytes = _storedBytes;
+        for (int i = 0; i < excess; i++)
+        {
+            bytes -= _store[i].SizeBytes;
+        }
+
+        while (bytes > MaxStoredBytes && excess < _store.Count)
+        {
+            bytes -= _store[excess++].SizeBytes;
+        }
+
+        if (excess > 0)
+        {
             _store.RemoveRange(0, excess);
+            _storedBytes = bytes;
             DroppedLines += excess;
         }
     }
@@ -142,7 +186,9 @@ public sealed class V1FloodProtocol
     public void Requeue(IReadOnlyList<byte[]> lines)
     {
         var queued = new HashSet<byte[]>(_store.Where(l => l.Line is not null).Select(l => l.Line!), ReferenceEqualityComparer.Instance);
-        _store.InsertRange(0, lines.Where(queued.Add).Select(l => new V1Line(default, l)));
+        V1Line[] requeued = [.. lines.Where(queued.Add).Select(l => new V1Line(default, l))];
+        _store.InsertRange(0, requeued);
+        _storedBytes += requeued.Sum(l => (long)l.SizeBytes);
     }
 
     /// <summary>The round timer fired.</summary>
@@ -169,8 +215,10 @@ public sealed class V1FloodProtocol
             return; // nothing to say, or nobody to say it to: keep the store
         }
 
+        TrimOldest(); // a link's round is at most MaxStoredBytes, whatever the slack of the store let in
         List<V1Line> lines = _store;
         _store = [];
+        _storedBytes = 0;
         for (int n = 0; n < _neighbourCount; n++)
         {
             int neighbour = _neighbours[n];
