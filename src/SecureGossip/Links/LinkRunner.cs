@@ -45,6 +45,7 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
 
             Log.PeerConnected(node.Logger, connection);
             Task writer = Task.CompletedTask;
+            bool brokenBox = false;
             try
             {
                 if (node.SpeaksV2)
@@ -71,15 +72,18 @@ internal sealed class LinkRunner(NodeServices node, ReceivePipeline receive)
             }
             catch (Exception e)
             {
-                if (e is Crypto.BoxStreamException)
-                {
-                    Interlocked.Increment(ref node.Counters.SecuredLinksBroken); // bytes changed, dropped, replayed or reordered in transit
-                }
-
+                brokenBox = e is Crypto.BoxStreamException;
                 link.Fail("read failed", e);
             }
             finally
             {
+                // The box-stream aborts the connection when a box does not open, so the read loop may learn of the end
+                // by that abort (a cancellation) before it reads the failure: the connection says which it was.
+                if (brokenBox || connection is BoxStreamConnection { Broken: true })
+                {
+                    Interlocked.Increment(ref node.Counters.SecuredLinksBroken); // bytes changed, dropped, replayed or reordered in transit
+                }
+
                 await EndAsync(link, writer);
             }
         }

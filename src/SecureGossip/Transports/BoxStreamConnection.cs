@@ -29,6 +29,12 @@ internal sealed class BoxStreamConnection : GossipConnection
             SealAsync(_out.Reader, inner.Output, new BoxStream.Sealer(keys.EncryptKey, keys.EncryptNonce)));
     }
 
+    /// <summary>
+    /// A box did not open: the bytes were changed, dropped, replayed or reordered in transit. Set before the connection
+    /// is aborted, so the link counts it however its read loop learns of the end (the failure or the abort).
+    /// </summary>
+    public bool Broken { get; private set; }
+
     public override PipeReader Input => _in.Reader;
 
     public override PipeWriter Output => _out.Writer;
@@ -92,8 +98,9 @@ internal sealed class BoxStreamConnection : GossipConnection
         }
         catch (Exception e) when (e is BoxStreamException or IOException or InvalidOperationException or OperationCanceledException)
         {
-            Abort(e.Message);
+            Broken |= e is BoxStreamException; // before the abort: whoever sees the link end sees why
             failure = e; // a box that did not open: nothing after it can be trusted, and the reader hears why
+            Abort(e.Message);
         }
         finally
         {
