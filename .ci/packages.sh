@@ -18,13 +18,15 @@ for id in SecureGossip SecureGossip.Storage.Sqlite SecureGossip.WebSockets Secur
   [ -f "$packages/$id.0.1.0.snupkg" ] || fail "$id: no symbol package"
   nuspec=$(unzip -p "$nupkg" "$id.nuspec")
   for element in description license readme tags repository authors; do
-    echo "$nuspec" | grep -q "<$element" || fail "$id: the nuspec has no <$element>"
+    grep -q "<$element" <<<"$nuspec" || fail "$id: the nuspec has no <$element>"
   done
-  echo "$nuspec" | grep -q 'repository [^>]*commit="[0-9a-f]\{40\}"' || fail "$id: the repository element names no commit (Source Link)"
-  files=$(unzip -l "$nupkg") # listed whole first: grep -q stopping early would fail the pipe under pipefail
-  echo "$files" | grep -q ' README.md$' || fail "$id: README.md is not in the package"
+  grep -q 'repository [^>]*commit="[0-9a-f]\{40\}"' <<<"$nuspec" || fail "$id: the repository element names no commit (Source Link)"
+  # Here-strings, not `echo | grep -q`: grep -q stops at the first match, and a writer still writing then dies of
+  # SIGPIPE, which pipefail reports as a failure (CI once said a nuspec had no <tags> that it had).
+  files=$(unzip -l "$nupkg")
+  grep -q ' README.md$' <<<"$files" || fail "$id: README.md is not in the package"
   if [ "$id" != sgossip ]; then
-    echo "$files" | grep -q "lib/net10.0/$id.xml" || fail "$id: no XML documentation in the package"
+    grep -q "lib/net10.0/$id.xml" <<<"$files" || fail "$id: no XML documentation in the package"
   fi
   echo "$id: package, symbols, metadata, readme ok"
 done
