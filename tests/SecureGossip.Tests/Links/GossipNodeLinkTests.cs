@@ -157,6 +157,10 @@ public sealed class GossipNodeLinkTests : IAsyncDisposable
         await Gossip.WaitForV2Async(node, other);
         await cut.CancelAsync();
         await node.WaitForPeersAsync(p => p.Count == 0);
+
+        // Each side logs its link's end once the link is taken down, a moment after its peer count drops: CI once read
+        // the log between the two.
+        await _log.WaitForCountAsync((level, m) => level == LogLevel.Information && m.Contains(" down: stopped by its caller", StringComparison.Ordinal), 2);
         await AdvanceAsync(TimeSpan.FromSeconds(4));
 
         string status = await _log.WaitForAsync((level, m) => level == LogLevel.Information && m.StartsWith("Status: ", StringComparison.Ordinal));
