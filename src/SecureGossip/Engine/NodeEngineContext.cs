@@ -63,7 +63,12 @@ internal sealed class NodeEngineContext : IGossipContext
                 _pending.Add((link, line));
                 break;
             case PlumtreeMessage { Kind: PlumtreeSendKind.Sync } message:
-                link.EnqueueBulk(message); // paced: encoded when the link has nothing live to send
+                // Paced: encoded when the link has nothing live to send. What the core sent before it in this turn
+                // (held in _pending) goes to the links first: a tree's beacon, offered to a new link, must not be
+                // overtaken by the messages of that tree answering the link's frontier, or the neighbour takes them
+                // for messages of a tree it does not know and they miss the hold that would push them on (§8.8).
+                FlushSends();
+                link.EnqueueBulk(message);
                 break;
             default:
                 _pending.Add((link, frame)); // encoded by the link's writer, straight into its pipe
