@@ -39,35 +39,11 @@ internal sealed class LogCapture : ILoggerFactory, ILoggerProvider
     }
 
     /// <summary>Waits until <paramref name="count"/> entries (already logged or to come) match.</summary>
-    public async Task WaitForCountAsync(Func<LogLevel, string, bool> match, int count)
+    /// <remarks><see cref="WaitForAsync"/> tries each entry on a waiter once, under the lock: a counting match suffices.</remarks>
+    public Task WaitForCountAsync(Func<LogLevel, string, bool> match, int count)
     {
-        int seen;
-        lock (_entries)
-        {
-            seen = _entries.Count(e => match(e.Level, e.Message));
-        }
-
-        // Each wait below ends at the next matching entry: at most count of them, each within the timeout.
-        while (seen < count)
-        {
-            var signal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_entries)
-            {
-                seen = _entries.Count(e => match(e.Level, e.Message));
-                if (seen >= count)
-                {
-                    return;
-                }
-
-                _waiters.Add((match, signal));
-            }
-
-            await signal.Task.WaitAsync(Gossip.Timeout);
-            lock (_entries)
-            {
-                seen = _entries.Count(e => match(e.Level, e.Message));
-            }
-        }
+        int seen = 0;
+        return WaitForAsync((level, message) => match(level, message) && ++seen >= count);
     }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
