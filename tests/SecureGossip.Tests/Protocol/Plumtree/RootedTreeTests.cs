@@ -50,6 +50,31 @@ public sealed class RootedTreeTests
     }
 
     [Fact]
+    public void A_neighbour_that_moves_under_this_node_after_a_message_went_by_is_pushed_what_it_was_only_announced()
+    {
+        // 3 answered the beacon long ago and has its own parent, so it is neither pending nor a child when the message
+        // goes by: it is only announced the message. When it then takes this node as its parent (a shorter path, or its
+        // parent lost), its old parent no longer pushes to it, and without the push here it would wait GraftTimeout1
+        // and graft (the 100 ms tail of a burst, issue #10).
+        var (node, context) = TreeWithParent1Child2();
+        node.FrameReceived(context, 1, Push(Id(7, 0)));
+        context.FireTimers(node);
+        Assert.Contains(context.SentTo(3), f => f is PlumtreeIHave ihave && ihave.Ids.Contains(Id(7, 0)));
+        Assert.DoesNotContain(context.SentTo(3), f => f is PlumtreeMessage);
+
+        node.FrameReceived(context, 3, new PlumtreeGraft(null, Root) { Rooted = true });
+
+        var pushed = Assert.IsType<PlumtreeMessage>(Assert.Single(context.SentTo(3).OfType<PlumtreeMessage>()));
+        Assert.Equal(Id(7, 0), pushed.Message);
+        Assert.Equal(Root, pushed.Root);
+
+        // The child it came from (2 got the push) and the parent it came from are not sent it again.
+        context.Sent.Clear();
+        node.FrameReceived(context, 2, new PlumtreeGraft(null, Root) { Rooted = true });
+        Assert.DoesNotContain(context.Sent, s => s.Frame is PlumtreeMessage);
+    }
+
+    [Fact]
     public void A_duplicate_from_a_parent_or_child_prunes_nothing_and_one_pushed_on_any_other_link_prunes_that_link()
     {
         var (node, context) = TreeWithParent1Child2();

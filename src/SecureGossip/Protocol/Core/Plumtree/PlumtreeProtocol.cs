@@ -719,11 +719,15 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             if (tree is not null && tree.IsTreeLink(slot))
             {
                 _links.Send(context, slot, push);
+                retained.HaveAdd(slot); // a link is a reliable stream for its session: a child that re-chooses us is not pushed it again
                 continue;
             }
 
-            if (tree is not null && !held && tree.Pending.Contains(slot))
+            if (tree is not null && !held)
             {
+                // Whoever got only the announcement may choose this node as its parent in a moment (a first answer to
+                // the beacon, or a shorter path taken): it is then pushed this message rather than left to graft it
+                // after GraftTimeout1, as it would be if the copy its old parent no longer sends were lost.
                 tree.Hold(id, context.Now, _options.TreeHoldTime);
                 held = true;
             }

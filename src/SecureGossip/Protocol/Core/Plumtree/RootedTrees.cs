@@ -68,15 +68,18 @@ internal sealed class RootedTree(int root, int depth)
         return best;
     }
 
-    /// <summary>Remembers a message pushed while some neighbours had not answered the beacon, to push it to each that
-    /// then chooses this node (the first messages of a new tree follow its beacon closely).</summary>
+    /// <summary>Remembers a message some neighbours were only announced, to push it to each that then chooses this node
+    /// (the first messages of a new tree follow its beacon closely, and a node that moves here does not wait to graft
+    /// what its old parent no longer pushes).</summary>
     public void Hold(MessageId id, TimeSpan now, TimeSpan holdFor)
     {
         Trim(now, holdFor);
-        if (_held.Count < MaxHeld)
+        if (_held.Count >= MaxHeld)
         {
-            _held.Add((id, now));
+            _held.RemoveRange(0, MaxHeld / 4); // the newest matter most to a late child; older ones it can graft
         }
+
+        _held.Add((id, now));
     }
 
     /// <summary>The messages still held for a neighbour that just chose this node.</summary>
