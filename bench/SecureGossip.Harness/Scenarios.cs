@@ -264,6 +264,7 @@ internal static class Scenarios
         long workItemsAtEnd = 0;
         TimeSpan jitAtEnd = TimeSpan.Zero;
         TimeSpan pauseAtEnd = TimeSpan.Zero;
+        Dictionary<string, double> threadsAtEnd = [];
         void OnMessage(object? sender, GossipMessage message)
         {
             if (message.Payload.TryGetProperty("phase", out var phase) && phase.GetString() == name)
@@ -282,6 +283,7 @@ internal static class Scenarios
                     workItemsAtEnd = ThreadPool.CompletedWorkItemCount;
                     jitAtEnd = System.Runtime.JitInfo.GetCompilationTime();
                     pauseAtEnd = GC.GetTotalPauseDuration();
+                    threadsAtEnd = ThreadCpu.Read();
                     done.TrySetResult();
                 }
             }
@@ -300,6 +302,7 @@ internal static class Scenarios
         long workItemsAtStart = ThreadPool.CompletedWorkItemCount;
         TimeSpan jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
         TimeSpan pauseAtStart = GC.GetTotalPauseDuration();
+        Dictionary<string, double> threadsAtStart = ThreadCpu.Read();
         long start = Stopwatch.GetTimestamp();
         for (int k = 0; k < publishers.Length; k++)
         {
@@ -317,6 +320,12 @@ internal static class Scenarios
         }
 
         double elapsed = Stopwatch.GetElapsedTime(start, times.Max()).TotalMilliseconds;
+        if (Environment.GetEnvironmentVariable("SG_BENCH_MARKS") is not null)
+        {
+            // The phase's window in Stopwatch ticks (CLOCK_MONOTONIC nanoseconds on Linux), to cut a profile taken
+            // with `perf record -k mono` to this phase.
+            Console.Error.WriteLine($"MARK {name} {start} {times.Max()}");
+        }
         (double settleMs, bool quiet) = await SettleAsync(nodes, intervalMs);
         foreach (GossipNode node in nodes)
         {
@@ -359,6 +368,8 @@ internal static class Scenarios
             ["jit_ms"] = timedOut ? null : (jitAtEnd - jitAtStart).TotalMilliseconds,
             // Time every thread was stopped for the collector in that time.
             ["gc_pause_ms"] = timedOut ? null : (pauseAtEnd - pauseAtStart).TotalMilliseconds,
+            // CPU by kind of thread in that time (Linux: each thread's run time from /proc; empty elsewhere).
+            ["thread_cpu_ms"] = timedOut ? null : ThreadCpu.Delta(threadsAtStart, threadsAtEnd),
             ["deliveries"] = deliveries,
             ["expected_deliveries"] = expected,
             ["lines_sent"] = linesSent,
