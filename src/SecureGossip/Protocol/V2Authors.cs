@@ -29,6 +29,7 @@ internal sealed class V2Authors
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _indices = new(StringComparer.Ordinal);
     private readonly List<string> _names = [];
+    private readonly List<byte[]> _utf8Names = [];
 
     /// <summary>How many distinct authors have been interned.</summary>
     public int Count
@@ -63,6 +64,11 @@ internal sealed class V2Authors
     /// </summary>
     public bool TryIntern(ReadOnlySpan<byte> utf8Author, out int index)
     {
+        if ((index = IndexOfCanonical(utf8Author)) >= 0)
+        {
+            return true; // the spelling every node writes, of a key already known: nothing to decode
+        }
+
         Span<char> canonical = stackalloc char[CanonicalLength];
         if (!TryCanonicalise(utf8Author, canonical))
         {
@@ -72,6 +78,25 @@ internal sealed class V2Authors
 
         index = InternCanonical(canonical, bounded: true);
         return index >= 0;
+    }
+
+    /// <summary>
+    /// The index of an interned author spelt exactly canonically (<c>&lt;standard padded base64&gt;.ed25519</c>, as
+    /// UTF-8), or -1 for any other text: another spelling of a key, a key never interned, or no key at all. Only
+    /// canonical names are ever interned, so an exact match is a canonical key.
+    /// </summary>
+    public int IndexOfCanonical(ReadOnlySpan<byte> utf8Name)
+    {
+        Span<char> name = stackalloc char[CanonicalLength];
+        if (utf8Name.Length != CanonicalLength || System.Text.Ascii.ToUtf16(utf8Name, name, out _) != System.Buffers.OperationStatus.Done)
+        {
+            return -1;
+        }
+
+        lock (_gate)
+        {
+            return _indices.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out int index) ? index : -1;
+        }
     }
 
     /// <summary>The index of the author whose 32-byte key is <paramref name="rawKey"/>, interning it if it is new (a verified author).</summary>
@@ -115,6 +140,18 @@ internal sealed class V2Authors
         }
     }
 
+    /// <summary>The canonical spelling of an interned author as UTF-8 (ASCII), as frames carry it; the array is shared: do not change it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> was never returned by this instance.</exception>
+    public byte[] Utf8NameOf(int index)
+    {
+        lock (_gate)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _utf8Names.Count);
+            return _utf8Names[index];
+        }
+    }
+
     private int InternCanonical(ReadOnlySpan<char> canonical, bool bounded = false)
     {
         lock (_gate)
@@ -133,6 +170,7 @@ internal sealed class V2Authors
             string name = canonical.ToString();
             int index = _names.Count;
             _names.Add(name);
+            _utf8Names.Add(System.Text.Encoding.ASCII.GetBytes(name));
             _indices.Add(name, index);
             return index;
         }

@@ -46,6 +46,15 @@ internal static class V2FrameWriter
     /// <exception cref="ArgumentException">As <see cref="Write"/>; nothing was written.</exception>
     public static int WriteLine(IGossipFrame frame, V2Authors authors, IBufferWriter<byte> output)
     {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(authors);
+        ArgumentNullException.ThrowIfNull(output);
+        int small = V2TreeFrames.TryWriteLine(frame, authors, output);
+        if (small > 0)
+        {
+            return small;
+        }
+
         long written = WriteFrame(frame, authors, output);
         output.GetSpan(1)[0] = (byte)'\n';
         output.Advance(1);
