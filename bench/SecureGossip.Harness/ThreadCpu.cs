@@ -6,17 +6,17 @@ namespace SecureGossip.Harness;
 /// <summary>
 /// The process's CPU time by kind of thread (verifiers, thread-pool workers, the collector, the rest), read from
 /// <c>/proc/self/task/*/schedstat</c> (nanoseconds on the CPU) on Linux, so a phase can say where its CPU went; empty
-/// elsewhere. A thread that ended between two reads is missing from the second, so groups are deltas of what is seen.
+/// elsewhere. Threads are matched by id between two reads; one that ended in between is not counted.
 /// </summary>
 internal static class ThreadCpu
 {
-    /// <summary>Milliseconds of CPU per thread group, summed over the threads alive now.</summary>
+    /// <summary>Milliseconds of CPU of each thread alive now, by "group/thread id".</summary>
     public static Dictionary<string, double> Read()
     {
-        var groups = new Dictionary<string, double>();
+        var threads = new Dictionary<string, double>();
         if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/task"))
         {
-            return groups;
+            return threads;
         }
 
         foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
@@ -26,8 +26,7 @@ internal static class ThreadCpu
                 string comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
                 string schedstat = File.ReadAllText(Path.Combine(task, "schedstat"));
                 double ms = long.Parse(schedstat.AsSpan(0, schedstat.IndexOf(' ')), CultureInfo.InvariantCulture) / 1e6;
-                string group = Group(comm);
-                groups[group] = groups.GetValueOrDefault(group) + ms;
+                threads[$"{Group(comm)}/{Path.GetFileName(task)}"] = ms;
             }
             catch (IOException)
             {
@@ -35,16 +34,23 @@ internal static class ThreadCpu
             }
         }
 
-        return groups;
+        return threads;
     }
 
-    /// <summary>What each group spent between two reads.</summary>
+    /// <summary>What each group of threads spent between two reads (a thread started in between counts from 0).</summary>
     public static JsonObject Delta(Dictionary<string, double> before, Dictionary<string, double> after)
     {
-        var delta = new JsonObject();
-        foreach ((string group, double ms) in after.OrderBy(g => g.Key, StringComparer.Ordinal))
+        var groups = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach ((string thread, double ms) in after)
         {
-            delta[group] = Math.Round(ms - before.GetValueOrDefault(group), 1);
+            string group = thread[..thread.IndexOf('/')];
+            groups[group] = groups.GetValueOrDefault(group) + ms - before.GetValueOrDefault(thread);
+        }
+
+        var delta = new JsonObject();
+        foreach ((string group, double ms) in groups)
+        {
+            delta[group] = Math.Round(ms, 1);
         }
 
         return delta;
