@@ -122,6 +122,9 @@ public sealed class GossipNode : IGossipConnectionHandler, IAsyncDisposable
     /// <summary>Lines received by kind (<see cref="Diagnostics.FrameKinds.Names"/>), live: for the benchmark harness.</summary>
     internal IReadOnlyList<long> FramesReceivedByKind => _node.Counters.FramesIn;
 
+    /// <summary>Verifications the node's actor ran itself while the verifier threads were behind (the rest ran on them).</summary>
+    internal long VerifiedOnActor => Volatile.Read(ref _node.Counters.VerifiedOnActor);
+
     /// <summary>The neighbours connected now, with what each link negotiated.</summary>
     public IReadOnlyList<GossipPeerInfo> Peers => [.. _node.Links.Snapshot().Select(p => new GossipPeerInfo(p.Connection.Id, p.Connection.RemoteEndPoint, p.Version))];
 

@@ -22,6 +22,9 @@ internal sealed class NodeCounters
     public long DroppedOwn;
     public long DroppedOld;
     public long SignaturesVerified;
+
+    /// <summary>Of <see cref="SignaturesVerified"/>, those the actor ran itself while the verifiers were behind.</summary>
+    public long VerifiedOnActor;
     public long V2FramesReceived;
     public long PeersCut;
     public long HandshakesRefused;

@@ -14,8 +14,12 @@ namespace SecureGossip.Receive;
 /// verified on a verifier thread, committed by the actor in arrival order. Pooled and reused; the actor awaits
 /// its verification as a <see cref="ValueTask{Boolean}"/> without allocating.
 /// </summary>
-internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSource<bool>
+internal sealed class VerifyJob : NodeWork, IValueTaskSource<bool>
 {
+    // The job's use (its generation, bumped each time it is reset for reuse) and whether its verification has started,
+    // in one word: a verifier holding a queue entry of an earlier use, or one the actor already ran, cannot start it.
+    private int _state;
+
     [ThreadStatic]
     private static ByteBuffer? t_scratch;
 
@@ -189,7 +193,34 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
         return true;
     }
 
-    public void Execute()
+    /// <summary>This use of the job; the verifier queue remembers it beside each entry.</summary>
+    public int Generation => Volatile.Read(ref _state) >> 1;
+
+    /// <summary>Runs the verification of this use (<paramref name="generation"/>) unless it has started already.</summary>
+    public void TryRun(int generation)
+    {
+        if (Interlocked.CompareExchange(ref _state, (generation << 1) | 1, generation << 1) == generation << 1)
+        {
+            Execute();
+        }
+    }
+
+    /// <summary>
+    /// The actor runs its own verification, on its thread, if no verifier has started it: true when it is done here.
+    /// </summary>
+    public bool TryRunHere()
+    {
+        int generation = Generation;
+        if (Interlocked.CompareExchange(ref _state, (generation << 1) | 1, generation << 1) != generation << 1)
+        {
+            return false;
+        }
+
+        Execute();
+        return true;
+    }
+
+    private void Execute()
     {
         bool valid;
         try
@@ -211,6 +242,7 @@ internal sealed class VerifyJob : NodeWork, IThreadPoolWorkItem, IValueTaskSourc
 
     public void Reset()
     {
+        Volatile.Write(ref _state, ((_state >> 1) + 1) << 1); // a new use, not started; stale queue entries no longer match
         _completion.Reset();
         Author = null;
         Payload = null;

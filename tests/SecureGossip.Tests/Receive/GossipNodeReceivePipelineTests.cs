@@ -52,6 +52,58 @@ public sealed class GossipNodeReceivePipelineTests
     }
 
     [Fact]
+    public async Task While_the_verifiers_are_behind_the_actor_verifies_its_own_messages_and_each_still_once()
+    {
+        // 3,000 messages at once on two links (each message on both): the shared verifier threads fall behind, so the
+        // actor runs the verification it waits on itself instead of sleeping until a verifier reaches it. Whoever
+        // starts a verification first runs it; the other skips it, and a verifier's queue entry of a job the actor
+        // has run, finished and reused for another message is skipped too (VerifyJob's generation).
+        const int Messages = 3000;
+        await using GossipNode author = Gossip.Node(Timeout.InfiniteTimeSpan);
+        string[] lines = Gossip.SignedLines(author, [.. Enumerable.Range(0, Messages).Select(i => $"{{\"i\":{i}}}")]);
+        byte[] stream = Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
+        await using var receiver = new GossipNode(new GossipNodeOptions { Interval = Timeout.InfiniteTimeSpan });
+        var inbox = Gossip.Watch(receiver);
+
+        var links = new List<Task>();
+        for (int link = 0; link < 2; link++)
+        {
+            (GossipConnection left, GossipConnection right) = InMemoryTransport.CreatePair();
+            links.Add(receiver.RunConnectionAsync(left));
+            await right.Output.WriteAsync(stream);
+            await right.Output.CompleteAsync();
+        }
+
+        var got = await inbox.WaitForAsync(Messages);
+        await Task.WhenAll(links).WaitAsync(Gossip.Timeout);
+        await receiver.WhenIdleAsync().WaitAsync(Gossip.Timeout);
+
+        Assert.Equal(Enumerable.Range(0, Messages).Select(i => (double)i), got.Select(m => m.Sequence));
+        GossipNodeStatistics stats = receiver.Statistics;
+        Assert.Equal(Messages, stats.MessagesAccepted);
+        Assert.Equal(Messages, stats.SignaturesVerified);
+        Assert.True(receiver.VerifiedOnActor < Messages, "the verifier threads verified some too");
+        if (Environment.ProcessorCount <= 16)
+        {
+            // One verifier thread per core: with few cores, 3,000 verifications at once leave every one of them behind.
+            Assert.True(receiver.VerifiedOnActor > 0, "the actor verified some itself");
+        }
+    }
+
+    [Fact]
+    public void A_verifier_queue_entry_of_an_earlier_use_of_a_job_does_not_run_it()
+    {
+        var job = new SecureGossip.Receive.VerifyJob();
+        int first = job.Generation;
+        job.Reset(); // finished (the actor ran it) and reused for another message
+
+        job.TryRun(first); // the verifier's stale entry
+
+        Assert.False(job.IsVerified);
+        Assert.Equal(first + 1, job.Generation);
+    }
+
+    [Fact]
     public async Task A_window_smaller_than_a_read_loops_batch_still_drains_on_every_link()
     {
         // Each read loop hands its messages to the actor in batches; with room for only two messages in flight, a loop
