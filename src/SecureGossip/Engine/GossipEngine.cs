@@ -268,7 +268,10 @@ public sealed class GossipEngine : IGossipProtocol
             context.Deliver(message.Id, hops); // with a tree, the core reports the delivery as it accepts
         }
 
-        if (Flood is not null)
+        // A round sends the flood's lines to v1 neighbours only, and empties it whenever the node has a link: with links
+        // and none of them v1 (a v2 node among v2 nodes), nothing would ever read a line kept here. A node alone keeps
+        // them for its first link, and a new link counts as v1 until its hello.
+        if (Flood is not null && (Flood.NeighbourCount > 0 || _versions.Count == 0))
         {
             Flood.Accepted(message.Frame switch
             {

@@ -276,6 +276,12 @@ internal sealed class ReceivePipeline(NodeServices node)
             return true;
         }
 
+        if (V2FixedFrames.TryReadMessage(frame, node.Authors, out PlumtreeMessage? fixedForm))
+        {
+            message = fixedForm; // its line is checked as every line is, in Prepare, before anything reads it
+            return true;
+        }
+
         int authorsBefore = node.Authors.Count;
         bool decodedOk = V2Frames.TryDecode(frame, node.Authors, node.Options.MaxJsonDepth, out IGossipFrame? decoded, out string? error);
         if (node.Authors.Count > authorsBefore)

@@ -33,6 +33,26 @@ public sealed class GossipEngineTests
     }
 
     [Fact]
+    public void The_flood_keeps_lines_only_while_a_v1_link_or_no_link_at_all_may_read_them()
+    {
+        var engine = new GossipEngine(new PlumtreeOptions(), flood: true);
+        var context = new RecordingGossipContext { Neighbours = [1] };
+
+        Accept(engine, context, link: null, Message(author: 5, seq: 0));
+        Assert.Equal(1, engine.Flood!.PendingLines); // alone: kept for the first link
+
+        engine.LinkUp(context, 1, 1); // v1 until its hello
+        Accept(engine, context, link: 1, Message(author: 5, seq: 1));
+        Assert.Equal(2, engine.Flood.PendingLines);
+
+        engine.LinkUp(context, 1, 2); // the hello: every link speaks v2
+        engine.Round(context);
+        Accept(engine, context, link: 1, Message(author: 5, seq: 2, onV2: true));
+        Assert.Equal(0, engine.Flood.PendingLines); // no round would send it anywhere
+        Assert.Equal(3, context.Delivered.Count);
+    }
+
+    [Fact]
     public void A_forged_first_copy_releases_its_claim_so_the_next_copy_is_verified_and_accepted()
     {
         var engine = new GossipEngine(tree: null, flood: true);
@@ -138,6 +158,12 @@ public sealed class GossipEngineTests
         engine.FrameReceived(context, 2, line); // the copy
         Assert.Equal(1, context.Verifies);
         Assert.Equal([line.Message], context.Delivered);
+    }
+
+    private static void Accept(GossipEngine engine, RecordingGossipContext context, int? link, InboundMessage message)
+    {
+        Assert.Equal(Admission.Verify, engine.Admit(context, link, message));
+        Assert.Equal(Outcome.Accepted, engine.Commit(context, link, message, valid: true, claimed: true));
     }
 
     private static InboundMessage Message(int author, double seq, bool onV2 = false)

@@ -242,6 +242,11 @@ public sealed class GossipNodeV2Tests : IDisposable
             "{\"sg2\":\"nonsense\"}",
             "{\"sg2\":\"sync\",\"s\":7}",
             "{\"sg2\":\"msg\",\"k\":\"e\",\"data\":{},\"m\":{}}",
+
+            // The writer's own spelling, read byte for byte, around lines that are not one JSON value: each is dropped
+            // where every line is checked, before it is read.
+            "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":{\"data\":{}},\"public\":\"x\"}",
+            "{\"sg2\":\"msg\",\"k\":\"e\",\"h\":1,\"m\":{\"data\":[}}",
         ];
         await mine.Output.WriteAsync(Encoding.UTF8.GetBytes(string.Join("\n", garbage) + "\n" + MsgFrame(Encoding.UTF8.GetString(line))));
 

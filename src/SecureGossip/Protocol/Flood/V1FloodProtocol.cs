@@ -84,6 +84,9 @@ public sealed class V1FloodProtocol
     /// <summary>Lines waiting for the next round (at most <see cref="MaxStoredLines"/> and a quarter more).</summary>
     public int PendingLines => _store.Count;
 
+    /// <summary>How many v1 neighbours a round sends to.</summary>
+    public int NeighbourCount => _neighbourCount;
+
     /// <summary>Bytes of the lines waiting for the next round, newlines included (at most <see cref="MaxStoredBytes"/> and a quarter more).</summary>
     public long PendingBytes => _storedBytes;
 

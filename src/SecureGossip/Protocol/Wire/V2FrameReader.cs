@@ -41,7 +41,7 @@ internal static class V2FrameReader
     {
         ArgumentNullException.ThrowIfNull(authors);
         ArgumentOutOfRangeException.ThrowIfNegative(maxJsonDepth);
-        if (V2TreeFrames.TryRead(line, authors, out frame))
+        if (V2FixedFrames.TryRead(line, authors, out frame))
         {
             error = null;
             return true;
@@ -52,7 +52,7 @@ internal static class V2FrameReader
 
     /// <summary>
     /// As <see cref="TryRead(ReadOnlySpan{byte}, V2Authors, int, out IGossipFrame?, out string?)"/>, always through the
-    /// JSON reader: every valid frame in any spelling (the fast path of <see cref="V2TreeFrames"/> takes only the
+    /// JSON reader: every valid frame in any spelling (the fast path of <see cref="V2FixedFrames"/> takes only the
     /// writer's own spelling of the commonest frames).
     /// </summary>
     internal static bool TryReadJson(ReadOnlySpan<byte> line, V2Authors authors, int maxJsonDepth, out IGossipFrame? frame, out string? error)

@@ -49,7 +49,7 @@ internal static class V2FrameWriter
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(authors);
         ArgumentNullException.ThrowIfNull(output);
-        int small = V2TreeFrames.TryWriteLine(frame, authors, output);
+        int small = V2FixedFrames.TryWriteLine(frame, authors, output);
         if (small > 0)
         {
             return small;

@@ -707,7 +707,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
     private void ForwardRooted(IGossipContext context, MessageId id, Retained retained, int fromSlot)
     {
         RootedTree? tree = _rooted.Get(retained.Root);
-        PlumtreeMessage push = retained.ToFrame(id, PlumtreeSendKind.Eager, authorTree: false, context.Now);
+        PlumtreeMessage? push = null; // one frame for every tree link, made only if one is pushed to
         bool held = false;
         for (int slot = 0; slot < _links.Count; slot++)
         {
@@ -718,7 +718,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
             if (tree is not null && tree.IsTreeLink(slot))
             {
-                _links.Send(context, slot, push);
+                _links.Send(context, slot, push ??= retained.ToFrame(id, PlumtreeSendKind.Eager, authorTree: false, context.Now));
                 retained.HaveAdd(slot); // a link is a reliable stream for its session: a child that re-chooses us is not pushed it again
                 continue;
             }
