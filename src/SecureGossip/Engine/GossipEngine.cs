@@ -255,7 +255,9 @@ public sealed class GossipEngine : IGossipProtocol
         {
             if (link is int from && VersionOf(from) >= 2 && message.Frame is PlumtreeMessage tree)
             {
-                Tree.AcceptVerified(context, from, tree with { Message = message.Id });
+                // The node's actor hands the frame over with its id already set (one copy fewer a message).
+                bool sameId = tree.Message.Author == message.Id.Author && tree.Message.Sequence == message.Id.Sequence && tree.Message.Digest == message.Id.Digest;
+                Tree.AcceptVerified(context, from, sameId ? tree : tree with { Message = message.Id });
             }
             else
             {

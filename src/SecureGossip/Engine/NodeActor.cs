@@ -539,10 +539,11 @@ internal sealed class NodeActor
             author.Index = _node.Authors.Intern(author.RawKey); // a verified author: interned for good
         }
 
+        MessageId id = IdOf(job, author);
         IGossipPayloadFrame? frame = !valid ? null
-            : job.V2Frame is { } v2 ? v2 with { Line = job.StoredLine }
+            : job.V2Frame is { } v2 ? v2 with { Line = job.StoredLine, Message = id } // one copy, as the engine needs it
             : new V1Line(message.Id, job.StoredLine!);
-        message = new InboundMessage(IdOf(job, author), job.Seq, frame);
+        message = new InboundMessage(id, job.Seq, frame);
         switch (Engine.Commit(Context, link?.Id, message, valid, job.Claimed))
         {
             case Outcome.Invalid:

@@ -48,11 +48,25 @@ internal sealed class GraftTracker(PlumtreeOptions options, NeighbourTable links
         }
 
         if (missing.Announcers.Count < 4 && budget.MissingAnnounced < options.MaxMissingPerNeighbour &&
-            !missing.Announcers.Exists(a => a.Slot == slot))
+            !HasAnnouncer(missing, slot))
         {
             missing.Announcers.Add((slot, hops));
             budget.MissingAnnounced++;
         }
+    }
+
+    /// <summary>Whether <paramref name="slot"/> is among the id's announcers (a loop: this runs for every id announced).</summary>
+    private static bool HasAnnouncer(Missing missing, int slot)
+    {
+        foreach ((int announcer, _) in missing.Announcers)
+        {
+            if (announcer == slot)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Forgets a missing id, settling what its announcers and its last graft counted against their budgets.</summary>
@@ -128,16 +142,16 @@ internal sealed class GraftTracker(PlumtreeOptions options, NeighbourTable links
             return;
         }
 
-        if (missing.Announcers.TrueForAll(a => missing.Tried.Contains(a.Slot)))
+        if (missing.Announcers.TrueForAll(a => missing.WasTried(a.Slot)))
         {
-            missing.Tried.Clear();
+            missing.ClearTried();
             missing.Round++;
         }
 
         // The nearest untried announcer whose want budget allows one more id; if none does, wait for the budget.
         int slot = -1;
         foreach ((int candidate, _) in missing.Announcers
-            .Where(a => !missing.Tried.Contains(a.Slot))
+            .Where(a => !missing.WasTried(a.Slot))
             .OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
         {
             NeighbourBudget budget = links.Budget(candidate);
@@ -157,7 +171,7 @@ internal sealed class GraftTracker(PlumtreeOptions options, NeighbourTable links
             return;
         }
 
-        missing.Tried.Add(slot);
+        missing.MarkTried(slot);
         missing.GraftedTo = links.Budget(slot);
         missing.GraftedTo.WantsOutstanding++;
         WantsSent++;

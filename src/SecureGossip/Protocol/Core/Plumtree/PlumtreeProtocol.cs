@@ -338,7 +338,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
             if (message.Kind == PlumtreeSendKind.Eager && (rooted is null || !rooted.IsTreeLink(slot)))
             {
                 rooted?.Pending.Remove(slot);
-                _links.Send(context, slot, new PlumtreePrune(message.Root, Optimisation: false) { Rooted = true });
+                _links.Send(context, slot, rooted?.PruneFrame ?? new PlumtreePrune(message.Root, Optimisation: false) { Rooted = true });
             }
 
             return;
@@ -407,7 +407,9 @@ public sealed class PlumtreeProtocol : IGossipProtocol
 
         if (_grafts.Remove(id) is { } missing)
         {
-            foreach ((int slot, int hops) in missing.Announcers.OrderBy(a => a.Hops == 0 ? int.MaxValue : a.Hops))
+            // Nearest announcer first (hop count 0 = unknown, last); at most four, sorted in place.
+            missing.Announcers.Sort(static (x, y) => (x.Hops == 0 ? int.MaxValue : x.Hops).CompareTo(y.Hops == 0 ? int.MaxValue : y.Hops));
+            foreach ((int slot, int hops) in missing.Announcers)
             {
                 retained.HaveAdd(slot);
                 Optimise(context, id, retained, slot, hops);
@@ -572,10 +574,10 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         tree.Parent = parent;
         tree.Children.Remove(parent);
         tree.Pending.Remove(parent);
-        _links.Send(context, parent, new PlumtreeGraft(null, tree.Root) { Rooted = true });
+        _links.Send(context, parent, tree.GraftFrame);
         if (old >= 0 && old != parent && _links.IsUp(old))
         {
-            _links.Send(context, old, new PlumtreePrune(tree.Root, Optimisation: false) { Rooted = true });
+            _links.Send(context, old, tree.PruneFrame);
         }
     }
 
@@ -693,7 +695,7 @@ public sealed class PlumtreeProtocol : IGossipProtocol
         {
             if (tree.Children.Contains(slot) && _links.IsUp(slot))
             {
-                _links.Send(context, slot, new PlumtreePrune(tree.Root, Optimisation: false) { Rooted = true });
+                _links.Send(context, slot, tree.PruneFrame);
             }
         }
 

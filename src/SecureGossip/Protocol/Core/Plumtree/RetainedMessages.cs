@@ -221,7 +221,7 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
     /// <summary>One author's retained ids, oldest first, in one array: appended at the end, taken from the front in O(1).</summary>
     internal sealed class AuthorIds
     {
-        private MessageId[] _items = new MessageId[4];
+        private MessageId[] _items = new MessageId[2]; // most authors of a busy network publish now and then: start small
         private int _head;
         private int _count;
 
@@ -264,7 +264,7 @@ internal sealed class RetainedMessages(PlumtreeOptions options, Action<int> auth
             if (_items.Length > 64 && _count < _items.Length / 8)
             {
                 // An author trimmed back after a burst does not keep the burst's array.
-                var smaller = new MessageId[Math.Max(4, _count * 2)];
+                var smaller = new MessageId[Math.Max(2, _count * 2)];
                 Array.Copy(_items, _head, smaller, 0, _count);
                 _items = smaller;
                 _head = 0;

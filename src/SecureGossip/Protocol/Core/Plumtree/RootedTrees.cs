@@ -10,6 +10,8 @@ internal sealed class RootedTree(int root, int depth)
     private const int MaxHeld = 256;
 
     private readonly Dictionary<int, int> _neighbourDepth = [];
+    private PlumtreeGraft? _graftFrame;
+    private PlumtreePrune? _pruneFrame;
     private readonly List<(MessageId Id, TimeSpan At)> _held = [];
 
     /// <summary>The root's author number.</summary>
@@ -67,6 +69,12 @@ internal sealed class RootedTree(int root, int depth)
 
         return best;
     }
+
+    /// <summary>The tree's rooted graft ("I choose you as my parent"), one frame for every time it is sent (frames are immutable).</summary>
+    public PlumtreeGraft GraftFrame => _graftFrame ??= new PlumtreeGraft(null, Root) { Rooted = true };
+
+    /// <summary>The tree's rooted prune ("stop pushing this tree to me"), one frame for every time it is sent.</summary>
+    public PlumtreePrune PruneFrame => _pruneFrame ??= new PlumtreePrune(Root, Optimisation: false) { Rooted = true };
 
     /// <summary>Remembers a message some neighbours were only announced, to push it to each that then chooses this node
     /// (the first messages of a new tree follow its beacon closely, and a node that moves here does not wait to graft
