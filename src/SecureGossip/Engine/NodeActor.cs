@@ -237,12 +237,9 @@ internal sealed class NodeActor
 
             if (_ordered.TryPeek(out NodeWork? head) && head is VerifyJob { Deferred: false } job)
             {
-                if (job.Claimed && !job.IsVerified && VerifierPool.IsBacklogged && job.TryRunHere())
+                if (!job.IsVerified && TryVerifyHere(job))
                 {
-                    Interlocked.Increment(ref _node.Counters.VerifiedOnActor);
-                    // The verifiers are behind: the actor verifies its head itself rather than sleep until a verifier
-                    // reaches it and wakes it (a work item saved per message when every core is verifying).
-                    continue;
+                    continue; // rather than sleep until a busy verifier reaches it and wakes the actor
                 }
 
                 // Sleeping on the head's verification: say so before looking once more, so that either this look sees
@@ -366,6 +363,21 @@ internal sealed class NodeActor
         : new MessageId(author.Number, MessageId.Unsequenced) { Digest = job.Id };
 
     /// <summary>Commits the head of the ordered queue while it is ready (a message verified, or any other item).</summary>
+    /// <summary>
+    /// While every verifier thread has work waiting, the actor verifies the message it waits on itself (the job would
+    /// wait anyway, and a sleep and a wake-up per message were most of a burst's thread-pool work); true when it did.
+    /// </summary>
+    private bool TryVerifyHere(VerifyJob job)
+    {
+        if (!job.Claimed || !VerifierPool.IsBacklogged || !job.TryRunHere())
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _node.Counters.VerifiedOnActor);
+        return true;
+    }
+
     private async Task CommitReadyAsync()
     {
         int ranHere = 0;
@@ -375,13 +387,12 @@ internal sealed class NodeActor
             {
                 // While the verifiers are behind, the actor verifies its head itself, up to a few a turn so that what
                 // they commit leaves for the links together and soon (the turn's sends go out when it returns).
-                if (ranHere == MaxVerifiedHerePerTurn || !job.Claimed || !VerifierPool.IsBacklogged || !job.TryRunHere())
+                if (ranHere == MaxVerifiedHerePerTurn || !TryVerifyHere(job))
                 {
                     return;
                 }
 
                 ranHere++;
-                Interlocked.Increment(ref _node.Counters.VerifiedOnActor);
             }
 
             _ordered.Dequeue();

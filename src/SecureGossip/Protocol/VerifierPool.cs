@@ -60,7 +60,7 @@ internal static class VerifierPool
             if (s_queue.TryDequeue(out (Receive.VerifyJob Job, int Generation) work))
             {
                 Interlocked.Decrement(ref s_backlog);
-                work.Job.TryRun(work.Generation); // never throws: a job reports its own failure to whoever awaits it
+                _ = work.Job.TryRun(work.Generation); // never throws: a job reports its own failure to whoever awaits it
             }
         }
     }

@@ -196,21 +196,9 @@ internal sealed class VerifyJob : NodeWork, IValueTaskSource<bool>
     /// <summary>This use of the job; the verifier queue remembers it beside each entry.</summary>
     public int Generation => Volatile.Read(ref _state) >> 1;
 
-    /// <summary>Runs the verification of this use (<paramref name="generation"/>) unless it has started already.</summary>
-    public void TryRun(int generation)
+    /// <summary>Runs the verification of this use (<paramref name="generation"/>) unless it has started already; true when it ran here.</summary>
+    public bool TryRun(int generation)
     {
-        if (Interlocked.CompareExchange(ref _state, (generation << 1) | 1, generation << 1) == generation << 1)
-        {
-            Execute();
-        }
-    }
-
-    /// <summary>
-    /// The actor runs its own verification, on its thread, if no verifier has started it: true when it is done here.
-    /// </summary>
-    public bool TryRunHere()
-    {
-        int generation = Generation;
         if (Interlocked.CompareExchange(ref _state, (generation << 1) | 1, generation << 1) != generation << 1)
         {
             return false;
@@ -219,6 +207,11 @@ internal sealed class VerifyJob : NodeWork, IValueTaskSource<bool>
         Execute();
         return true;
     }
+
+    /// <summary>
+    /// The actor runs its own verification, on its thread, if no verifier has started it: true when it is done here.
+    /// </summary>
+    public bool TryRunHere() => TryRun(Generation);
 
     private void Execute()
     {

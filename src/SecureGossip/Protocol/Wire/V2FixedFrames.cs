@@ -63,9 +63,10 @@ internal static class V2FixedFrames
             ReadOnlySpan<byte> rest = line[TreePrefix.Length..];
             int root = authors.IndexOfCanonical(rest[..NameLength]);
             rest = rest[NameLength..];
-            if (root < 0 || !rest.StartsWith(HopsMember) || !TryParseHops(rest[HopsMember.Length..^1], out int hops))
+            int hops = 0;
+            if (root < 0 || !rest.StartsWith(HopsMember) || !TryTakeNumber(ref rest, HopsMember.Length, V2Frames.MaxHops, out hops) || rest.Length != 1)
             {
-                return false;
+                return false; // (the line ends with its closing brace, checked above)
             }
 
             frame = new PlumtreeBeacon(root, hops);
@@ -218,9 +219,7 @@ internal static class V2FixedFrames
                 int at = Put(span, 0, TreePrefix);
                 at = Put(span, at, name);
                 at = Put(span, at, HopsMember);
-                bool formatted = Math.Min(beacon.Hops, V2Frames.MaxHops).TryFormat(span[at..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
-                System.Diagnostics.Debug.Assert(formatted);
-                at += digits;
+                at += Format(Math.Min(beacon.Hops, V2Frames.MaxHops), span[at..]);
                 at = Put(span, at, "}\n"u8);
                 output.Advance(at);
                 return at;
@@ -316,27 +315,5 @@ internal static class V2FixedFrames
     {
         bytes.CopyTo(span[at..]);
         return at + bytes.Length;
-    }
-
-    /// <summary>1 … <see cref="V2Frames.MaxHops"/> in plain digits, no sign, no leading zero.</summary>
-    private static bool TryParseHops(ReadOnlySpan<byte> digits, out int hops)
-    {
-        hops = 0;
-        if (digits.IsEmpty || digits.Length > 5 || digits[0] == (byte)'0')
-        {
-            return false;
-        }
-
-        foreach (byte digit in digits)
-        {
-            if (digit is < (byte)'0' or > (byte)'9')
-            {
-                return false;
-            }
-
-            hops = (hops * 10) + (digit - '0');
-        }
-
-        return hops <= V2Frames.MaxHops;
     }
 }

@@ -9,33 +9,17 @@ internal sealed class Missing(TimeSpan since)
     /// <summary>Up to four announcers, with the hop count each offered.</summary>
     public List<(int Slot, int Hops)> Announcers { get; } = [];
 
-    // Announcers grafted in the current round: slots below 64 as bits, others in a set made when one is tried (most
-    // announced ids arrive before any graft, so most never need either).
-    private ulong _tried;
-    private HashSet<int>? _triedMore;
+    // Announcers grafted in the current round, as bits: most announced ids arrive before any graft.
+    private SlotBits _tried;
 
     /// <summary>Whether the announcer in <paramref name="slot"/> was grafted in the current round.</summary>
-    public bool WasTried(int slot) => slot < 64 ? (_tried & (1UL << slot)) != 0 : _triedMore?.Contains(slot) == true;
+    public bool WasTried(int slot) => _tried.Contains(slot);
 
     /// <summary>Marks the announcer in <paramref name="slot"/> grafted in the current round.</summary>
-    public void MarkTried(int slot)
-    {
-        if (slot < 64)
-        {
-            _tried |= 1UL << slot;
-        }
-        else
-        {
-            (_triedMore ??= []).Add(slot);
-        }
-    }
+    public void MarkTried(int slot) => _tried.Add(slot);
 
     /// <summary>A new round: no announcer is marked.</summary>
-    public void ClearTried()
-    {
-        _tried = 0;
-        _triedMore?.Clear();
-    }
+    public void ClearTried() => _tried.Clear();
 
     /// <summary>Rounds over all announcers so far (each doubles the wait, up to <see cref="PlumtreeOptions.GraftTimeoutMax"/>).</summary>
     public int Round { get; set; }

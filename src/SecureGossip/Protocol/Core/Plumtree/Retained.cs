@@ -7,8 +7,7 @@ internal class Retained(int author, int payloadBytes, int hops, int arrivalSlot,
 {
     // Links known to have the message: the first 64 inline (most nodes have fewer), the rest on demand.
     // Kept per retained message on every node, so it is the core's largest state (docs/PROTOCOL.md §6.5).
-    private ulong _have;
-    private LinkSet? _haveMore;
+    private SlotBits _have;
 
     public int Author { get; } = author;
 
@@ -46,29 +45,9 @@ internal class Retained(int author, int payloadBytes, int hops, int arrivalSlot,
             Root = Root,
         };
 
-    public bool HaveContains(int slot) => slot < 64 ? (_have & (1UL << slot)) != 0 : _haveMore?.Contains(slot) == true;
+    public bool HaveContains(int slot) => _have.Contains(slot);
 
-    public void HaveAdd(int slot)
-    {
-        if (slot < 64)
-        {
-            _have |= 1UL << slot;
-        }
-        else
-        {
-            (_haveMore ??= new LinkSet()).Add(slot);
-        }
-    }
+    public void HaveAdd(int slot) => _have.Add(slot);
 
-    public void HaveRemove(int slot)
-    {
-        if (slot < 64)
-        {
-            _have &= ~(1UL << slot);
-        }
-        else
-        {
-            _haveMore?.Remove(slot);
-        }
-    }
+    public void HaveRemove(int slot) => _have.Remove(slot);
 }
